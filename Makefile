@@ -1,0 +1,43 @@
+# The two commands of the README: `make demo` and `make test`. Everything they
+# need (virtual environment, Python packages, Kafka jars, redis-server) is
+# installed by the targets below on first use.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+export TZ := UTC
+
+.PHONY: install demo test test-unit test-integration lint bench stack-up stack-down clean
+
+$(STAMP): pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: install
+	$(VENV)/bin/statflow demo
+
+test: install
+	$(PY) -m pytest -q -p no:cacheprovider tests
+
+test-unit: install
+	$(PY) -m pytest -q -p no:cacheprovider tests/unit
+
+test-integration: install
+	$(PY) -m pytest -q -p no:cacheprovider tests/integration
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy schemas streams agents sinks reports statflow deploy synth
+
+stack-up: install
+	$(VENV)/bin/statflow stack up
+
+stack-down: install
+	$(VENV)/bin/statflow stack down
+
+clean:
+	rm -rf $(VENV) build .pytest_cache

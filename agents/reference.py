@@ -1,0 +1,182 @@
+"""Reference topics (compacted): HSA units, NTjP routing, SCB population.
+
+Pure functions turn a batch of messages into dimension rows; a tombstone (null
+value) becomes a row with deleted = 1 for the message key. The Kafka offset is
+the row version, so the newest message per key wins in ReplacingMergeTree.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import faust
+import msgspec
+
+from agents.batch import RawMessage, Rejected
+from schemas.events import (
+    HsaUnit,
+    NtjpRouting,
+    ScbPopulation,
+    population_decoder,
+    routing_decoder,
+    unit_decoder,
+)
+from statflow.errors import ValidationError
+from streams import metrics
+from streams.context import Context
+from streams.ingest import dlq_headers
+from streams.retry import until_written
+from streams.topics import HSA_UNITS, NTJP_ROUTING, SCB_POPULATION
+
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+@dataclass
+class DimensionBatch:
+    table: str
+    columns: dict[str, list[Any]]
+    rejected: list[Rejected]
+    # (hsa_id, county or None) for the Redis lookup cache, in offset order
+    counties: list[tuple[str, str | None]]
+
+
+def _key_parts(msg: RawMessage, n: int) -> list[str]:
+    if msg.key is None:
+        raise ValidationError("tombstone without a key: nothing to delete")
+    try:
+        parts = msg.key.decode("utf-8").split("/")
+    except UnicodeDecodeError:
+        raise ValidationError("message key is not UTF-8") from None
+    if len(parts) != n or not all(parts):
+        raise ValidationError(f"tombstone key must have {n} part(s) separated by '/'")
+    return parts
+
+
+def _rows(
+    messages: Sequence[RawMessage],
+    table: str,
+    decode: Callable[[bytes | None], msgspec.Struct],
+    row_of: Callable[[Any], dict[str, Any]],
+    tombstone_of: Callable[[RawMessage], dict[str, Any]],
+) -> DimensionBatch:
+    out = DimensionBatch(table, {}, [], [])
+    rows: list[dict[str, Any]] = []
+    for msg in messages:
+        try:
+            if msg.value is None:
+                row = tombstone_of(msg) | {"deleted": 1}
+            else:
+                row = row_of(decode(msg.value)) | {"deleted": 0}
+        except ValidationError as exc:
+            out.rejected.append(Rejected(msg, str(exc)))
+            continue
+        row["version"] = msg.offset
+        rows.append(row)
+        if table == "hsa_units":
+            out.counties.append((row["hsa_id"], None if row["deleted"] else row["county_code"]))
+    if rows:
+        out.columns = {k: [r[k] for r in rows] for k in rows[0]}
+    return out
+
+
+def units(messages: Sequence[RawMessage], decode: Callable[[bytes | None], HsaUnit]) -> DimensionBatch:
+    def row(u: HsaUnit) -> dict[str, Any]:
+        return {
+            "hsa_id": u.hsa_id,
+            "name": u.name,
+            "kind": u.kind,
+            "care_provider_id": u.care_provider_id or (u.hsa_id if u.kind == "care_provider" else ""),
+            "county_code": u.county_code,
+            "updated_at": u.updated_at.astimezone(dt.UTC),
+        }
+
+    def tomb(m: RawMessage) -> dict[str, Any]:
+        (hsa_id,) = _key_parts(m, 1)
+        return {"hsa_id": hsa_id, "name": "", "kind": "unit", "care_provider_id": "",
+                "county_code": "", "updated_at": _EPOCH}
+
+    return _rows(messages, "hsa_units", decode, row, tomb)
+
+
+def routing(
+    messages: Sequence[RawMessage], decode: Callable[[bytes | None], NtjpRouting]
+) -> DimensionBatch:
+    def row(r: NtjpRouting) -> dict[str, Any]:
+        return {"logical_address": r.logical_address, "operation": r.operation,
+                "active_from": r.active_from, "active_to": r.active_to}
+
+    def tomb(m: RawMessage) -> dict[str, Any]:
+        address, operation = _key_parts(m, 2)
+        return {"logical_address": address, "operation": operation,
+                "active_from": dt.date(1970, 1, 1), "active_to": None}
+
+    return _rows(messages, "ntjp_routing", decode, row, tomb)
+
+
+def population(
+    messages: Sequence[RawMessage], decode: Callable[[bytes | None], ScbPopulation]
+) -> DimensionBatch:
+    def row(p: ScbPopulation) -> dict[str, Any]:
+        return {"county_code": p.county_code, "year": p.year, "population": p.population}
+
+    def tomb(m: RawMessage) -> dict[str, Any]:
+        county, year = _key_parts(m, 2)
+        if not year.isdigit():
+            raise ValidationError("tombstone key year must be digits")
+        return {"county_code": county, "year": int(year), "population": 0}
+
+    return _rows(messages, "scb_population", decode, row, tomb)
+
+
+def register(app: faust.App, ctx: Context) -> None:
+    """One Faust agent per reference topic; volume is low, so Faust's own
+    per-message streams are fast enough here."""
+    s = ctx.settings
+    for spec, to_rows, decoder in (
+        (HSA_UNITS, units, unit_decoder),
+        (NTJP_ROUTING, routing, routing_decoder),
+        (SCB_POPULATION, population, population_decoder),
+    ):
+        _agent(app, ctx, spec.full(s), spec.dlq(s), to_rows, decoder(s.max_message_bytes))
+
+
+def _agent(
+    app: faust.App,
+    ctx: Context,
+    topic_name: str,
+    dlq_name: str,
+    to_rows: Callable[[Sequence[RawMessage], Any], DimensionBatch],
+    decode: Any,
+) -> None:
+    raw = {"key_type": bytes, "value_type": bytes, "key_serializer": "raw",
+           "value_serializer": "raw"}
+    topic = app.topic(topic_name, partitions=ctx.settings.topic_partitions, **raw)
+    dlq = app.topic(dlq_name, partitions=1, **raw)
+
+    async def agent(stream: faust.StreamT[bytes]) -> None:
+        async for events in stream.take_events(1000, within=1.0):
+            msgs = [
+                RawMessage(e.message.topic, e.message.partition, e.message.offset,
+                           e.message.key, e.message.value)
+                for e in events
+            ]
+            batch = to_rows(msgs, decode)
+            if batch.columns:
+                await until_written(
+                    lambda b=batch: asyncio.to_thread(ctx.store.insert_columns, b.table, b.columns),
+                    topic_name,
+                )
+            await ctx.cache.put_counties(batch.counties)
+            for r in batch.rejected:
+                await dlq.send(key=r.message.key, value=r.message.value, headers=dlq_headers(r))
+            if batch.rejected:
+                await app.producer.flush()
+            metrics.inc("statflow_events_accepted_total", len(msgs) - len(batch.rejected),
+                        topic=topic_name)
+            metrics.inc("statflow_events_rejected_total", len(batch.rejected), topic=topic_name)
+
+    app.agent(topic, name=f"reference-{topic_name}")(agent)

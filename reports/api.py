@@ -1,0 +1,85 @@
+"""HTTP API: thin handlers over the report engine; errors mapped to statuses."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+
+from reports import catalogue, engine, formats
+from reports.live import live_view
+from statflow.errors import AccessDenied, ParameterError, SinkError, UnknownReportError
+from streams import metrics
+from streams.context import Context
+
+
+def _error(status: int, message: str, **extra: Any) -> JSONResponse:
+    return JSONResponse({"error": message, **extra}, status_code=status)
+
+
+def create_api(ctx: Context) -> FastAPI:
+    app = FastAPI(title="statflow", version="1", docs_url="/api/docs", openapi_url="/api/openapi.json")
+    store = ctx.store
+
+    @app.exception_handler(ParameterError)
+    async def _bad_param(_: Request, exc: ParameterError) -> JSONResponse:
+        return _error(400, str(exc), parameter=exc.parameter)
+
+    @app.exception_handler(UnknownReportError)
+    async def _unknown(_: Request, exc: UnknownReportError) -> JSONResponse:
+        return _error(404, str(exc))
+
+    @app.exception_handler(AccessDenied)
+    async def _denied(_: Request, exc: AccessDenied) -> JSONResponse:
+        return _error(exc.status, str(exc))
+
+    @app.exception_handler(SinkError)
+    async def _sink(_: Request, exc: SinkError) -> JSONResponse:
+        return _error(503, "the statistics store is not answering; try again shortly")
+
+    @app.get("/api/v1/reports")
+    def list_reports() -> dict[str, Any]:
+        return {
+            "services": [
+                {"id": s.id, "title": s.title_sv, "title_en": s.title_en}
+                for s in catalogue.services().values()
+            ],
+            "reports": [r.describe() for s in catalogue.services().values() for r in s.reports],
+        }
+
+    @app.get("/api/v1/reports/{service}/{report}")
+    def get_report(service: str, report: str, request: Request) -> Response:
+        result = engine.run(service, report, list(request.query_params.multi_items()), store)
+        body, media = formats.render(result)
+        headers = {}
+        if result.params.format != "json":
+            headers["Content-Disposition"] = f'attachment; filename="{formats.filename(result)}"'
+        return Response(body, media_type=media, headers=headers)
+
+    @app.get("/api/v1/live")
+    def live() -> dict[str, Any]:
+        return live_view(store)
+
+    @app.get("/metrics")
+    def prometheus() -> PlainTextResponse:
+        return PlainTextResponse(metrics.render(), media_type="text/plain; version=0.0.4")
+
+    @app.get("/healthz")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz")
+    async def readyz() -> JSONResponse:
+        checks: dict[str, bool] = {}
+        try:
+            await asyncio.to_thread(store.query_rows, "SELECT 1")
+            checks["clickhouse"] = True
+        except SinkError:
+            checks["clickhouse"] = False
+        checks["redis"] = await ctx.cache.ping()
+        ok = checks["clickhouse"]  # Redis is a cache: degraded, still ready
+        return JSONResponse({"ready": ok, "checks": checks}, status_code=200 if ok else 503)
+
+    return app

@@ -1,0 +1,111 @@
+"""Report declarations: each report is declared once, and the API, the CLI,
+the exports and the catalogue endpoint all read that declaration."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from reports.params import ReportParams
+    from reports.reader import Reader
+
+ColumnType = Literal["string", "integer", "number", "boolean", "date", "datetime"]
+Tier = Literal["open", "logged_in", "export"]
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    label_sv: str
+    label_en: str
+    type: ColumnType
+    level: str | None = None  # drill-down level this column belongs to
+
+    def label(self, lang: str) -> str:
+        return self.label_en if lang == "en" else self.label_sv
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What a report's query returns before formatting."""
+
+    rows: list[list[Any]]
+    notes: list[str] = field(default_factory=list)
+    columns: tuple[Column, ...] | None = None  # narrowed by drill-down
+
+
+Query = Callable[["ReportParams", "Reader"], Answer]
+
+
+@dataclass(frozen=True)
+class Report:
+    service: str
+    id: str
+    title_sv: str
+    title_en: str
+    description: str  # the exact definition, from REPORTS.md
+    columns: tuple[Column, ...]
+    query: Query
+    filters: tuple[str, ...] = ()
+    choices: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    levels: tuple[str, ...] = ()  # drill-down levels, default last
+    tiers: tuple[Tier, ...] = ("open", "logged_in", "export")
+    data_start: dt.date = dt.date(2017, 10, 1)
+    source_topics: tuple[str, ...] = ()
+
+    def title(self, lang: str) -> str:
+        return self.title_en if lang == "en" else self.title_sv
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "service": self.service,
+            "title": self.title_sv,
+            "title_en": self.title_en,
+            "description": self.description,
+            "columns": [
+                {"name": c.name, "label": c.label_sv, "label_en": c.label_en, "type": c.type}
+                for c in self.columns
+            ],
+            "filters": list(self.filters),
+            "levels": list(self.levels),
+            "tiers": list(self.tiers),
+            "data_start": self.data_start.isoformat(),
+        }
+
+
+@dataclass(frozen=True)
+class Service:
+    id: str
+    title_sv: str
+    title_en: str
+    reports: tuple[Report, ...]
+
+
+_SERVICES: dict[str, Service] = {}
+
+
+def register(service: Service) -> Service:
+    _SERVICES[service.id] = service
+    return service
+
+
+def services() -> dict[str, Service]:
+    _load()
+    return dict(_SERVICES)
+
+
+def find(service: str, report: str) -> Report | None:
+    svc = services().get(service)
+    if svc is None:
+        return None
+    return next((r for r in svc.reports if r.id == report), None)
+
+
+def _load() -> None:
+    # Declarations register themselves on import; importing here keeps the
+    # catalogue the one place that knows which services exist.
+    import reports.webbtidbokning  # noqa: F401

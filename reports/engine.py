@@ -1,0 +1,108 @@
+"""Run a declared report: parameters in, a formatted-neutral answer out."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from reports import catalogue
+from reports.catalogue import Column, Report
+from reports.params import ReportParams, parse
+from reports.reader import Reader
+from statflow.errors import ParameterError, UnknownReportError
+
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
+
+
+@dataclass(frozen=True)
+class Result:
+    report: Report
+    params: ReportParams
+    columns: tuple[Column, ...]
+    rows: list[list[Any]]
+    notes: list[str]
+    data_as_of: dt.datetime | None
+
+    def to_json(self) -> dict[str, Any]:
+        lang = self.params.lang
+        return {
+            "report": self.report.id,
+            "service": self.report.service,
+            "title": self.report.title(lang),
+            "params": self.params.echo(),
+            "columns": [{"name": c.name, "label": c.label(lang), "type": c.type} for c in self.columns],
+            "rows": self.rows,
+            "notes": self.notes,
+            "data_as_of": self.data_as_of.isoformat() if self.data_as_of else None,
+        }
+
+
+def today_in_stockholm() -> dt.date:
+    return dt.datetime.now(STOCKHOLM).date()
+
+
+def lookup(service: str, report_id: str) -> Report:
+    svc = catalogue.services().get(service)
+    if svc is None:
+        raise UnknownReportError(f"no service {service!r}; see GET /api/v1/reports")
+    report = catalogue.find(service, report_id)
+    if report is None:
+        raise UnknownReportError(f"no report {report_id!r} in {service}; see GET /api/v1/reports")
+    return report
+
+
+def check_known_ids(report: Report, params: ReportParams, reader: Reader) -> None:
+    """An id filter naming nothing we know is a mistake, not an empty answer."""
+    for name in ("care_provider", "unit"):
+        wanted = params.values(name)
+        if not wanted:
+            continue
+        col = "care_provider_id" if name == "care_provider" else "hsa_id"
+        sql = (
+            f"SELECT DISTINCT {col} FROM hsa_units FINAL WHERE deleted = 0 "
+            "AND " + col + " IN {ids:Array(String)}"
+        )
+        known = {r[0] for r in reader.query_rows(sql, {"ids": list(wanted)})}
+        if name == "unit" and len(known) < len(wanted):
+            known |= {
+                r[0]
+                for r in reader.query_rows(
+                    "SELECT DISTINCT logical_address FROM ntjp_calls_daily "
+                    "WHERE logical_address IN {ids:Array(String)}",
+                    {"ids": list(wanted)},
+                )
+            }
+        missing = [w for w in wanted if w not in known]
+        if missing:
+            raise ParameterError(name, f"unknown {name.replace('_', ' ')} {missing[0][:64]!r}")
+
+
+def data_as_of(reader: Reader) -> dt.datetime | None:
+    rows = reader.query_rows("SELECT max(updated_at), count() FROM ingest_checkpoints")
+    if not rows or not rows[0][1]:
+        return None
+    value: dt.datetime = rows[0][0]
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+def run(
+    service: str,
+    report_id: str,
+    pairs: list[tuple[str, str]],
+    reader: Reader,
+    today: dt.date | None = None,
+) -> Result:
+    report = lookup(service, report_id)
+    params = parse(report, pairs, today or today_in_stockholm())
+    check_known_ids(report, params, reader)
+    answer = report.query(params, reader)
+    return Result(
+        report,
+        params,
+        answer.columns or report.columns,
+        answer.rows,
+        [*params.notes, *answer.notes],
+        data_as_of(reader),
+    )

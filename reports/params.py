@@ -1,0 +1,132 @@
+"""Report parameters: parsing and checking, pure (no I/O).
+
+Every refusal names the parameter, so the API can answer 400 with a message
+the caller can act on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from reports.catalogue import Report
+from reports.periods import last_complete_months
+from schemas.counties import COUNTIES, UNKNOWN_COUNTY
+from statflow.errors import ParameterError
+
+FORMATS = ("json", "csv")
+LANGS = ("sv", "en")
+COMMON = ("from", "to", "format", "lang", "level", "delimiter")
+_ID = re.compile(r"^[^\s\x00-\x1f\x7f]{1,64}$")
+
+
+@dataclass(frozen=True)
+class ReportParams:
+    date_from: dt.date
+    date_to: dt.date
+    filters: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    level: str | None = None
+    format: str = "json"
+    lang: str = "sv"
+    delimiter: str = ","
+    notes: tuple[str, ...] = ()
+
+    def values(self, name: str) -> tuple[str, ...]:
+        return self.filters.get(name, ())
+
+    def echo(self) -> dict[str, object]:
+        out: dict[str, object] = {
+            "from": self.date_from.isoformat(),
+            "to": self.date_to.isoformat(),
+        }
+        if self.level:
+            out["level"] = self.level
+        for k, v in sorted(self.filters.items()):
+            out[k] = list(v)
+        return out
+
+
+def _date(name: str, raw: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(raw)
+    except ValueError:
+        raise ParameterError(name, f"expected an ISO date YYYY-MM-DD, got {raw[:40]!r}") from None
+
+
+def _one(name: str, values: list[str]) -> str:
+    if len(values) != 1:
+        raise ParameterError(name, "give it once")
+    return values[0]
+
+
+def parse(report: Report, pairs: Iterable[tuple[str, str]], today: dt.date) -> ReportParams:
+    given: dict[str, list[str]] = {}
+    for key, value in pairs:
+        given.setdefault(key, []).append(value)
+    allowed = set(COMMON) | set(report.filters)
+    for key in given:
+        if key not in allowed:
+            known = ", ".join(sorted(allowed))
+            raise ParameterError(key, f"not a parameter of {report.service}/{report.id} ({known})")
+
+    default_from, default_to = last_complete_months(today, 12)
+    date_from = _date("from", _one("from", given["from"])) if "from" in given else default_from
+    date_to = _date("to", _one("to", given["to"])) if "to" in given else default_to
+    if date_from > date_to:
+        raise ParameterError("from", f"{date_from} is after to={date_to}")
+    notes: list[str] = []
+    if date_to < report.data_start:
+        raise ParameterError("to", f"data begins {report.data_start}; choose a later period")
+    if date_from < report.data_start:
+        notes.append(
+            f"Perioden börjar {date_from} men data finns från {report.data_start}; "
+            f"perioden har kortats till {report.data_start}–{date_to}."
+        )
+        date_from = report.data_start
+
+    fmt = _one("format", given["format"]) if "format" in given else "json"
+    if fmt not in FORMATS:
+        raise ParameterError("format", f"unknown format {fmt!r}; one of {', '.join(FORMATS)}")
+    lang = _one("lang", given["lang"]) if "lang" in given else "sv"
+    if lang not in LANGS:
+        raise ParameterError("lang", f"unknown language {lang!r}; one of sv, en")
+    delim = _one("delimiter", given["delimiter"]) if "delimiter" in given else "comma"
+    if delim not in ("comma", "semicolon"):
+        raise ParameterError("delimiter", "one of comma, semicolon")
+
+    level = None
+    if report.levels:
+        level = _one("level", given["level"]) if "level" in given else report.levels[-1]
+        if level not in report.levels:
+            raise ParameterError("level", f"unknown level {level!r}; one of {', '.join(report.levels)}")
+    elif "level" in given:
+        raise ParameterError("level", f"{report.id} has no drill-down")
+
+    filters: dict[str, tuple[str, ...]] = {}
+    for name in report.filters:
+        values = [v for raw in given.get(name, []) for v in raw.split(",") if v != ""]
+        if not values:
+            continue
+        for v in values:
+            _check_filter(report, name, v)
+        filters[name] = tuple(dict.fromkeys(values))
+    return ReportParams(
+        date_from, date_to, filters, level, fmt, lang,
+        ";" if delim == "semicolon" else ",", tuple(notes),
+    )
+
+
+def _check_filter(report: Report, name: str, value: str) -> None:
+    if name == "county":
+        if value not in COUNTIES and value != UNKNOWN_COUNTY:
+            raise ParameterError("county", f"unknown county code {value[:10]!r} (use 01–25 or 00)")
+        return
+    choices = report.choices.get(name)
+    if choices is not None:
+        if value not in choices:
+            raise ParameterError(name, f"unknown value {value[:40]!r}; one of {', '.join(choices)}")
+        return
+    if not _ID.match(value):
+        raise ParameterError(name, "expected an HSA id (no spaces, at most 64 characters)")

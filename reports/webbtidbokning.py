@@ -1,0 +1,323 @@
+"""Web booking (`webbtidbokning`): six reports over NTjP calls.
+
+Every query reads the daily rollup (Stockholm days) and attributes units to
+county and care provider through the *current* HSA catalogue; a unit missing
+from the catalogue counts under county 00. SQL text is constant; only bound
+parameters vary.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from reports import arith
+from reports.catalogue import Answer, Column, Report, Service, register
+from reports.params import ReportParams
+from reports.periods import months, weekday_counts, years
+from reports.reader import Reader
+from schemas.counties import COUNTIES, UNKNOWN_COUNTY, county_name
+
+SERVICE = "webbtidbokning"
+BOOK, CANCEL, UPDATE, MINE = "MakeBooking", "CancelBooking", "UpdateBooking", "GetSubjectOfCareSchedule"
+THREE = (BOOK, CANCEL, UPDATE)
+FOUR = (MINE, BOOK, CANCEL, UPDATE)
+CONNECTED_NEEDS = ("GetAvailableDates", "GetAvailableTimeslots", "MakeBooking", "GetAllTimeTypes")
+ACTIVITY_SV = {BOOK: "Boka tid", CANCEL: "Avboka tid", UPDATE: "Uppdatera tid", MINE: "Mina tider"}
+
+_UNITS = "(SELECT hsa_id, county_code, care_provider_id, name FROM hsa_units FINAL WHERE deleted = 0)"
+_COUNTY = "if(u.hsa_id = '', '00', u.county_code)"
+_FILTERS = (
+    f" AND (length({{county:Array(String)}}) = 0 OR {_COUNTY} IN {{county:Array(String)}})"
+    " AND (length({care_provider:Array(String)}) = 0"
+    " OR u.care_provider_id IN {care_provider:Array(String)})"
+)
+
+
+def _calls_sql(keys: str, group: str) -> str:
+    return (
+        f"SELECT {keys}, sum(d.calls) AS events FROM ntjp_calls_daily AS d "
+        f"LEFT JOIN {_UNITS} AS u ON d.logical_address = u.hsa_id "
+        "WHERE d.day >= {date_from:Date} AND d.day <= {date_to:Date} "
+        "AND d.operation IN {ops:Array(String)} "
+        "AND (length({unit:Array(String)}) = 0 OR d.logical_address IN {unit:Array(String)})"
+        f"{_FILTERS} GROUP BY {group}"
+    )
+
+
+SQL_BY_MONTH = _calls_sql("formatDateTime(d.day, '%Y-%m') AS month, d.operation", "month, d.operation")
+SQL_BY_OPERATION = _calls_sql("d.operation", "d.operation")
+SQL_BY_WEEKDAY = _calls_sql("toDayOfWeek(d.day) AS weekday, d.operation", "weekday, d.operation")
+SQL_BOOKINGS_BY_COUNTY_YEAR = _calls_sql(f"{_COUNTY} AS county, toYear(d.day) AS year", "county, year")
+SQL_UNITS_USED = (
+    "SELECT county, count() FROM ("
+    + _calls_sql(f"{_COUNTY} AS county, d.logical_address", "county, d.logical_address")
+    + " HAVING events > 0) GROUP BY county"
+)
+SQL_HIERARCHY = (
+    f"SELECT {_COUNTY} AS county, u.care_provider_id, any(cp.name), d.logical_address, "
+    "any(u.name), any(u.hsa_id) != '' AS known, d.operation, sum(d.calls) AS events "
+    "FROM ntjp_calls_daily AS d "
+    f"LEFT JOIN {_UNITS} AS u ON d.logical_address = u.hsa_id "
+    "LEFT JOIN (SELECT hsa_id, name FROM hsa_units FINAL WHERE deleted = 0) AS cp "
+    "ON u.care_provider_id = cp.hsa_id "
+    "WHERE d.day >= {date_from:Date} AND d.day <= {date_to:Date} "
+    "AND d.operation IN {ops:Array(String)} "
+    "AND (length({unit:Array(String)}) = 0 OR d.logical_address IN {unit:Array(String)})"
+    f"{_FILTERS} GROUP BY county, u.care_provider_id, d.logical_address, d.operation"
+)
+SQL_POPULATION = (
+    "SELECT county_code, year, population FROM scb_population FINAL "
+    "WHERE deleted = 0 AND year IN {years:Array(UInt16)}"
+)
+SQL_UNITS_CONNECTED = (
+    f"SELECT {_COUNTY} AS county, count() FROM ("
+    "SELECT logical_address FROM ntjp_routing FINAL WHERE deleted = 0 "
+    "AND operation IN {needs:Array(String)} AND active_from <= {date_to:Date} "
+    "AND (active_to IS NULL OR active_to >= {date_to:Date}) "
+    "GROUP BY logical_address HAVING uniqExact(operation) = {n_needs:UInt8}) AS r "
+    f"LEFT JOIN {_UNITS} AS u ON r.logical_address = u.hsa_id "
+    "WHERE (length({unit:Array(String)}) = 0 OR r.logical_address IN {unit:Array(String)})"
+    f"{_FILTERS} GROUP BY county"
+)
+
+
+def _bind(p: ReportParams, ops: tuple[str, ...]) -> dict[str, Any]:
+    chosen = p.values("activity")
+    return {
+        "date_from": p.date_from,
+        "date_to": p.date_to,
+        "ops": [o for o in ops if not chosen or o in chosen],
+        "county": list(p.values("county")),
+        "care_provider": list(p.values("care_provider")),
+        "unit": list(p.values("unit")),
+    }
+
+
+def _activities(p: ReportParams, ops: tuple[str, ...]) -> list[str]:
+    chosen = p.values("activity")
+    return [o for o in ops if not chosen or o in chosen]
+
+
+# --- pure shaping of query rows into complete report rows -----------------
+
+
+def by_month_rows(p: ReportParams, ops: list[str], found: list[tuple[Any, ...]]) -> list[list[Any]]:
+    got = {(m, op): int(n) for m, op, n in found}
+    return [[m, op, got.get((m, op), 0)] for m in months(p.date_from, p.date_to) for op in ops]
+
+
+def share_rows(ops: list[str], found: list[tuple[Any, ...]]) -> list[list[Any]]:
+    got = {op: int(n) for op, n in found}
+    total = sum(got.get(op, 0) for op in ops)
+    return [[op, got.get(op, 0), arith.ratio(got.get(op, 0), total)] for op in ops]
+
+
+def weekday_rows(p: ReportParams, ops: list[str], found: list[tuple[Any, ...]]) -> list[list[Any]]:
+    got = {(int(w), op): int(n) for w, op, n in found}
+    days = weekday_counts(p.date_from, p.date_to)
+    return [
+        [w, op, got.get((w, op), 0), days[w], arith.ratio(got.get((w, op), 0), days[w])]
+        for w in range(1, 8)
+        for op in ops
+    ]
+
+
+def county_rows(
+    p: ReportParams,
+    bookings: list[tuple[Any, ...]],
+    population: list[tuple[Any, ...]],
+    used: list[tuple[Any, ...]],
+    connected: list[tuple[Any, ...]],
+) -> list[list[Any]]:
+    per_year: dict[str, dict[int, int]] = defaultdict(dict)
+    for county, year, n in bookings:
+        per_year[county][int(year)] = int(n)
+    pop = {(c, int(y)): int(n) for c, y, n in population}
+    used_by = {c: int(n) for c, n in used}
+    conn_by = {c: int(n) for c, n in connected}
+    chosen = p.values("county")
+    axis = [c for c in COUNTIES if not chosen or c in chosen]
+    has_unknown = any(
+        k == UNKNOWN_COUNTY and v for d in (used_by, conn_by) for k, v in d.items()
+    ) or any(per_year[UNKNOWN_COUNTY].values())
+    if has_unknown and (not chosen or UNKNOWN_COUNTY in chosen):
+        axis.append(UNKNOWN_COUNTY)
+    last_year = p.date_to.year
+    rows = []
+    for c in axis:
+        known = c != UNKNOWN_COUNTY
+        booked = per_year[c]
+        rate = (
+            arith.per_1000_over_years(booked, {y: pop.get((c, y)) for y in years(p.date_from, p.date_to)})
+            if known
+            else None
+        )
+        rows.append([
+            c, county_name(c), sum(booked.values()),
+            pop.get((c, last_year)) if known else None, rate,
+            used_by.get(c, 0), conn_by.get(c, 0),
+        ])
+    return rows
+
+
+LEVELS = ("county", "care_provider", "unit", "activity")
+
+
+def hierarchy_rows(level: str, found: list[tuple[Any, ...]]) -> list[list[Any]]:
+    depth = LEVELS.index(level)
+    sums: dict[tuple[Any, ...], int] = defaultdict(int)
+    for county, cp_id, cp_name, unit, unit_name, known, op, n in found:
+        full = (
+            county, county_name(county),
+            cp_id if known else None, (cp_name or None) if known else None,
+            unit, unit_name if known else None,
+            op,
+        )
+        key = full[: [2, 4, 6, 7][depth]]
+        sums[key] += int(n)
+    order = {op: i for i, op in enumerate(FOUR)}
+
+    def sort_key(k: tuple[Any, ...]) -> tuple[Any, ...]:
+        return tuple("" if v is None else (order[v] if v in order else v) for v in k)
+
+    return [[*k, n] for k, n in sorted(sums.items(), key=lambda kv: sort_key(kv[0])) if n != 0]
+
+
+# --- queries --------------------------------------------------------------
+
+
+def events_per_month(p: ReportParams, r: Reader) -> Answer:
+    ops = _activities(p, THREE)
+    return Answer(by_month_rows(p, ops, r.query_rows(SQL_BY_MONTH, _bind(p, THREE))))
+
+
+def my_bookings_per_month(p: ReportParams, r: Reader) -> Answer:
+    rows = by_month_rows(p, [MINE], r.query_rows(SQL_BY_MONTH, _bind(p, (MINE,))))
+    return Answer([[m, n] for m, _, n in rows])
+
+
+def share_per_service(p: ReportParams, r: Reader) -> Answer:
+    ops = _activities(p, THREE)
+    return Answer(share_rows(ops, r.query_rows(SQL_BY_OPERATION, _bind(p, THREE))))
+
+
+def events_per_weekday(p: ReportParams, r: Reader) -> Answer:
+    ops = _activities(p, FOUR)
+    return Answer(weekday_rows(p, ops, r.query_rows(SQL_BY_WEEKDAY, _bind(p, FOUR))))
+
+
+def bookings_per_county(p: ReportParams, r: Reader) -> Answer:
+    bind = _bind(p, (BOOK,))
+    conn_bind = {**bind, "needs": list(CONNECTED_NEEDS), "n_needs": len(CONNECTED_NEEDS)}
+    del conn_bind["ops"], conn_bind["date_from"]
+    rows = county_rows(
+        p,
+        r.query_rows(SQL_BOOKINGS_BY_COUNTY_YEAR, bind),
+        r.query_rows(SQL_POPULATION, {"years": years(p.date_from, p.date_to)}),
+        r.query_rows(SQL_UNITS_USED, bind),
+        r.query_rows(SQL_UNITS_CONNECTED, conn_bind),
+    )
+    notes = []
+    if any(row[0] == UNKNOWN_COUNTY for row in rows):
+        notes.append("Län 00 (Okänt län) samlar enheter som saknas i HSA-katalogen.")
+    return Answer(rows, notes)
+
+
+def events_by_hierarchy(p: ReportParams, r: Reader) -> Answer:
+    level = p.level or "activity"
+    rows = hierarchy_rows(level, r.query_rows(SQL_HIERARCHY, _bind(p, FOUR)))
+    keep = {"county": 2, "care_provider": 4, "unit": 6, "activity": 7}[level]
+    cols = HIERARCHY_COLUMNS[:keep] + HIERARCHY_COLUMNS[-1:]
+    return Answer(rows, columns=cols)
+
+
+# --- declarations ---------------------------------------------------------
+
+MONTH = Column("month", "Månad", "Month", "string")
+ACTIVITY = Column("activity", "Aktivitet", "Activity", "string", level="activity")
+EVENTS = Column("events", "Antal händelser", "Events", "integer")
+COUNTY_CODE = Column("county_code", "Länskod", "County code", "string", level="county")
+COUNTY_NAME = Column("county_name", "Län", "County", "string", level="county")
+HIERARCHY_COLUMNS = (
+    COUNTY_CODE,
+    COUNTY_NAME,
+    Column("care_provider_id", "Vårdgivare (HSA-id)", "Care provider id", "string", "care_provider"),
+    Column("care_provider_name", "Vårdgivare", "Care provider", "string", "care_provider"),
+    Column("unit_id", "Enhet (HSA-id)", "Unit id", "string", "unit"),
+    Column("unit_name", "Enhet", "Unit", "string", "unit"),
+    ACTIVITY,
+    EVENTS,
+)
+ORG_FILTERS = ("county", "care_provider", "unit")
+
+
+def _report(id: str, sv: str, en: str, desc: str, cols: tuple[Column, ...], query: Any,
+            activities: tuple[str, ...], **kw: Any) -> Report:
+    return Report(
+        SERVICE, id, sv, en, desc, cols, query,
+        filters=(*ORG_FILTERS, "activity"), choices={"activity": activities},
+        source_topics=("ntjp.calls.v1",), **kw,
+    )
+
+
+SERVICE_DECL = register(Service(SERVICE, "Webbtidbokning", "Web booking", (
+    _report(
+        "events-per-month", "Antal händelser per månad och aktivitet",
+        "Events per month and activity",
+        "Calls per month (Stockholm time) for Boka tid (MakeBooking), Avboka tid "
+        "(CancelBooking) and Uppdatera tid (UpdateBooking).",
+        (MONTH, ACTIVITY, EVENTS), events_per_month, THREE,
+    ),
+    _report(
+        "bookings-per-county", "Antal bokningar per län och 1000 invånare",
+        "Bookings per county and 1000 inhabitants",
+        "bookings = MakeBooking calls, by the county of the unit in the current HSA catalogue; "
+        "population = the county's on 1 January of the year of the period's last day; "
+        "per 1000 = 1000 × Σ over the period's years of (that year's bookings ÷ that year's "
+        "1 January population); units used = distinct logical addresses with a MakeBooking in "
+        "the period; units connected = units whose routing has GetAvailableDates, "
+        "GetAvailableTimeslots, MakeBooking and GetAllTimeTypes all active on the period's "
+        "last day.",
+        (
+            COUNTY_CODE, COUNTY_NAME,
+            Column("bookings", "Antal bokningar", "Bookings", "integer"),
+            Column("population", "Invånare", "Population", "integer"),
+            Column("bookings_per_1000", "Bokningar per 1000 invånare", "Bookings per 1000", "number"),
+            Column("units_used", "Enheter som använt Boka tid", "Units used", "integer"),
+            Column("units_connected", "Enheter anslutna till Boka tid", "Units connected", "integer"),
+        ),
+        bookings_per_county, (BOOK,),
+    ),
+    _report(
+        "share-per-service", "Andel händelser per tjänst", "Share of events per service",
+        "Share of Boka/Avboka/Uppdatera tid calls among the three (0–1).",
+        (ACTIVITY, EVENTS, Column("share", "Andel", "Share", "number")),
+        share_per_service, THREE,
+    ),
+    _report(
+        "my-bookings-per-month", "Antal händelser per månad, Mina tider",
+        "My bookings (Mina tider) per month",
+        "GetSubjectOfCareSchedule (Mina tider) calls per month.",
+        (MONTH, EVENTS), my_bookings_per_month, (MINE,),
+    ),
+    _report(
+        "events-per-weekday", "Antal händelser per veckodag", "Events per weekday",
+        "Calls of Mina tider, Boka, Avboka and Uppdatera tid by ISO weekday; days = how many "
+        "of that weekday the period holds; per_day = events ÷ days.",
+        (
+            Column("weekday", "Veckodag", "Weekday", "integer"), ACTIVITY, EVENTS,
+            Column("days", "Antal dagar", "Days", "integer"),
+            Column("per_day", "Händelser per dag", "Events per day", "number"),
+        ),
+        events_per_weekday, FOUR,
+    ),
+    _report(
+        "events-by-hierarchy", "Antal händelser per region, vårdgivare och aktivitet",
+        "Events by county, care provider, unit and activity",
+        "Calls of Mina tider, Boka, Avboka and Uppdatera tid by county, care provider and unit "
+        "of the current HSA catalogue; `level` = county | care_provider | unit | activity "
+        "sums the lower levels away.",
+        HIERARCHY_COLUMNS, events_by_hierarchy, FOUR, levels=LEVELS,
+    ),
+)))

@@ -1,0 +1,102 @@
+"""The one door to ClickHouse: chDB on disk or a server, chosen by the DSN.
+
+Driver errors are translated to SinkError here so nothing above this module
+needs to know clickhouse-connect's exception types.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import clickhouse_connect
+from clickhouse_connect.driver.client import Client
+from clickhouse_connect.driver.exceptions import ClickHouseError
+
+from statflow.errors import ConfigError, SinkError
+from streams.settings import Settings
+
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+
+
+def check_identifier(name: str) -> str:
+    """Database and table names come from settings, never from a request."""
+    if not _IDENT.match(name):
+        raise ConfigError(f"{name!r} is not a valid ClickHouse identifier")
+    return name
+
+
+class ClickHouseStore:
+    """A clickhouse-connect client with a lock.
+
+    chDB runs in-process and one session serves the worker and the API, so
+    calls are serialised; against a server the lock costs next to nothing.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.database = check_identifier(settings.clickhouse_database)
+        self.embedded = settings.embedded
+        if self.embedded:
+            Path(settings.dsn.removeprefix("chdb://")).mkdir(parents=True, exist_ok=True)
+        self._lock = threading.RLock()
+        try:
+            boot = clickhouse_connect.get_client(dsn=settings.dsn)
+            boot.command(f"CREATE DATABASE IF NOT EXISTS {self.database}")
+            self._client: Client = clickhouse_connect.get_client(
+                dsn=settings.dsn, database=self.database
+            )
+        except ClickHouseError as exc:
+            raise SinkError(f"cannot open ClickHouse at {settings.dsn}: {exc}") from exc
+
+    def command(self, sql: str, parameters: Mapping[str, Any] | None = None) -> Any:
+        with self._lock:
+            try:
+                return self._client.command(sql, parameters=parameters)
+            except ClickHouseError as exc:
+                raise SinkError(f"ClickHouse command failed: {_short(exc)}") from exc
+
+    def query_rows(
+        self,
+        sql: str,
+        parameters: Mapping[str, Any] | None = None,
+        settings: Mapping[str, Any] | None = None,
+    ) -> list[tuple[Any, ...]]:
+        with self._lock:
+            try:
+                result = self._client.query(sql, parameters=parameters, settings=settings)
+            except ClickHouseError as exc:
+                raise SinkError(f"ClickHouse query failed: {_short(exc)}") from exc
+            return [tuple(r) for r in result.result_rows]
+
+    def insert_columns(
+        self,
+        table: str,
+        columns: Mapping[str, Sequence[Any]],
+        settings: Mapping[str, Any] | None = None,
+    ) -> None:
+        names = list(columns)
+        if not names or not len(columns[names[0]]):
+            return
+        with self._lock:
+            try:
+                self._client.insert(
+                    check_identifier(table),
+                    [columns[n] for n in names],
+                    column_names=names,
+                    column_oriented=True,
+                    settings=settings,
+                )
+            except ClickHouseError as exc:
+                raise SinkError(f"ClickHouse insert into {table} failed: {_short(exc)}") from exc
+
+    def close(self) -> None:
+        with self._lock:
+            self._client.close()
+
+
+def _short(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()
+    return " ".join(text[:3])[:500]

@@ -1,0 +1,75 @@
+"""Versioned DDL migrations: sinks/migrations/NNNN_name.sql, applied in order.
+
+Every statement is idempotent (IF NOT EXISTS), so a crash half-way through a
+migration is healed by running it again; a version is recorded only after all
+its statements succeeded.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from sinks.clickhouse import ClickHouseStore
+from statflow.errors import MigrationError
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    statements: tuple[str, ...]
+
+
+def split_statements(sql: str) -> tuple[str, ...]:
+    """Split on ';' at line end; our DDL has no ';' inside literals."""
+    lines = [ln for ln in sql.splitlines() if not ln.strip().startswith("--")]
+    parts = re.split(r";\s*$", "\n".join(lines), flags=re.MULTILINE)
+    return tuple(p.strip() for p in parts if p.strip())
+
+
+def load(folder: Path = MIGRATIONS) -> list[Migration]:
+    found = []
+    for path in sorted(folder.glob("*.sql")):
+        m = _NAME.match(path.name)
+        if not m:
+            raise MigrationError(f"migration file {path.name} is not named NNNN_name.sql")
+        found.append(
+            Migration(int(m.group(1)), m.group(2), split_statements(path.read_text("utf-8")))
+        )
+    versions = [m.version for m in found]
+    if len(set(versions)) != len(versions):
+        raise MigrationError(f"two migrations share a version number in {folder}")
+    return found
+
+
+def migrate(store: ClickHouseStore, folder: Path = MIGRATIONS) -> list[int]:
+    """Apply what is missing; return the versions applied now."""
+    store.command(
+        "CREATE TABLE IF NOT EXISTS schema_migrations "
+        "(version UInt32, name String, applied_at DateTime64(3, 'UTC') DEFAULT now64(3)) "
+        "ENGINE = MergeTree ORDER BY version"
+    )
+    done = {int(r[0]) for r in store.query_rows("SELECT version FROM schema_migrations")}
+    known = load(folder)
+    newest = max((m.version for m in known), default=0)
+    if done and max(done) > newest:
+        raise MigrationError(
+            f"the database has schema version {max(done)} but this statflow knows only "
+            f"up to {newest}: upgrade statflow before running it against this database"
+        )
+    applied = []
+    for mig in known:
+        if mig.version in done:
+            continue
+        for stmt in mig.statements:
+            store.command(stmt)
+        store.insert_columns(
+            "schema_migrations", {"version": [mig.version], "name": [mig.name]}
+        )
+        applied.append(mig.version)
+    return applied

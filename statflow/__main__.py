@@ -1,0 +1,3 @@
+from statflow.cli import main
+
+raise SystemExit(main())

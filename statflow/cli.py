@@ -1,0 +1,163 @@
+"""`statflow` command line: thin wiring over the packages."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+
+from statflow.errors import ParameterError, StatflowError
+from streams.settings import Settings
+
+
+def _stack(args: argparse.Namespace, settings: Settings) -> int:
+    from deploy import stack
+
+    cfg = stack.StackConfig.from_settings(settings)
+    action = {"up": stack.up, "down": stack.down, "status": stack.status}[args.action]
+    for s in action(cfg):
+        state = "running" if s.running else "stopped"
+        print(f"{s.name:6} {state:8} {s.address:22} pid={s.pid or '-'}")
+    return 0
+
+
+def _run(args: argparse.Namespace, settings: Settings, serve_api: bool = True) -> int:
+    import faust
+
+    from statflow import logs
+    from streams.admin import ensure_topics
+    from streams.app import create_app
+    from streams.context import Context
+
+    logs.setup(settings.log_level)
+    asyncio.run(ensure_topics(settings))
+    ctx = Context.open(settings)
+    app = create_app(ctx, serve_api=serve_api)
+    app.conf.datadir = str(settings.home / "faust")
+    if serve_api:
+        print(f"statflow: reports at http://{settings.http_host}:{settings.http_port}/api/v1/reports",
+              flush=True)
+    worker = faust.Worker(app, loglevel=settings.log_level if settings.log_level != "warning" else "warn")
+    worker.execute_from_commandline()
+    return 0
+
+
+def _publish(args: argparse.Namespace, settings: Settings) -> int:
+    from streams.admin import ensure_topics
+    from streams.publish import check_lines, produce, read_lines, spec_of
+
+    spec = spec_of(args.topic)
+    data = sys.stdin.buffer.read() if args.file == "-" else Path(args.file).read_bytes()
+    lines = read_lines(data)
+    bad = check_lines(spec.name, lines, settings.max_message_bytes)
+    if bad:
+        for b in bad[:20]:
+            print(f"{args.file}:{b.line}: {b.reason}", file=sys.stderr)
+        print(f"statflow: {len(bad)} of {len(lines)} lines are invalid; nothing was published",
+              file=sys.stderr)
+        return 2
+    asyncio.run(ensure_topics(settings))
+    n = asyncio.run(produce(settings, spec, lines))
+    print(f"published {n} records to {spec.full(settings)}")
+    return 0
+
+
+def _report(args: argparse.Namespace, settings: Settings) -> int:
+    from reports import engine, formats
+    from sinks.clickhouse import ClickHouseStore
+    from sinks.migrate import migrate
+
+    service, _, report = args.report.partition("/")
+    pairs = [(k, v) for k, v in (("from", args.date_from), ("to", args.date_to),
+                                 ("format", args.format), ("level", args.level)) if v]
+    for f in args.filter or []:
+        key, sep, value = f.partition("=")
+        if not sep:
+            raise ParameterError(key, "filters are given as NAME=VALUE")
+        pairs.append((key, value))
+    store = ClickHouseStore(settings)
+    migrate(store)
+    result = engine.run(service, report, pairs, store)
+    if result.params.format == "json" and sys.stdout.isatty():
+        _print_table(result)
+    else:
+        body, _ = formats.render(result)
+        sys.stdout.buffer.write(body.removeprefix(b"\xef\xbb\xbf") if args.format == "csv" else body)
+        sys.stdout.write("\n")
+    return 0
+
+
+def _print_table(result: object) -> None:
+    from reports.engine import Result
+
+    assert isinstance(result, Result)
+    names = [c.name for c in result.columns]
+    cells = [["–" if v is None else (f"{v:.4f}" if isinstance(v, float) else str(v)) for v in r]
+             for r in result.rows]
+    widths = [max([len(n)] + [len(r[i]) for r in cells]) for i, n in enumerate(names)]
+    print(f"{result.report.title(result.params.lang)} ({result.params.date_from} – {result.params.date_to})")
+    print("  ".join(n.ljust(w) for n, w in zip(names, widths, strict=True)))
+    for r in cells:
+        print("  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)))
+    for note in result.notes:
+        print(f"* {note}")
+
+
+def _demo(args: argparse.Namespace, settings: Settings) -> int:
+    from deploy import stack
+    from synth.demo import seed_demo
+
+    cfg = stack.StackConfig.from_settings(settings)
+    for s in stack.up(cfg):
+        print(f"{s.name}: {s.address}")
+    asyncio.run(seed_demo(settings, n_calls=args.calls))
+    return _run(args, settings, serve_api=True)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="statflow", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+    st = sub.add_parser("stack", help="local Kafka and Redis without Docker")
+    st.add_argument("action", choices=["up", "down", "status"])
+    sub.add_parser("run", help="embedded: worker + API in one process")
+    sub.add_parser("worker", help="agents only (distributed mode)")
+    demo = sub.add_parser("demo", help="stack + synthetic traffic + run")
+    demo.add_argument("--calls", type=int, default=200_000)
+    pub = sub.add_parser("publish", help="validate JSON lines, then produce them")
+    pub.add_argument("topic")
+    pub.add_argument("file", help="a JSON-lines file, or - for standard input")
+    rep = sub.add_parser("report", help="print a report: SERVICE/REPORT")
+    rep.add_argument("report")
+    rep.add_argument("--from", dest="date_from")
+    rep.add_argument("--to", dest="date_to")
+    rep.add_argument("--format", choices=["json", "csv"])
+    rep.add_argument("--level")
+    rep.add_argument("--filter", action="append", help="NAME=VALUE, repeatable")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    settings = Settings.from_env()
+    try:
+        if args.command == "stack":
+            return _stack(args, settings)
+        if args.command == "run":
+            return _run(args, settings, serve_api=True)
+        if args.command == "worker":
+            return _run(args, settings, serve_api=False)
+        if args.command == "demo":
+            return _demo(args, settings)
+        if args.command == "publish":
+            return _publish(args, settings)
+        if args.command == "report":
+            return _report(args, settings)
+    except StatflowError as exc:
+        print(f"statflow: {exc}", file=sys.stderr)
+        return 2
+    return 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

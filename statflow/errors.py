@@ -1,0 +1,60 @@
+"""One root exception; each package raises its own subclass.
+
+Messages are written for the person who has to act on them, and never carry a
+personal identity number.
+"""
+
+from __future__ import annotations
+
+
+class StatflowError(Exception):
+    """Root of every error statflow raises on purpose."""
+
+
+class ConfigError(StatflowError):
+    """A STATFLOW_* setting is missing or malformed."""
+
+
+class StackError(StatflowError):
+    """The local Kafka/Redis stack could not be started, stopped or reached."""
+
+
+class ValidationError(StatflowError):
+    """An input record does not follow the contract (schemas/)."""
+
+    def __init__(self, reason: str, field: str | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.field = field
+
+
+class SinkError(StatflowError):
+    """ClickHouse or Redis refused a write or a read."""
+
+
+class MigrationError(SinkError):
+    """A DDL migration failed or the stored schema is newer than this code."""
+
+
+class ReportError(StatflowError):
+    """A report request cannot be answered as asked."""
+
+
+class ParameterError(ReportError):
+    """A report parameter is unknown or malformed; HTTP 400."""
+
+    def __init__(self, parameter: str, message: str) -> None:
+        super().__init__(f"parameter '{parameter}': {message}")
+        self.parameter = parameter
+
+
+class UnknownReportError(ReportError):
+    """No such service or report; HTTP 404."""
+
+
+class AccessDenied(ReportError):
+    """The caller's tier does not allow this answer; HTTP 401/403."""
+
+    def __init__(self, message: str, status: int = 403) -> None:
+        super().__init__(message)
+        self.status = status

@@ -1,0 +1,35 @@
+"""Declare the topics on the broker: partitions, compaction, dead-letter topics."""
+
+from __future__ import annotations
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+
+from streams.settings import Settings
+from streams.topics import ALL_TOPICS
+
+
+async def ensure_topics(settings: Settings) -> list[str]:
+    """Create what is missing; return the names created now."""
+    wanted: dict[str, NewTopic] = {}
+    for spec in ALL_TOPICS:
+        config = {"cleanup.policy": "compact"} if spec.compacted else {}
+        wanted[spec.full(settings)] = NewTopic(
+            spec.full(settings), settings.topic_partitions, 1, topic_configs=config
+        )
+        wanted[spec.dlq(settings)] = NewTopic(
+            spec.dlq(settings), 1, 1, topic_configs={"max.message.bytes": str(8 * 1024 * 1024)}
+        )
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        missing = [t for name, t in wanted.items() if name not in existing]
+        if missing:
+            try:
+                await admin.create_topics(missing)
+            except TopicAlreadyExistsError:
+                pass  # another process won the race; same outcome
+        return [t.name for t in missing]
+    finally:
+        await admin.close()

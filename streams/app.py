@@ -1,0 +1,57 @@
+"""The Faust app: reference agents, the batched calls service, optionally the API.
+
+`statflow run` (embedded) puts everything in one process because a chDB path
+can be opened by one process only; `statflow worker` leaves the API out.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import faust
+
+from agents import calls, reference
+from streams.context import Context
+
+log = logging.getLogger("statflow.app")
+
+
+def create_app(ctx: Context, *, serve_api: bool) -> faust.App:
+    s = ctx.settings
+    app = faust.App(
+        f"{s.consumer_group}-reference",
+        broker=f"kafka://{s.kafka_bootstrap}",
+        store="memory://",
+        web_enabled=False,
+        topic_replication_factor=1,
+        topic_partitions=s.topic_partitions,
+        consumer_auto_offset_reset="earliest",
+        producer_max_request_size=4 * 1024 * 1024,
+        loghandlers=[],
+    )
+    reference.register(app, ctx)
+    calls.register(app, ctx)
+    if serve_api:
+        _register_api(app, ctx)
+    return app
+
+
+def _register_api(app: faust.App, ctx: Context) -> None:
+    import uvicorn
+
+    from reports.api import create_api
+
+    @app.task
+    async def http_api() -> None:
+        config = uvicorn.Config(
+            create_api(ctx),
+            host=ctx.settings.http_host,
+            port=ctx.settings.http_port,
+            log_level="warning",
+            lifespan="off",
+        )
+        server: Any = uvicorn.Server(config)
+        server.install_signal_handlers = lambda: None  # Faust owns the signals
+        log.info("report API listening", extra={"port": ctx.settings.http_port})
+        await server.serve()

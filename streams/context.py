@@ -1,0 +1,23 @@
+"""The long-lived resources one statflow process shares: built once at start."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sinks.clickhouse import ClickHouseStore
+from sinks.migrate import migrate
+from sinks.redis_store import LookupCache
+from streams.settings import Settings
+
+
+@dataclass
+class Context:
+    settings: Settings
+    store: ClickHouseStore
+    cache: LookupCache
+
+    @classmethod
+    def open(cls, settings: Settings) -> Context:
+        store = ClickHouseStore(settings)
+        migrate(store)
+        return cls(settings, store, LookupCache(settings, store))

@@ -1,0 +1,26 @@
+"""Wait out a failing sink: retry with capped exponential back-off, never skip."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from statflow.errors import SinkError
+from streams import metrics
+
+log = logging.getLogger("statflow.retry")
+T = TypeVar("T")
+
+
+async def until_written(attempt: Callable[[], Awaitable[T]], topic: str) -> T:
+    delay = 0.2
+    while True:
+        try:
+            return await attempt()
+        except SinkError as exc:
+            metrics.inc("statflow_sink_failures_total", topic=topic)
+            log.error("sink write failed, retrying", extra={"error": str(exc), "delay": delay})
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 30.0)

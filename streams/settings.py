@@ -1,0 +1,101 @@
+"""The one settings object, read from STATFLOW_* environment variables.
+
+Defaults run the embedded mode on localhost: chDB on disk under ./.statflow/,
+Kafka on 9092, Redis on 6379.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from statflow.errors import ConfigError
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path = Path(".statflow")
+    kafka_bootstrap: str = "localhost:9092"
+    clickhouse_dsn: str = ""  # "" = chdb on disk under home/chdb
+    clickhouse_database: str = "statflow"
+    redis_url: str = "redis://localhost:6379/0"
+    drop_dir: Path | None = None
+    http_host: str = "127.0.0.1"
+    http_port: int = 8080
+    topic_prefix: str = ""  # tests give each run its own topics
+    consumer_group: str = "statflow"
+    batch_max_records: int = 20000
+    batch_timeout_ms: int = 200
+    topic_partitions: int = 4
+    max_message_bytes: int = 64 * 1024
+    log_level: str = "info"
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def dsn(self) -> str:
+        if self.clickhouse_dsn:
+            return self.clickhouse_dsn
+        return f"chdb://{(self.home / 'chdb').resolve()}"
+
+    @property
+    def embedded(self) -> bool:
+        return self.dsn.startswith("chdb://")
+
+    def with_(self, **changes: object) -> Settings:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+    def to_env(self) -> dict[str, str]:
+        """The STATFLOW_* variables that reproduce these settings in a child process."""
+        env = {
+            "STATFLOW_HOME": str(self.home),
+            "STATFLOW_KAFKA_BOOTSTRAP": self.kafka_bootstrap,
+            "STATFLOW_CLICKHOUSE_DSN": self.clickhouse_dsn,
+            "STATFLOW_CLICKHOUSE_DATABASE": self.clickhouse_database,
+            "STATFLOW_REDIS_URL": self.redis_url,
+            "STATFLOW_HTTP_HOST": self.http_host,
+            "STATFLOW_HTTP_PORT": str(self.http_port),
+            "STATFLOW_TOPIC_PREFIX": self.topic_prefix,
+            "STATFLOW_CONSUMER_GROUP": self.consumer_group,
+            "STATFLOW_BATCH_MAX_RECORDS": str(self.batch_max_records),
+            "STATFLOW_BATCH_TIMEOUT_MS": str(self.batch_timeout_ms),
+            "STATFLOW_TOPIC_PARTITIONS": str(self.topic_partitions),
+            "STATFLOW_MAX_MESSAGE_BYTES": str(self.max_message_bytes),
+            "STATFLOW_LOG_LEVEL": self.log_level,
+        }
+        if self.drop_dir is not None:
+            env["STATFLOW_DROP_DIR"] = str(self.drop_dir)
+        return env
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        drop = env.get("STATFLOW_DROP_DIR")
+        return cls(
+            home=Path(env.get("STATFLOW_HOME", ".statflow")),
+            kafka_bootstrap=env.get("STATFLOW_KAFKA_BOOTSTRAP", "localhost:9092"),
+            clickhouse_dsn=env.get("STATFLOW_CLICKHOUSE_DSN", ""),
+            clickhouse_database=env.get("STATFLOW_CLICKHOUSE_DATABASE", "statflow"),
+            redis_url=env.get("STATFLOW_REDIS_URL", "redis://localhost:6379/0"),
+            drop_dir=Path(drop) if drop else None,
+            http_host=env.get("STATFLOW_HTTP_HOST", "127.0.0.1"),
+            http_port=_int(env, "STATFLOW_HTTP_PORT", 8080),
+            topic_prefix=env.get("STATFLOW_TOPIC_PREFIX", ""),
+            consumer_group=env.get("STATFLOW_CONSUMER_GROUP", "statflow"),
+            batch_max_records=_int(env, "STATFLOW_BATCH_MAX_RECORDS", 20000),
+            batch_timeout_ms=_int(env, "STATFLOW_BATCH_TIMEOUT_MS", 200),
+            topic_partitions=_int(env, "STATFLOW_TOPIC_PARTITIONS", 4),
+            max_message_bytes=_int(env, "STATFLOW_MAX_MESSAGE_BYTES", 64 * 1024),
+            log_level=env.get("STATFLOW_LOG_LEVEL", "info"),
+        )

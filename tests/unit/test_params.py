@@ -1,0 +1,58 @@
+import datetime as dt
+
+import pytest
+
+from reports import catalogue
+from reports.params import parse
+from statflow.errors import ParameterError
+
+TODAY = dt.date(2026, 11, 23)
+
+
+def report(id: str) -> catalogue.Report:
+    r = catalogue.find("webbtidbokning", id)
+    assert r is not None
+    return r
+
+
+def test_defaults() -> None:
+    p = parse(report("events-per-month"), [], TODAY)
+    assert (p.date_from, p.date_to, p.format) == (dt.date(2025, 11, 1), dt.date(2026, 10, 31), "json")
+
+
+def test_from_before_data_start_is_clipped_with_a_note() -> None:
+    p = parse(report("events-per-month"), [("from", "2015-01-01"), ("to", "2018-01-31")], TODAY)
+    assert p.date_from == dt.date(2017, 10, 1)
+    assert p.notes and "2017-10-01" in p.notes[0]
+
+
+@pytest.mark.parametrize(
+    ("pairs", "name"),
+    [
+        ([("from", "2024-13-01")], "from"),
+        ([("from", "2024-05-01"), ("to", "2024-04-01")], "from"),
+        ([("county", "99")], "county"),
+        ([("activity", "GetAvailableDates")], "activity"),
+        ([("format", "docx")], "format"),
+        ([("process", "x")], "process"),
+        ([("level", "unit")], "level"),
+        ([("unit", "has space")], "unit"),
+    ],
+)
+def test_bad_values_name_the_parameter(pairs: list[tuple[str, str]], name: str) -> None:
+    with pytest.raises(ParameterError) as err:
+        parse(report("events-per-month"), pairs, TODAY)
+    assert err.value.parameter == name and name in str(err.value)
+
+
+def test_hierarchy_level_defaults_to_activity_and_is_checked() -> None:
+    r = report("events-by-hierarchy")
+    assert parse(r, [], TODAY).level == "activity"
+    assert parse(r, [("level", "county")], TODAY).level == "county"
+    with pytest.raises(ParameterError):
+        parse(r, [("level", "region")], TODAY)
+
+
+def test_repeated_and_comma_separated_filters_combine() -> None:
+    p = parse(report("events-per-month"), [("county", "01,03"), ("county", "12")], TODAY)
+    assert p.values("county") == ("01", "03", "12")
