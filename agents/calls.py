@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable, Sequence
 
-from agents.batch import Decoded, RawMessage, Rejected
 import faust
 
+from agents.batch import Decoded, RawMessage, Rejected
 from schemas.events import NtjpCall, call_decoder
 from sinks.calls import CallsSink
 from statflow.errors import ValidationError
 from streams.context import Context
 from streams.ingest import BatchLoop, DeadLetters, Pipeline, make_producer
 from streams.topics import NTJP_CALLS
+
+log = logging.getLogger("statflow.agents.calls")
 
 CallDecoder = Callable[[bytes | None], NtjpCall]
 
@@ -59,9 +62,18 @@ def register(app: faust.App, ctx: Context) -> None:
 
     @app.task
     async def ntjp_calls() -> None:
-        producer = make_producer(s)
-        await producer.start()
-        try:
-            await BatchLoop(s, pipeline, DeadLetters(producer)).run()
-        finally:
-            await producer.stop()
+        # Faust would log a crashed task and carry on without it; ingest must
+        # not silently stop, so the loop is rebuilt (it resumes from ClickHouse).
+        while True:
+            producer = make_producer(s)
+            try:
+                await producer.start()
+                await BatchLoop(s, pipeline, DeadLetters(producer)).run()
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("calls ingest loop failed; restarting in 2 s")
+                await asyncio.sleep(2)
+            finally:
+                await producer.stop()

@@ -11,6 +11,7 @@ import asyncio
 import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import faust
@@ -83,21 +84,30 @@ def _rows(
     return out
 
 
-def units(messages: Sequence[RawMessage], decode: Callable[[bytes | None], HsaUnit]) -> DimensionBatch:
+def units(
+    messages: Sequence[RawMessage], decode: Callable[[bytes | None], HsaUnit]
+) -> DimensionBatch:
     def row(u: HsaUnit) -> dict[str, Any]:
         return {
             "hsa_id": u.hsa_id,
             "name": u.name,
             "kind": u.kind,
-            "care_provider_id": u.care_provider_id or (u.hsa_id if u.kind == "care_provider" else ""),
+            "care_provider_id": u.care_provider_id
+            or (u.hsa_id if u.kind == "care_provider" else ""),
             "county_code": u.county_code,
             "updated_at": u.updated_at.astimezone(dt.UTC),
         }
 
     def tomb(m: RawMessage) -> dict[str, Any]:
         (hsa_id,) = _key_parts(m, 1)
-        return {"hsa_id": hsa_id, "name": "", "kind": "unit", "care_provider_id": "",
-                "county_code": "", "updated_at": _EPOCH}
+        return {
+            "hsa_id": hsa_id,
+            "name": "",
+            "kind": "unit",
+            "care_provider_id": "",
+            "county_code": "",
+            "updated_at": _EPOCH,
+        }
 
     return _rows(messages, "hsa_units", decode, row, tomb)
 
@@ -106,13 +116,21 @@ def routing(
     messages: Sequence[RawMessage], decode: Callable[[bytes | None], NtjpRouting]
 ) -> DimensionBatch:
     def row(r: NtjpRouting) -> dict[str, Any]:
-        return {"logical_address": r.logical_address, "operation": r.operation,
-                "active_from": r.active_from, "active_to": r.active_to}
+        return {
+            "logical_address": r.logical_address,
+            "operation": r.operation,
+            "active_from": r.active_from,
+            "active_to": r.active_to,
+        }
 
     def tomb(m: RawMessage) -> dict[str, Any]:
         address, operation = _key_parts(m, 2)
-        return {"logical_address": address, "operation": operation,
-                "active_from": dt.date(1970, 1, 1), "active_to": None}
+        return {
+            "logical_address": address,
+            "operation": operation,
+            "active_from": dt.date(1970, 1, 1),
+            "active_to": None,
+        }
 
     return _rows(messages, "ntjp_routing", decode, row, tomb)
 
@@ -130,6 +148,10 @@ def population(
         return {"county_code": county, "year": int(year), "population": 0}
 
     return _rows(messages, "scb_population", decode, row, tomb)
+
+
+async def _insert(ctx: Context, batch: DimensionBatch) -> None:
+    await asyncio.to_thread(ctx.store.insert_columns, batch.table, batch.columns)
 
 
 def register(app: faust.App, ctx: Context) -> None:
@@ -152,31 +174,46 @@ def _agent(
     to_rows: Callable[[Sequence[RawMessage], Any], DimensionBatch],
     decode: Any,
 ) -> None:
-    raw = {"key_type": bytes, "value_type": bytes, "key_serializer": "raw",
-           "value_serializer": "raw"}
-    topic = app.topic(topic_name, partitions=ctx.settings.topic_partitions, **raw)
-    dlq = app.topic(dlq_name, partitions=1, **raw)
+    topic = app.topic(
+        topic_name,
+        partitions=ctx.settings.topic_partitions,
+        key_type=bytes,
+        value_type=bytes,
+        key_serializer="raw",
+        value_serializer="raw",
+    )
+    dlq = app.topic(
+        dlq_name,
+        partitions=1,
+        key_type=bytes,
+        value_type=bytes,
+        key_serializer="raw",
+        value_serializer="raw",
+    )
 
     async def agent(stream: faust.StreamT[bytes]) -> None:
-        async for events in stream.take_events(1000, within=1.0):
+        async for events in stream.take_events(1000, within=1.0):  # type: ignore[attr-defined]
             msgs = [
-                RawMessage(e.message.topic, e.message.partition, e.message.offset,
-                           e.message.key, e.message.value)
+                RawMessage(
+                    e.message.topic,
+                    e.message.partition,
+                    e.message.offset,
+                    e.message.key,
+                    e.message.value,
+                )
                 for e in events
             ]
             batch = to_rows(msgs, decode)
             if batch.columns:
-                await until_written(
-                    lambda b=batch: asyncio.to_thread(ctx.store.insert_columns, b.table, b.columns),
-                    topic_name,
-                )
+                await until_written(partial(_insert, ctx, batch), topic_name)
             await ctx.cache.put_counties(batch.counties)
             for r in batch.rejected:
                 await dlq.send(key=r.message.key, value=r.message.value, headers=dlq_headers(r))
             if batch.rejected:
                 await app.producer.flush()
-            metrics.inc("statflow_events_accepted_total", len(msgs) - len(batch.rejected),
-                        topic=topic_name)
+            metrics.inc(
+                "statflow_events_accepted_total", len(msgs) - len(batch.rejected), topic=topic_name
+            )
             metrics.inc("statflow_events_rejected_total", len(batch.rejected), topic=topic_name)
 
     app.agent(topic, name=f"reference-{topic_name}")(agent)

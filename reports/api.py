@@ -20,7 +20,9 @@ def _error(status: int, message: str, **extra: Any) -> JSONResponse:
 
 
 def create_api(ctx: Context) -> FastAPI:
-    app = FastAPI(title="statflow", version="1", docs_url="/api/docs", openapi_url="/api/openapi.json")
+    app = FastAPI(
+        title="statflow", version="1", docs_url="/api/docs", openapi_url="/api/openapi.json"
+    )
     store = ctx.store
 
     @app.exception_handler(ParameterError)

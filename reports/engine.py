@@ -32,7 +32,9 @@ class Result:
             "service": self.report.service,
             "title": self.report.title(lang),
             "params": self.params.echo(),
-            "columns": [{"name": c.name, "label": c.label(lang), "type": c.type} for c in self.columns],
+            "columns": [
+                {"name": c.name, "label": c.label(lang), "type": c.type} for c in self.columns
+            ],
             "rows": self.rows,
             "notes": self.notes,
             "data_as_of": self.data_as_of.isoformat() if self.data_as_of else None,

@@ -100,7 +100,9 @@ def parse(report: Report, pairs: Iterable[tuple[str, str]], today: dt.date) -> R
     if report.levels:
         level = _one("level", given["level"]) if "level" in given else report.levels[-1]
         if level not in report.levels:
-            raise ParameterError("level", f"unknown level {level!r}; one of {', '.join(report.levels)}")
+            raise ParameterError(
+                "level", f"unknown level {level!r}; one of {', '.join(report.levels)}"
+            )
     elif "level" in given:
         raise ParameterError("level", f"{report.id} has no drill-down")
 
@@ -113,8 +115,14 @@ def parse(report: Report, pairs: Iterable[tuple[str, str]], today: dt.date) -> R
             _check_filter(report, name, v)
         filters[name] = tuple(dict.fromkeys(values))
     return ReportParams(
-        date_from, date_to, filters, level, fmt, lang,
-        ";" if delim == "semicolon" else ",", tuple(notes),
+        date_from,
+        date_to,
+        filters,
+        level,
+        fmt,
+        lang,
+        ";" if delim == "semicolon" else ",",
+        tuple(notes),
     )
 
 

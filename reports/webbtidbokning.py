@@ -19,13 +19,20 @@ from reports.reader import Reader
 from schemas.counties import COUNTIES, UNKNOWN_COUNTY, county_name
 
 SERVICE = "webbtidbokning"
-BOOK, CANCEL, UPDATE, MINE = "MakeBooking", "CancelBooking", "UpdateBooking", "GetSubjectOfCareSchedule"
+BOOK, CANCEL, UPDATE, MINE = (
+    "MakeBooking",
+    "CancelBooking",
+    "UpdateBooking",
+    "GetSubjectOfCareSchedule",
+)
 THREE = (BOOK, CANCEL, UPDATE)
 FOUR = (MINE, BOOK, CANCEL, UPDATE)
 CONNECTED_NEEDS = ("GetAvailableDates", "GetAvailableTimeslots", "MakeBooking", "GetAllTimeTypes")
 ACTIVITY_SV = {BOOK: "Boka tid", CANCEL: "Avboka tid", UPDATE: "Uppdatera tid", MINE: "Mina tider"}
 
-_UNITS = "(SELECT hsa_id, county_code, care_provider_id, name FROM hsa_units FINAL WHERE deleted = 0)"
+_UNITS = (
+    "(SELECT hsa_id, county_code, care_provider_id, name FROM hsa_units FINAL WHERE deleted = 0)"
+)
 _COUNTY = "if(u.hsa_id = '', '00', u.county_code)"
 _FILTERS = (
     f" AND (length({{county:Array(String)}}) = 0 OR {_COUNTY} IN {{county:Array(String)}})"
@@ -45,10 +52,14 @@ def _calls_sql(keys: str, group: str) -> str:
     )
 
 
-SQL_BY_MONTH = _calls_sql("formatDateTime(d.day, '%Y-%m') AS month, d.operation", "month, d.operation")
+SQL_BY_MONTH = _calls_sql(
+    "formatDateTime(d.day, '%Y-%m') AS month, d.operation", "month, d.operation"
+)
 SQL_BY_OPERATION = _calls_sql("d.operation", "d.operation")
 SQL_BY_WEEKDAY = _calls_sql("toDayOfWeek(d.day) AS weekday, d.operation", "weekday, d.operation")
-SQL_BOOKINGS_BY_COUNTY_YEAR = _calls_sql(f"{_COUNTY} AS county, toYear(d.day) AS year", "county, year")
+SQL_BOOKINGS_BY_COUNTY_YEAR = _calls_sql(
+    f"{_COUNTY} AS county, toYear(d.day) AS year", "county, year"
+)
 SQL_UNITS_USED = (
     "SELECT county, count() FROM ("
     + _calls_sql(f"{_COUNTY} AS county, d.logical_address", "county, d.logical_address")
@@ -149,15 +160,23 @@ def county_rows(
         known = c != UNKNOWN_COUNTY
         booked = per_year[c]
         rate = (
-            arith.per_1000_over_years(booked, {y: pop.get((c, y)) for y in years(p.date_from, p.date_to)})
+            arith.per_1000_over_years(
+                booked, {y: pop.get((c, y)) for y in years(p.date_from, p.date_to)}
+            )
             if known
             else None
         )
-        rows.append([
-            c, county_name(c), sum(booked.values()),
-            pop.get((c, last_year)) if known else None, rate,
-            used_by.get(c, 0), conn_by.get(c, 0),
-        ])
+        rows.append(
+            [
+                c,
+                county_name(c),
+                sum(booked.values()),
+                pop.get((c, last_year)) if known else None,
+                rate,
+                used_by.get(c, 0),
+                conn_by.get(c, 0),
+            ]
+        )
     return rows
 
 
@@ -169,9 +188,12 @@ def hierarchy_rows(level: str, found: list[tuple[Any, ...]]) -> list[list[Any]]:
     sums: dict[tuple[Any, ...], int] = defaultdict(int)
     for county, cp_id, cp_name, unit, unit_name, known, op, n in found:
         full = (
-            county, county_name(county),
-            cp_id if known else None, (cp_name or None) if known else None,
-            unit, unit_name if known else None,
+            county,
+            county_name(county),
+            cp_id if known else None,
+            (cp_name or None) if known else None,
+            unit,
+            unit_name if known else None,
             op,
         )
         key = full[: [2, 4, 6, 7][depth]]
@@ -179,7 +201,7 @@ def hierarchy_rows(level: str, found: list[tuple[Any, ...]]) -> list[list[Any]]:
     order = {op: i for i, op in enumerate(FOUR)}
 
     def sort_key(k: tuple[Any, ...]) -> tuple[Any, ...]:
-        return tuple("" if v is None else (order[v] if v in order else v) for v in k)
+        return tuple("" if v is None else (order.get(v, v)) for v in k)
 
     return [[*k, n] for k, n in sorted(sums.items(), key=lambda kv: sort_key(kv[0])) if n != 0]
 
@@ -242,7 +264,9 @@ COUNTY_NAME = Column("county_name", "Län", "County", "string", level="county")
 HIERARCHY_COLUMNS = (
     COUNTY_CODE,
     COUNTY_NAME,
-    Column("care_provider_id", "Vårdgivare (HSA-id)", "Care provider id", "string", "care_provider"),
+    Column(
+        "care_provider_id", "Vårdgivare (HSA-id)", "Care provider id", "string", "care_provider"
+    ),
     Column("care_provider_name", "Vårdgivare", "Care provider", "string", "care_provider"),
     Column("unit_id", "Enhet (HSA-id)", "Unit id", "string", "unit"),
     Column("unit_name", "Enhet", "Unit", "string", "unit"),
@@ -252,72 +276,126 @@ HIERARCHY_COLUMNS = (
 ORG_FILTERS = ("county", "care_provider", "unit")
 
 
-def _report(id: str, sv: str, en: str, desc: str, cols: tuple[Column, ...], query: Any,
-            activities: tuple[str, ...], **kw: Any) -> Report:
+def _report(
+    id: str,
+    sv: str,
+    en: str,
+    desc: str,
+    cols: tuple[Column, ...],
+    query: Any,
+    activities: tuple[str, ...],
+    **kw: Any,
+) -> Report:
     return Report(
-        SERVICE, id, sv, en, desc, cols, query,
-        filters=(*ORG_FILTERS, "activity"), choices={"activity": activities},
-        source_topics=("ntjp.calls.v1",), **kw,
+        SERVICE,
+        id,
+        sv,
+        en,
+        desc,
+        cols,
+        query,
+        filters=(*ORG_FILTERS, "activity"),
+        choices={"activity": activities},
+        source_topics=("ntjp.calls.v1",),
+        **kw,
     )
 
 
-SERVICE_DECL = register(Service(SERVICE, "Webbtidbokning", "Web booking", (
-    _report(
-        "events-per-month", "Antal händelser per månad och aktivitet",
-        "Events per month and activity",
-        "Calls per month (Stockholm time) for Boka tid (MakeBooking), Avboka tid "
-        "(CancelBooking) and Uppdatera tid (UpdateBooking).",
-        (MONTH, ACTIVITY, EVENTS), events_per_month, THREE,
-    ),
-    _report(
-        "bookings-per-county", "Antal bokningar per län och 1000 invånare",
-        "Bookings per county and 1000 inhabitants",
-        "bookings = MakeBooking calls, by the county of the unit in the current HSA catalogue; "
-        "population = the county's on 1 January of the year of the period's last day; "
-        "per 1000 = 1000 × Σ over the period's years of (that year's bookings ÷ that year's "
-        "1 January population); units used = distinct logical addresses with a MakeBooking in "
-        "the period; units connected = units whose routing has GetAvailableDates, "
-        "GetAvailableTimeslots, MakeBooking and GetAllTimeTypes all active on the period's "
-        "last day.",
+SERVICE_DECL = register(
+    Service(
+        SERVICE,
+        "Webbtidbokning",
+        "Web booking",
         (
-            COUNTY_CODE, COUNTY_NAME,
-            Column("bookings", "Antal bokningar", "Bookings", "integer"),
-            Column("population", "Invånare", "Population", "integer"),
-            Column("bookings_per_1000", "Bokningar per 1000 invånare", "Bookings per 1000", "number"),
-            Column("units_used", "Enheter som använt Boka tid", "Units used", "integer"),
-            Column("units_connected", "Enheter anslutna till Boka tid", "Units connected", "integer"),
+            _report(
+                "events-per-month",
+                "Antal händelser per månad och aktivitet",
+                "Events per month and activity",
+                "Calls per month (Stockholm time) for Boka tid (MakeBooking), Avboka tid "
+                "(CancelBooking) and Uppdatera tid (UpdateBooking).",
+                (MONTH, ACTIVITY, EVENTS),
+                events_per_month,
+                THREE,
+            ),
+            _report(
+                "bookings-per-county",
+                "Antal bokningar per län och 1000 invånare",
+                "Bookings per county and 1000 inhabitants",
+                "bookings = MakeBooking calls, by the county of the unit in the current HSA catalogue; "
+                "population = the county's on 1 January of the year of the period's last day; "
+                "per 1000 = 1000 × Σ over the period's years of (that year's bookings ÷ that year's "
+                "1 January population); units used = distinct logical addresses with a MakeBooking in "
+                "the period; units connected = units whose routing has GetAvailableDates, "
+                "GetAvailableTimeslots, MakeBooking and GetAllTimeTypes all active on the period's "
+                "last day.",
+                (
+                    COUNTY_CODE,
+                    COUNTY_NAME,
+                    Column("bookings", "Antal bokningar", "Bookings", "integer"),
+                    Column("population", "Invånare", "Population", "integer"),
+                    Column(
+                        "bookings_per_1000",
+                        "Bokningar per 1000 invånare",
+                        "Bookings per 1000",
+                        "number",
+                    ),
+                    Column("units_used", "Enheter som använt Boka tid", "Units used", "integer"),
+                    Column(
+                        "units_connected",
+                        "Enheter anslutna till Boka tid",
+                        "Units connected",
+                        "integer",
+                    ),
+                ),
+                bookings_per_county,
+                (BOOK,),
+            ),
+            _report(
+                "share-per-service",
+                "Andel händelser per tjänst",
+                "Share of events per service",
+                "Share of Boka/Avboka/Uppdatera tid calls among the three (0–1).",
+                (ACTIVITY, EVENTS, Column("share", "Andel", "Share", "number")),
+                share_per_service,
+                THREE,
+            ),
+            _report(
+                "my-bookings-per-month",
+                "Antal händelser per månad, Mina tider",
+                "My bookings (Mina tider) per month",
+                "GetSubjectOfCareSchedule (Mina tider) calls per month.",
+                (MONTH, EVENTS),
+                my_bookings_per_month,
+                (MINE,),
+            ),
+            _report(
+                "events-per-weekday",
+                "Antal händelser per veckodag",
+                "Events per weekday",
+                "Calls of Mina tider, Boka, Avboka and Uppdatera tid by ISO weekday; days = how many "
+                "of that weekday the period holds; per_day = events ÷ days.",
+                (
+                    Column("weekday", "Veckodag", "Weekday", "integer"),
+                    ACTIVITY,
+                    EVENTS,
+                    Column("days", "Antal dagar", "Days", "integer"),
+                    Column("per_day", "Händelser per dag", "Events per day", "number"),
+                ),
+                events_per_weekday,
+                FOUR,
+            ),
+            _report(
+                "events-by-hierarchy",
+                "Antal händelser per region, vårdgivare och aktivitet",
+                "Events by county, care provider, unit and activity",
+                "Calls of Mina tider, Boka, Avboka and Uppdatera tid by county, care provider and unit "
+                "of the current HSA catalogue; `level` = county | care_provider | unit | activity "
+                "sums the lower levels away.",
+                HIERARCHY_COLUMNS,
+                events_by_hierarchy,
+                FOUR,
+                levels=LEVELS,
+            ),
         ),
-        bookings_per_county, (BOOK,),
-    ),
-    _report(
-        "share-per-service", "Andel händelser per tjänst", "Share of events per service",
-        "Share of Boka/Avboka/Uppdatera tid calls among the three (0–1).",
-        (ACTIVITY, EVENTS, Column("share", "Andel", "Share", "number")),
-        share_per_service, THREE,
-    ),
-    _report(
-        "my-bookings-per-month", "Antal händelser per månad, Mina tider",
-        "My bookings (Mina tider) per month",
-        "GetSubjectOfCareSchedule (Mina tider) calls per month.",
-        (MONTH, EVENTS), my_bookings_per_month, (MINE,),
-    ),
-    _report(
-        "events-per-weekday", "Antal händelser per veckodag", "Events per weekday",
-        "Calls of Mina tider, Boka, Avboka and Uppdatera tid by ISO weekday; days = how many "
-        "of that weekday the period holds; per_day = events ÷ days.",
-        (
-            Column("weekday", "Veckodag", "Weekday", "integer"), ACTIVITY, EVENTS,
-            Column("days", "Antal dagar", "Days", "integer"),
-            Column("per_day", "Händelser per dag", "Events per day", "number"),
-        ),
-        events_per_weekday, FOUR,
-    ),
-    _report(
-        "events-by-hierarchy", "Antal händelser per region, vårdgivare och aktivitet",
-        "Events by county, care provider, unit and activity",
-        "Calls of Mina tider, Boka, Avboka and Uppdatera tid by county, care provider and unit "
-        "of the current HSA catalogue; `level` = county | care_provider | unit | activity "
-        "sums the lower levels away.",
-        HIERARCHY_COLUMNS, events_by_hierarchy, FOUR, levels=LEVELS,
-    ),
-)))
+    )
+)

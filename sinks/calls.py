@@ -31,9 +31,7 @@ def call_columns(
         "logical_address": [c.logical_address for _, c in accepted],
         "consumer_id": [c.consumer_id or "" for _, c in accepted],
         "status": [c.status for _, c in accepted],
-        "county_at_ingest": [
-            county_of.get(c.logical_address, UNKNOWN_COUNTY) for _, c in accepted
-        ],
+        "county_at_ingest": [county_of.get(c.logical_address, UNKNOWN_COUNTY) for _, c in accepted],
         "source_partition": [m.partition for m, _ in accepted],
         "source_offset": [m.offset for m, _ in accepted],
     }
@@ -93,9 +91,7 @@ class CallsSink:
 
     def rebuild_month(self, month: int) -> None:
         """Recompute one month (YYYYMM, Stockholm) of the daily rollup from raw rows."""
-        self._store.command(
-            "ALTER TABLE ntjp_calls_daily DROP PARTITION {m:UInt32}", {"m": month}
-        )
+        self._store.command("ALTER TABLE ntjp_calls_daily DROP PARTITION {m:UInt32}", {"m": month})
         self._store.command(
             "INSERT INTO ntjp_calls_daily "
             "SELECT toDate(occurred_at, 'Europe/Stockholm') AS day, logical_address, "

@@ -54,7 +54,7 @@ class ClickHouseStore:
     def command(self, sql: str, parameters: Mapping[str, Any] | None = None) -> Any:
         with self._lock:
             try:
-                return self._client.command(sql, parameters=parameters)
+                return self._client.command(sql, parameters=dict(parameters or {}))
             except ClickHouseError as exc:
                 raise SinkError(f"ClickHouse command failed: {_short(exc)}") from exc
 
@@ -66,7 +66,9 @@ class ClickHouseStore:
     ) -> list[tuple[Any, ...]]:
         with self._lock:
             try:
-                result = self._client.query(sql, parameters=parameters, settings=settings)
+                result = self._client.query(
+                    sql, parameters=dict(parameters or {}), settings=dict(settings or {})
+                )
             except ClickHouseError as exc:
                 raise SinkError(f"ClickHouse query failed: {_short(exc)}") from exc
             return [tuple(r) for r in result.result_rows]
@@ -87,7 +89,7 @@ class ClickHouseStore:
                     [columns[n] for n in names],
                     column_names=names,
                     column_oriented=True,
-                    settings=settings,
+                    settings=dict(settings or {}),
                 )
             except ClickHouseError as exc:
                 raise SinkError(f"ClickHouse insert into {table} failed: {_short(exc)}") from exc

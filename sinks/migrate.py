@@ -68,8 +68,6 @@ def migrate(store: ClickHouseStore, folder: Path = MIGRATIONS) -> list[int]:
             continue
         for stmt in mig.statements:
             store.command(stmt)
-        store.insert_columns(
-            "schema_migrations", {"version": [mig.version], "name": [mig.name]}
-        )
+        store.insert_columns("schema_migrations", {"version": [mig.version], "name": [mig.name]})
         applied.append(mig.version)
     return applied

@@ -60,7 +60,11 @@ class LookupCache:
             return {}
         try:
             values = await self._redis.hmget(self._key, keys)
-            return {k: v.decode() for k, v in zip(keys, values, strict=True) if v is not None}
+            return {
+                k: v.decode() if isinstance(v, bytes) else str(v)
+                for k, v in zip(keys, values, strict=True)
+                if v is not None
+            }
         except (RedisError, OSError) as exc:
             log.warning("redis lookup failed, asking ClickHouse", extra={"error": str(exc)})
         rows = self._store.query_rows(

@@ -34,12 +34,40 @@ def _run(args: argparse.Namespace, settings: Settings, serve_api: bool = True) -
     asyncio.run(ensure_topics(settings))
     ctx = Context.open(settings)
     app = create_app(ctx, serve_api=serve_api)
-    app.conf.datadir = str(settings.home / "faust")
+    app.conf.datadir = settings.home / "faust"
     if serve_api:
-        print(f"statflow: reports at http://{settings.http_host}:{settings.http_port}/api/v1/reports",
-              flush=True)
-    worker = faust.Worker(app, loglevel=settings.log_level if settings.log_level != "warning" else "warn")
+        print(
+            f"statflow: reports at http://{settings.http_host}:{settings.http_port}/api/v1/reports",
+            flush=True,
+        )
+    worker = faust.Worker(
+        app, loglevel=settings.log_level if settings.log_level != "warning" else "warn"
+    )
     worker.execute_from_commandline()
+    return 0
+
+
+def _api(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    from reports.api import create_api
+    from statflow import logs
+    from streams.context import Context
+
+    logs.setup(settings.log_level)
+    if settings.embedded:
+        print(
+            "statflow: `api` alone needs an http:// ClickHouse DSN (a chDB path belongs to "
+            "the one process that opened it); use `statflow run` for the embedded mode",
+            file=sys.stderr,
+        )
+        return 2
+    uvicorn.run(
+        create_api(Context.open(settings)),
+        host=settings.http_host,
+        port=settings.http_port,
+        log_level="warning",
+    )
     return 0
 
 
@@ -54,8 +82,10 @@ def _publish(args: argparse.Namespace, settings: Settings) -> int:
     if bad:
         for b in bad[:20]:
             print(f"{args.file}:{b.line}: {b.reason}", file=sys.stderr)
-        print(f"statflow: {len(bad)} of {len(lines)} lines are invalid; nothing was published",
-              file=sys.stderr)
+        print(
+            f"statflow: {len(bad)} of {len(lines)} lines are invalid; nothing was published",
+            file=sys.stderr,
+        )
         return 2
     asyncio.run(ensure_topics(settings))
     n = asyncio.run(produce(settings, spec, lines))
@@ -69,8 +99,16 @@ def _report(args: argparse.Namespace, settings: Settings) -> int:
     from sinks.migrate import migrate
 
     service, _, report = args.report.partition("/")
-    pairs = [(k, v) for k, v in (("from", args.date_from), ("to", args.date_to),
-                                 ("format", args.format), ("level", args.level)) if v]
+    pairs = [
+        (k, v)
+        for k, v in (
+            ("from", args.date_from),
+            ("to", args.date_to),
+            ("format", args.format),
+            ("level", args.level),
+        )
+        if v
+    ]
     for f in args.filter or []:
         key, sep, value = f.partition("=")
         if not sep:
@@ -83,7 +121,9 @@ def _report(args: argparse.Namespace, settings: Settings) -> int:
         _print_table(result)
     else:
         body, _ = formats.render(result)
-        sys.stdout.buffer.write(body.removeprefix(b"\xef\xbb\xbf") if args.format == "csv" else body)
+        sys.stdout.buffer.write(
+            body.removeprefix(b"\xef\xbb\xbf") if args.format == "csv" else body
+        )
         sys.stdout.write("\n")
     return 0
 
@@ -93,10 +133,14 @@ def _print_table(result: object) -> None:
 
     assert isinstance(result, Result)
     names = [c.name for c in result.columns]
-    cells = [["–" if v is None else (f"{v:.4f}" if isinstance(v, float) else str(v)) for v in r]
-             for r in result.rows]
+    cells = [
+        ["–" if v is None else (f"{v:.4f}" if isinstance(v, float) else str(v)) for v in r]
+        for r in result.rows
+    ]
     widths = [max([len(n)] + [len(r[i]) for r in cells]) for i, n in enumerate(names)]
-    print(f"{result.report.title(result.params.lang)} ({result.params.date_from} – {result.params.date_to})")
+    print(
+        f"{result.report.title(result.params.lang)} ({result.params.date_from} – {result.params.date_to})"
+    )
     print("  ".join(n.ljust(w) for n, w in zip(names, widths, strict=True)))
     for r in cells:
         print("  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)))
@@ -105,8 +149,9 @@ def _print_table(result: object) -> None:
 
 
 def _demo(args: argparse.Namespace, settings: Settings) -> int:
-    from deploy import stack
     from synth.demo import seed_demo
+
+    from deploy import stack
 
     cfg = stack.StackConfig.from_settings(settings)
     for s in stack.up(cfg):
@@ -122,6 +167,7 @@ def build_parser() -> argparse.ArgumentParser:
     st.add_argument("action", choices=["up", "down", "status"])
     sub.add_parser("run", help="embedded: worker + API in one process")
     sub.add_parser("worker", help="agents only (distributed mode)")
+    sub.add_parser("api", help="report API only (distributed mode, http:// DSN)")
     demo = sub.add_parser("demo", help="stack + synthetic traffic + run")
     demo.add_argument("--calls", type=int, default=200_000)
     pub = sub.add_parser("publish", help="validate JSON lines, then produce them")
@@ -147,6 +193,8 @@ def main(argv: list[str] | None = None) -> int:
             return _run(args, settings, serve_api=True)
         if args.command == "worker":
             return _run(args, settings, serve_api=False)
+        if args.command == "api":
+            return _api(args, settings)
         if args.command == "demo":
             return _demo(args, settings)
         if args.command == "publish":

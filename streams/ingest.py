@@ -90,8 +90,10 @@ class _Seek(ConsumerRebalanceListener):  # type: ignore[misc]
         for tp in sorted(assigned):
             offset = await asyncio.to_thread(self._loop.pipeline.resume, tp.topic, tp.partition)
             self._loop.consumer.seek(tp, offset)
-            log.info("partition assigned", extra={"topic": tp.topic, "partition": tp.partition,
-                                                  "offset": offset})
+            log.info(
+                "partition assigned",
+                extra={"topic": tp.topic, "partition": tp.partition, "offset": offset},
+            )
 
 
 class BatchLoop:
@@ -156,5 +158,9 @@ class BatchLoop:
             end = self.consumer.highwater(tp)
             pos = await self.consumer.position(tp) if end is not None else None
             if end is not None and pos is not None:
-                metrics.gauge("statflow_consumer_lag", max(end - pos, 0), topic=tp.topic,
-                              partition=str(tp.partition))
+                metrics.gauge(
+                    "statflow_consumer_lag",
+                    max(end - pos, 0),
+                    topic=tp.topic,
+                    partition=str(tp.partition),
+                )

@@ -17,7 +17,11 @@ def report(id: str) -> catalogue.Report:
 
 def test_defaults() -> None:
     p = parse(report("events-per-month"), [], TODAY)
-    assert (p.date_from, p.date_to, p.format) == (dt.date(2025, 11, 1), dt.date(2026, 10, 31), "json")
+    assert (p.date_from, p.date_to, p.format) == (
+        dt.date(2025, 11, 1),
+        dt.date(2026, 10, 31),
+        "json",
+    )
 
 
 def test_from_before_data_start_is_clipped_with_a_note() -> None:

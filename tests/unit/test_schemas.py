@@ -50,9 +50,7 @@ def test_contract_violations_name_the_field(raw: bytes, field: str) -> None:
     assert field in str(err.value)
 
 
-@pytest.mark.parametrize(
-    "raw", [b"", b"{", b"\xff\xfe{}", b"[1,2]", b"null", GOOD[:-5], b'"text"']
-)
+@pytest.mark.parametrize("raw", [b"", b"{", b"\xff\xfe{}", b"[1,2]", b"null", GOOD[:-5], b'"text"'])
 def test_not_json_or_not_an_object_is_refused(raw: bytes) -> None:
     with pytest.raises(ValidationError):
         call_decoder(65536)(raw)
@@ -73,8 +71,10 @@ def test_unknown_fields_are_allowed_so_producers_can_extend() -> None:
 
 
 def test_unit_county_must_be_an_scb_code() -> None:
-    raw = (b'{"hsa_id":"SE1","name":"A","kind":"unit","county_code":"02",'
-           b'"updated_at":"2024-01-01T00:00:00Z"}')
+    raw = (
+        b'{"hsa_id":"SE1","name":"A","kind":"unit","county_code":"02",'
+        b'"updated_at":"2024-01-01T00:00:00Z"}'
+    )
     with pytest.raises(ValidationError) as err:
         unit_decoder(65536)(raw)
     assert err.value.field == "county_code"
