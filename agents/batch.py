@@ -1,11 +1,22 @@
-"""The shapes that pass between the Kafka loop, the pure batch functions and sinks."""
+"""The shapes that pass between the Kafka loop, the pure batch functions and
+sinks, and the one pure decoding step every event topic shares."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Generic, TypeVar
+from typing import Generic, Protocol, TypeVar
+
+from statflow.errors import ValidationError
+
+
+class HasEventId(Protocol):
+    @property
+    def event_id(self) -> str: ...
+
 
 R = TypeVar("R")
+E = TypeVar("E", bound=HasEventId)
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,3 +44,26 @@ class Decoded(Generic[R]):
     accepted: list[tuple[RawMessage, R]] = field(default_factory=list)
     rejected: list[Rejected] = field(default_factory=list)
     duplicates: int = 0
+
+
+def decode_events(
+    topic: str,
+    partition: int,
+    messages: Sequence[RawMessage],
+    decode: Callable[[bytes | None], E],
+) -> Decoded[E]:
+    """Validate one partition's messages; keep the first of repeated event ids."""
+    out: Decoded[E] = Decoded(topic, partition, messages[-1].offset + 1)
+    ids: set[str] = set()
+    for msg in messages:
+        try:
+            event = decode(msg.value)
+        except ValidationError as exc:
+            out.rejected.append(Rejected(msg, str(exc)))
+            continue
+        if event.event_id in ids:
+            out.duplicates += 1
+            continue
+        ids.add(event.event_id)
+        out.accepted.append((msg, event))
+    return out

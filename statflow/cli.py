@@ -40,9 +40,8 @@ def _run(args: argparse.Namespace, settings: Settings, serve_api: bool = True) -
             f"statflow: reports at http://{settings.http_host}:{settings.http_port}/api/v1/reports",
             flush=True,
         )
-    worker = faust.Worker(
-        app, loglevel=settings.log_level if settings.log_level != "warning" else "warn"
-    )
+    level = "warn" if settings.log_level == "warning" else settings.log_level
+    worker = faust.Worker(app, loglevel=level, logging_config=logs.dict_config(level))
     worker.execute_from_commandline()
     return 0
 
@@ -149,9 +148,8 @@ def _print_table(result: object) -> None:
 
 
 def _demo(args: argparse.Namespace, settings: Settings) -> int:
-    from synth.demo import seed_demo
-
     from deploy import stack
+    from synth.demo import seed_demo
 
     cfg = stack.StackConfig.from_settings(settings)
     for s in stack.up(cfg):

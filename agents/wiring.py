@@ -1,0 +1,69 @@
+"""Wire an event topic into the batched loop as a task of the Faust app."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+import faust
+
+from agents.batch import Decoded, HasEventId, decode_events
+from sinks.events import EventSink, EventTable
+from streams.context import Context
+from streams.ingest import BatchLoop, DeadLetters, Pipeline, make_producer
+from streams.topics import TopicSpec
+
+log = logging.getLogger("statflow.agents")
+
+Lookup = Callable[[Decoded[Any]], Awaitable[Mapping[str, str]]]
+
+
+async def no_lookup(_: Decoded[Any]) -> Mapping[str, str]:
+    return {}
+
+
+def register_batched(
+    app: faust.App,
+    ctx: Context,
+    spec: TopicSpec,
+    decode: Callable[[bytes | None], HasEventId],
+    table: EventTable[Any],
+    lookup: Lookup = no_lookup,
+) -> None:
+    s = ctx.settings
+    sink: EventSink[Any] = EventSink(ctx.store, table)
+
+    async def write(batch: Decoded[Any]) -> int:
+        found = await lookup(batch)
+        return await asyncio.to_thread(sink.write, batch, found)
+
+    pipeline = Pipeline(
+        topic=spec.full(s),
+        dlq_topic=spec.dlq(s),
+        decode=lambda topic, partition, msgs: decode_events(topic, partition, msgs, decode),
+        write=write,
+        resume=sink.resume,
+        checkpoint=sink.checkpoints.put,
+    )
+
+    async def ingest() -> None:
+        # Faust would log a crashed task and carry on without it; ingest must
+        # not silently stop, so the loop is rebuilt (it resumes from ClickHouse).
+        while True:
+            producer = make_producer(s)
+            try:
+                await producer.start()
+                await BatchLoop(s, pipeline, DeadLetters(producer)).run()
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("ingest loop failed; restarting in 2 s", extra={"topic": spec.name})
+                await asyncio.sleep(2)
+            finally:
+                await producer.stop()
+
+    ingest.__name__ = f"ingest_{spec.name.replace('.', '_')}"
+    app.task(ingest)

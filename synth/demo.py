@@ -1,0 +1,56 @@
+"""`statflow demo`: publish a realistic world and a year of history, then keep
+a trickle of live calls flowing so the numbers move while you watch.
+
+Re-running the demo republishes the same event ids; deduplication drops them,
+so the demo can be started any number of times.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import threading
+import time
+import uuid
+
+from streams.admin import ensure_topics
+from streams.publish import produce
+from streams.settings import Settings
+from streams.topics import HSA_UNITS, NTJP_CALLS, NTJP_ROUTING, SCB_POPULATION
+from synth.webbtidbokning import World, make_calls, make_world
+
+SEED = 2026
+
+
+async def seed_demo(settings: Settings, n_calls: int) -> World:
+    world = make_world(seed=SEED)
+    await ensure_topics(settings)
+    await produce(settings, HSA_UNITS, [*world.units, *world.unit_moves])
+    await produce(settings, NTJP_ROUTING, list(world.routing))
+    await produce(settings, SCB_POPULATION, list(world.population))
+    # History up to the start of today, so live traffic never repeats an id.
+    today = dt.datetime.now(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    calls = make_calls(world, today - dt.timedelta(days=400), today, n_calls, seed=SEED)
+    await produce(settings, NTJP_CALLS, list(calls))
+    print(f"demo: published {len(world.units)} catalogue records and {len(calls)} calls")
+    start_live_traffic(settings, world)
+    return world
+
+
+def start_live_traffic(settings: Settings, world: World, per_second: int = 20) -> None:
+    def loop() -> None:
+        tick = 0
+        while True:
+            now = dt.datetime.now(dt.UTC)
+            calls = make_calls(world, now - dt.timedelta(seconds=1), now, per_second, seed=tick)
+            for c in calls:
+                c["event_id"] = str(uuid.uuid4())
+            try:
+                asyncio.run(produce(settings, NTJP_CALLS, list(calls)))
+            except Exception as exc:  # noqa: BLE001 - a demo trickle must not kill the demo
+                print(f"demo: live traffic paused: {exc}")
+                time.sleep(5)
+            tick += 1
+            time.sleep(1)
+
+    threading.Thread(target=loop, name="demo-traffic", daemon=True).start()
