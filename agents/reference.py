@@ -19,9 +19,11 @@ import msgspec
 
 from agents.batch import RawMessage, Rejected
 from schemas.events import (
+    HsaPerson,
     HsaUnit,
     NtjpRouting,
     ScbPopulation,
+    person_decoder,
     population_decoder,
     routing_decoder,
     unit_decoder,
@@ -31,7 +33,7 @@ from streams import metrics
 from streams.context import Context
 from streams.ingest import dlq_headers
 from streams.retry import until_written
-from streams.topics import HSA_UNITS, NTJP_ROUTING, SCB_POPULATION
+from streams.topics import HSA_PERSONS, HSA_UNITS, NTJP_ROUTING, SCB_POPULATION
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
@@ -112,6 +114,24 @@ def units(
     return _rows(messages, "hsa_units", decode, row, tomb)
 
 
+def persons(
+    messages: Sequence[RawMessage], decode: Callable[[bytes | None], HsaPerson]
+) -> DimensionBatch:
+    def row(p: HsaPerson) -> dict[str, Any]:
+        return {
+            "hsa_id": p.hsa_id,
+            "given_name": p.given_name,
+            "family_name": p.family_name,
+            "care_provider_id": p.care_provider_id,
+        }
+
+    def tomb(m: RawMessage) -> dict[str, Any]:
+        (hsa_id,) = _key_parts(m, 1)
+        return {"hsa_id": hsa_id, "given_name": "", "family_name": "", "care_provider_id": ""}
+
+    return _rows(messages, "hsa_persons", decode, row, tomb)
+
+
 def routing(
     messages: Sequence[RawMessage], decode: Callable[[bytes | None], NtjpRouting]
 ) -> DimensionBatch:
@@ -160,6 +180,7 @@ def register(app: faust.App, ctx: Context) -> None:
     s = ctx.settings
     for spec, to_rows, decoder in (
         (HSA_UNITS, units, unit_decoder),
+        (HSA_PERSONS, persons, person_decoder),
         (NTJP_ROUTING, routing, routing_decoder),
         (SCB_POPULATION, population, population_decoder),
     ):

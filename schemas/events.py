@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Annotated, Generic, Literal, TypeVar
+from collections.abc import Callable
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
 import msgspec
 
+from schemas import personnummer
 from schemas.counties import COUNTIES
 from statflow.errors import ValidationError
 
@@ -72,6 +74,15 @@ class HsaUnit(msgspec.Struct, frozen=True):
     care_provider_id: HsaId | None = None
 
 
+class HsaPerson(msgspec.Struct, frozen=True):
+    """`hsa.persons.v1`: a staff member's name, for logged-in reports only."""
+
+    hsa_id: HsaId
+    given_name: Name
+    family_name: Name
+    care_provider_id: HsaId
+
+
 class NtjpRouting(msgspec.Struct, frozen=True):
     """`ntjp.routing.v1`: a service contract's routing for a unit."""
 
@@ -89,6 +100,26 @@ class ScbPopulation(msgspec.Struct, frozen=True):
     population: Annotated[int, msgspec.Meta(ge=0, le=100_000_000)]
 
 
+class SobTransaction(msgspec.Struct, frozen=True):
+    """`sob.transactions.v1`: one status change of a case in the support-and-treatment
+    platform. `patient_id` is a personal identity number: validated, never echoed."""
+
+    event_id: EventId
+    occurred_at: dt.datetime
+    case_id: EventId
+    case_type: Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=_ID_PATTERN)]
+    status: Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=_ID_PATTERN)]
+    process_name: Annotated[str, msgspec.Meta(min_length=1, max_length=256)]
+    moment_name: Annotated[str, msgspec.Meta(min_length=1, max_length=256)]
+    care_provider_id: HsaId
+    care_unit_id: HsaId
+    practitioner_id: HsaId | None = None
+    patient_id: Annotated[str, msgspec.Meta(pattern=r"^[0-9]{12}$")] | None = None
+    patient_gender: Literal["F", "M", "U"] | None = None
+    patient_age: Annotated[int, msgspec.Meta(ge=0, le=130)] | None = None
+    closing_reason: Annotated[str, msgspec.Meta(min_length=1, max_length=256)] | None = None
+
+
 _PATH = re.compile(r" - at `\$\.?([^`]*)`")
 _MISSING = re.compile(r"missing required field `([^`]*)`")
 
@@ -98,10 +129,14 @@ def _field_of(message: str) -> str | None:
     return m.group(1) or None if m else None
 
 
+_DIGIT_RUN = re.compile(r"\d{6}[-+]?\d{4,6}")
+
+
 def _reason(exc: msgspec.MsgspecError) -> str:
-    # msgspec echoes offending values for some errors ("Invalid enum value 'x'");
-    # keep the message but cut long echoes so a DLQ header stays small.
-    text = str(exc)
+    # msgspec echoes offending values for some errors ("Invalid enum value 'x'"):
+    # a personal identity number typed into the wrong field must not reach a
+    # DLQ header or a log line, and long echoes are cut so headers stay small.
+    text = _DIGIT_RUN.sub("<redacted>", str(exc))
     return text if len(text) <= 300 else text[:297] + "..."
 
 
@@ -139,6 +174,11 @@ class Decoder(Generic[T]):
             raise ValidationError(f"not valid JSON: {_reason(exc)}") from None
         for name in self._instants:
             _check_instant(getattr(record, name), name)
+        pnr = getattr(record, "patient_id", None)
+        if pnr is not None and (why := personnummer.problem(pnr)) is not None:
+            raise ValidationError(
+                f"patient_id: not a valid personal identity number: {why}", "patient_id"
+            )
         return record
 
 
@@ -150,6 +190,10 @@ def unit_decoder(max_bytes: int) -> Decoder[HsaUnit]:
     return Decoder(HsaUnit, max_bytes, instants=("updated_at",))
 
 
+def person_decoder(max_bytes: int) -> Decoder[HsaPerson]:
+    return Decoder(HsaPerson, max_bytes)
+
+
 def routing_decoder(max_bytes: int) -> Decoder[NtjpRouting]:
     return Decoder(NtjpRouting, max_bytes)
 
@@ -158,9 +202,18 @@ def population_decoder(max_bytes: int) -> Decoder[ScbPopulation]:
     return Decoder(ScbPopulation, max_bytes)
 
 
+def sob_decoder(max_bytes: int) -> Decoder[SobTransaction]:
+    return Decoder(SobTransaction, max_bytes, instants=("occurred_at",))
+
+
+DECODERS: dict[str, Callable[[int], Decoder[Any]]] = {
+    "ntjp.calls.v1": call_decoder,
+    "sob.transactions.v1": sob_decoder,
+    "hsa.units.v1": unit_decoder,
+    "hsa.persons.v1": person_decoder,
+    "ntjp.routing.v1": routing_decoder,
+    "scb.population.v1": population_decoder,
+}
 CONTRACT_TYPES: dict[str, type[msgspec.Struct]] = {
-    "ntjp.calls.v1": NtjpCall,
-    "hsa.units.v1": HsaUnit,
-    "ntjp.routing.v1": NtjpRouting,
-    "scb.population.v1": ScbPopulation,
+    topic: make(1).kind for topic, make in DECODERS.items()
 }

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import orjson
 from aiokafka import AIOKafkaProducer
 
-from schemas.events import CONTRACT_TYPES, Decoder
+from schemas.events import DECODERS
 from statflow.errors import ValidationError
 from streams.settings import Settings
 from streams.topics import BY_NAME, TopicSpec
@@ -23,7 +23,7 @@ class BadLine:
 
 def check_lines(topic: str, lines: Sequence[bytes], max_bytes: int) -> list[BadLine]:
     """Every line must decode to the topic's contract type."""
-    decode = Decoder(CONTRACT_TYPES[topic], max_bytes, instants=_instants(topic))
+    decode = DECODERS[topic](max_bytes)
     bad = []
     for i, line in enumerate(lines, 1):
         try:
@@ -31,10 +31,6 @@ def check_lines(topic: str, lines: Sequence[bytes], max_bytes: int) -> list[BadL
         except ValidationError as exc:
             bad.append(BadLine(i, str(exc)))
     return bad
-
-
-def _instants(topic: str) -> tuple[str, ...]:
-    return {"ntjp.calls.v1": ("occurred_at",), "hsa.units.v1": ("updated_at",)}.get(topic, ())
 
 
 def spec_of(topic: str) -> TopicSpec:

@@ -28,5 +28,15 @@ HSA_UNITS = TopicSpec("hsa.units.v1", ("hsa_id",), compacted=True)
 NTJP_ROUTING = TopicSpec("ntjp.routing.v1", ("logical_address", "operation"), compacted=True)
 SCB_POPULATION = TopicSpec("scb.population.v1", ("county_code", "year"), compacted=True)
 
-ALL_TOPICS: tuple[TopicSpec, ...] = (NTJP_CALLS, HSA_UNITS, NTJP_ROUTING, SCB_POPULATION)
+SOB_TRANSACTIONS = TopicSpec("sob.transactions.v1", ("case_id",))
+HSA_PERSONS = TopicSpec("hsa.persons.v1", ("hsa_id",), compacted=True)
+
+ALL_TOPICS: tuple[TopicSpec, ...] = (
+    NTJP_CALLS,
+    SOB_TRANSACTIONS,
+    HSA_UNITS,
+    HSA_PERSONS,
+    NTJP_ROUTING,
+    SCB_POPULATION,
+)
 BY_NAME: dict[str, TopicSpec] = {t.name: t for t in ALL_TOPICS}

@@ -1,0 +1,35 @@
+"""Swedish personal identity numbers (personnummer) and coordination numbers.
+
+Only validity is decided here. Messages never repeat the number: it is
+personal data and must not reach a log line or a dead-letter reason.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+
+def luhn_digit(nine: str) -> int:
+    total = 0
+    for i, ch in enumerate(nine):
+        d = int(ch) * (2 if i % 2 == 0 else 1)
+        total += d - 9 if d > 9 else d
+    return (10 - total % 10) % 10
+
+
+def problem(value: str) -> str | None:
+    """None when `value` is a valid 12-digit number, else why not (without it)."""
+    if len(value) != 12 or not value.isascii() or not value.isdigit():
+        return "must be 12 digits YYYYMMDDNNNN"
+    year, month, day = int(value[:4]), int(value[4:6]), int(value[6:8])
+    if day > 60:  # coordination number: day + 60
+        day -= 60
+    try:
+        dt.date(year, month, day)
+    except ValueError:
+        return "the date part is not a real date"
+    if year < 1850:
+        return "the date part is not a plausible birth date"
+    if luhn_digit(value[2:11]) != int(value[11]):
+        return "the check digit is wrong"
+    return None
