@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
-from reports import catalogue, engine, formats
+from reports import catalogue, engine, formats, tiers
 from reports.live import live_view
 from statflow.errors import AccessDenied, ParameterError, SinkError, UnknownReportError
 from streams import metrics
@@ -24,6 +24,7 @@ def create_api(ctx: Context) -> FastAPI:
         title="statflow", version="1", docs_url="/api/docs", openapi_url="/api/openapi.json"
     )
     store = ctx.store
+    secret = tiers.load_secret(ctx.settings)
 
     @app.exception_handler(ParameterError)
     async def _bad_param(_: Request, exc: ParameterError) -> JSONResponse:
@@ -35,7 +36,10 @@ def create_api(ctx: Context) -> FastAPI:
 
     @app.exception_handler(AccessDenied)
     async def _denied(_: Request, exc: AccessDenied) -> JSONResponse:
-        return _error(exc.status, str(exc))
+        response = _error(exc.status, str(exc))
+        if exc.status == 401:
+            response.headers["WWW-Authenticate"] = 'Bearer realm="statflow"'
+        return response
 
     @app.exception_handler(SinkError)
     async def _sink(_: Request, exc: SinkError) -> JSONResponse:
@@ -53,7 +57,10 @@ def create_api(ctx: Context) -> FastAPI:
 
     @app.get("/api/v1/reports/{service}/{report}")
     def get_report(service: str, report: str, request: Request) -> Response:
-        result = engine.run(service, report, list(request.query_params.multi_items()), store)
+        caller = tiers.from_header(request.headers.get("authorization"), secret)
+        result = engine.run(
+            service, report, list(request.query_params.multi_items()), store, caller=caller
+        )
         body, media = formats.render(result)
         headers = {}
         if result.params.format != "json":

@@ -51,6 +51,8 @@ class Report:
     query: Query
     filters: tuple[str, ...] = ()
     choices: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # filter -> SQL returning which of {ids:Array(String)} exist: unknown ones are a 400
+    lookups: dict[str, str] = field(default_factory=dict)
     levels: tuple[str, ...] = ()  # drill-down levels, default last
     tiers: tuple[Tier, ...] = ("open", "logged_in", "export")
     data_start: dt.date = dt.date(2017, 10, 1)
@@ -108,4 +110,5 @@ def find(service: str, report: str) -> Report | None:
 def _load() -> None:
     # Declarations register themselves on import; importing here keeps the
     # catalogue the one place that knows which services exist.
+    import reports.stod  # noqa: F401
     import reports.webbtidbokning  # noqa: F401

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -11,6 +11,7 @@ from reports import catalogue
 from reports.catalogue import Column, Report
 from reports.params import ReportParams, parse
 from reports.reader import Reader
+from reports.tiers import Caller, authorize
 from statflow.errors import ParameterError, UnknownReportError
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
@@ -55,27 +56,13 @@ def lookup(service: str, report_id: str) -> Report:
     return report
 
 
-def check_known_ids(report: Report, params: ReportParams, reader: Reader) -> None:
-    """An id filter naming nothing we know is a mistake, not an empty answer."""
-    for name in ("care_provider", "unit"):
+def check_known_values(report: Report, params: ReportParams, reader: Reader) -> None:
+    """A filter naming nothing we know is a mistake, not an empty answer."""
+    for name, sql in report.lookups.items():
         wanted = params.values(name)
         if not wanted:
             continue
-        col = "care_provider_id" if name == "care_provider" else "hsa_id"
-        sql = (
-            f"SELECT DISTINCT {col} FROM hsa_units FINAL WHERE deleted = 0 "
-            "AND " + col + " IN {ids:Array(String)}"
-        )
         known = {r[0] for r in reader.query_rows(sql, {"ids": list(wanted)})}
-        if name == "unit" and len(known) < len(wanted):
-            known |= {
-                r[0]
-                for r in reader.query_rows(
-                    "SELECT DISTINCT logical_address FROM ntjp_calls_daily "
-                    "WHERE logical_address IN {ids:Array(String)}",
-                    {"ids": list(wanted)},
-                )
-            }
         missing = [w for w in wanted if w not in known]
         if missing:
             raise ParameterError(name, f"unknown {name.replace('_', ' ')} {missing[0][:64]!r}")
@@ -95,10 +82,14 @@ def run(
     pairs: list[tuple[str, str]],
     reader: Reader,
     today: dt.date | None = None,
+    caller: Caller | None = None,
 ) -> Result:
     report = lookup(service, report_id)
+    authorize(report, caller)
     params = parse(report, pairs, today or today_in_stockholm())
-    check_known_ids(report, params, reader)
+    if caller is not None:
+        params = replace(params, caller_care_providers=caller.care_providers)
+    check_known_values(report, params, reader)
     answer = report.query(params, reader)
     return Result(
         report,

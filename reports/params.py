@@ -20,6 +20,8 @@ FORMATS = ("json", "csv")
 LANGS = ("sv", "en")
 COMMON = ("from", "to", "format", "lang", "level", "delimiter")
 _ID = re.compile(r"^[^\s\x00-\x1f\x7f]{1,64}$")
+_TEXT = re.compile(r"^[^\x00-\x1f\x7f]{1,256}$")
+TEXT_FILTERS = ("process", "moment")
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,8 @@ class ReportParams:
     lang: str = "sv"
     delimiter: str = ","
     notes: tuple[str, ...] = ()
+    # set by the engine from the verified token, never from a query parameter
+    caller_care_providers: tuple[str, ...] = ()
 
     def values(self, name: str) -> tuple[str, ...]:
         return self.filters.get(name, ())
@@ -135,6 +139,10 @@ def _check_filter(report: Report, name: str, value: str) -> None:
     if choices is not None:
         if value not in choices:
             raise ParameterError(name, f"unknown value {value[:40]!r}; one of {', '.join(choices)}")
+        return
+    if name in TEXT_FILTERS:
+        if not _TEXT.match(value):
+            raise ParameterError(name, "expected a name of at most 256 printable characters")
         return
     if not _ID.match(value):
         raise ParameterError(name, "expected an HSA id (no spaces, at most 64 characters)")

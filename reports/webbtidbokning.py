@@ -276,6 +276,17 @@ HIERARCHY_COLUMNS = (
 ORG_FILTERS = ("county", "care_provider", "unit")
 
 
+KNOWN_CARE_PROVIDERS = (
+    "SELECT DISTINCT care_provider_id FROM hsa_units FINAL WHERE deleted = 0 "
+    "AND care_provider_id IN {ids:Array(String)}"
+)
+KNOWN_UNITS = (
+    "SELECT hsa_id FROM hsa_units FINAL WHERE deleted = 0 AND hsa_id IN {ids:Array(String)} "
+    "UNION DISTINCT SELECT DISTINCT logical_address FROM ntjp_calls_daily "
+    "WHERE logical_address IN {ids:Array(String)}"
+)
+
+
 def _report(
     id: str,
     sv: str,
@@ -296,6 +307,7 @@ def _report(
         query,
         filters=(*ORG_FILTERS, "activity"),
         choices={"activity": activities},
+        lookups={"care_provider": KNOWN_CARE_PROVIDERS, "unit": KNOWN_UNITS},
         source_topics=("ntjp.calls.v1",),
         **kw,
     )

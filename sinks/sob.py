@@ -44,11 +44,12 @@ def rebuild_after(store: ClickHouseStore, partition: int, start: int) -> None:
         "INSERT INTO sob_moments SELECT case_id, "
         "min(if(status = 'Inprogress', occurred_at, NULL)), "
         "min(if(status = 'Done', occurred_at, NULL)), "
-        "argMinState((process_name, moment_name, care_provider_id, care_unit_id), occurred_at), "
-        "argMinIfState(patient_id, occurred_at, toUInt8(patient_id != '')), "
-        "argMinIfState(practitioner_id, occurred_at, toUInt8(status = 'Inprogress')), "
-        "argMinIfState(practitioner_id, occurred_at, toUInt8(status = 'Done')), "
-        "argMinIfState(closing_reason, occurred_at, toUInt8(status = 'Done')) "
+        "argMinState((process_name, moment_name, care_provider_id, care_unit_id), "
+        "(occurred_at, event_id)), "
+        "argMinIfState(patient_id, (occurred_at, event_id), toUInt8(patient_id != '')), "
+        "argMinIfState(practitioner_id, (occurred_at, event_id), toUInt8(status = 'Inprogress')), "
+        "argMinIfState(practitioner_id, (occurred_at, event_id), toUInt8(status = 'Done')), "
+        "argMinIfState(closing_reason, (occurred_at, event_id), toUInt8(status = 'Done')) "
         "FROM sob_transactions WHERE case_type = 'Process' AND source = 'stream' "
         "AND source_partition = {p:Int32} AND source_offset >= {o:Int64} GROUP BY case_id",
         {"p": partition, "o": start},

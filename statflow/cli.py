@@ -158,6 +158,17 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
     return _run(args, settings, serve_api=True)
 
 
+def _token(args: argparse.Namespace, settings: Settings) -> int:
+    import datetime as dt
+
+    from reports import tiers
+
+    secret = tiers.load_secret(settings)
+    print(tiers.issue(secret, args.subject, args.care_provider, args.role or [],
+                      dt.timedelta(hours=args.hours)))  # fmt: skip
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="statflow", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
@@ -171,6 +182,11 @@ def build_parser() -> argparse.ArgumentParser:
     pub = sub.add_parser("publish", help="validate JSON lines, then produce them")
     pub.add_argument("topic")
     pub.add_argument("file", help="a JSON-lines file, or - for standard input")
+    tok = sub.add_parser("token", help="a development bearer token for logged-in reports")
+    tok.add_argument("--care-provider", action="append", required=True)
+    tok.add_argument("--role", action="append")
+    tok.add_argument("--subject", default="developer")
+    tok.add_argument("--hours", type=float, default=8)
     rep = sub.add_parser("report", help="print a report: SERVICE/REPORT")
     rep.add_argument("report")
     rep.add_argument("--from", dest="date_from")
@@ -197,6 +213,8 @@ def main(argv: list[str] | None = None) -> int:
             return _demo(args, settings)
         if args.command == "publish":
             return _publish(args, settings)
+        if args.command == "token":
+            return _token(args, settings)
         if args.command == "report":
             return _report(args, settings)
     except StatflowError as exc:

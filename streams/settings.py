@@ -41,6 +41,7 @@ class Settings:
     topic_partitions: int = 4
     max_message_bytes: int = 64 * 1024
     log_level: str = "info"
+    jwt_secret: str = ""  # "" = a random secret kept under home (development)
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -73,6 +74,7 @@ class Settings:
             "STATFLOW_TOPIC_PARTITIONS": str(self.topic_partitions),
             "STATFLOW_MAX_MESSAGE_BYTES": str(self.max_message_bytes),
             "STATFLOW_LOG_LEVEL": self.log_level,
+            "STATFLOW_JWT_SECRET": self.jwt_secret,
         }
         if self.drop_dir is not None:
             env["STATFLOW_DROP_DIR"] = str(self.drop_dir)
@@ -98,4 +100,5 @@ class Settings:
             topic_partitions=_int(env, "STATFLOW_TOPIC_PARTITIONS", 4),
             max_message_bytes=_int(env, "STATFLOW_MAX_MESSAGE_BYTES", 64 * 1024),
             log_level=env.get("STATFLOW_LOG_LEVEL", "info"),
+            jwt_secret=env.get("STATFLOW_JWT_SECRET", ""),
         )

@@ -43,17 +43,17 @@ SELECT event_id FROM sob_transactions WHERE source = 'stream';
 
 -- The lifecycle of a moment: first Inprogress starts it, first Done completes
 -- it, in whatever order transactions arrive. min and argMin are idempotent and
--- order-free, so re-delivery or a replay can never move a start or completion.
+-- order-free (ties broken by event_id), so re-delivery or a replay can never move a start or completion.
 CREATE TABLE IF NOT EXISTS sob_moments
 (
     case_id String,
     started_at SimpleAggregateFunction(min, Nullable(DateTime64(3, 'UTC'))),
     completed_at SimpleAggregateFunction(min, Nullable(DateTime64(3, 'UTC'))),
-    attrs AggregateFunction(argMin, Tuple(String, String, String, String), DateTime64(3, 'UTC')),
-    patient AggregateFunction(argMinIf, String, DateTime64(3, 'UTC'), UInt8),
-    started_by AggregateFunction(argMinIf, String, DateTime64(3, 'UTC'), UInt8),
-    completed_by AggregateFunction(argMinIf, String, DateTime64(3, 'UTC'), UInt8),
-    closing_reason AggregateFunction(argMinIf, String, DateTime64(3, 'UTC'), UInt8)
+    attrs AggregateFunction(argMin, Tuple(String, String, String, String), Tuple(DateTime64(3, 'UTC'), String)),
+    patient AggregateFunction(argMinIf, String, Tuple(DateTime64(3, 'UTC'), String), UInt8),
+    started_by AggregateFunction(argMinIf, String, Tuple(DateTime64(3, 'UTC'), String), UInt8),
+    completed_by AggregateFunction(argMinIf, String, Tuple(DateTime64(3, 'UTC'), String), UInt8),
+    closing_reason AggregateFunction(argMinIf, String, Tuple(DateTime64(3, 'UTC'), String), UInt8)
 )
 ENGINE = AggregatingMergeTree
 ORDER BY case_id;
@@ -63,11 +63,11 @@ SELECT
     case_id,
     min(if(status = 'Inprogress', occurred_at, NULL)) AS started_at,
     min(if(status = 'Done', occurred_at, NULL)) AS completed_at,
-    argMinState((process_name, moment_name, care_provider_id, care_unit_id), occurred_at) AS attrs,
-    argMinIfState(patient_id, occurred_at, toUInt8(patient_id != '')) AS patient,
-    argMinIfState(practitioner_id, occurred_at, toUInt8(status = 'Inprogress')) AS started_by,
-    argMinIfState(practitioner_id, occurred_at, toUInt8(status = 'Done')) AS completed_by,
-    argMinIfState(closing_reason, occurred_at, toUInt8(status = 'Done')) AS closing_reason
+    argMinState((process_name, moment_name, care_provider_id, care_unit_id), (occurred_at, event_id)) AS attrs,
+    argMinIfState(patient_id, (occurred_at, event_id), toUInt8(patient_id != '')) AS patient,
+    argMinIfState(practitioner_id, (occurred_at, event_id), toUInt8(status = 'Inprogress')) AS started_by,
+    argMinIfState(practitioner_id, (occurred_at, event_id), toUInt8(status = 'Done')) AS completed_by,
+    argMinIfState(closing_reason, (occurred_at, event_id), toUInt8(status = 'Done')) AS closing_reason
 FROM sob_transactions
 WHERE case_type = 'Process'
 GROUP BY case_id;

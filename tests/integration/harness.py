@@ -77,6 +77,9 @@ class StatflowProcess:
     def get(self, path: str, **params: Any) -> httpx.Response:
         return httpx.get(self.url + path, params=params, timeout=60)
 
+    def get_with(self, path: str, headers: dict[str, str], **params: Any) -> httpx.Response:
+        return httpx.get(self.url + path, params=params, headers=headers, timeout=60)
+
     def report(self, service: str, report: str, **params: Any) -> dict[str, Any]:
         r = self.get(f"/api/v1/reports/{service}/{report}", **params)
         r.raise_for_status()

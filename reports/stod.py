@@ -1,0 +1,357 @@
+"""Support and treatment (`stod-och-behandling`): moments of SOB Process cases.
+
+Definitions are those of REPORTS.md; where it leaves room, the readings are
+the ones written down in tests/oracle/stod.py (dimensions of a moment are
+those of its case; practitioners count on the start and completion
+transitions inside the row; residents are the patients of moments started).
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from collections import defaultdict
+from typing import Any
+
+from reports import arith, disclosure
+from reports import stod_sql as sql
+from reports.catalogue import Answer, Column, Report, Service, register
+from reports.params import ReportParams
+from reports.periods import months
+from reports.reader import Reader
+from schemas.counties import COUNTIES, UNKNOWN_COUNTY, county_name
+
+SERVICE = "stod-och-behandling"
+DATA_START = dt.date(2015, 10, 1)
+GENDERS = ("F", "M", "U")
+AGE_GROUPS = ("0-17", "18-24", "25-34", "35-44", "45-54", "55-64", "65-74", "75+", "okänd")
+_AGE_BOUNDS = ((17, "0-17"), (24, "18-24"), (34, "25-34"), (44, "35-44"), (54, "45-54"),
+               (64, "55-64"), (74, "65-74"))  # fmt: skip
+FILTERS = ("county", "care_provider", "unit", "process", "moment")
+UNKNOWN_REASON = "Okänd"
+
+
+def age_group(age: int) -> str:
+    if age < 0:
+        return "okänd"
+    return next((label for top, label in _AGE_BOUNDS if age <= top), "75+")
+
+
+def _bind(p: ReportParams, **extra: Any) -> dict[str, Any]:
+    return {
+        "date_from": p.date_from,
+        "date_to": p.date_to,
+        **{name: list(p.values(name)) for name in FILTERS},
+        **extra,
+    }
+
+
+def month_ends(p: ReportParams) -> list[dt.date]:
+    """The snapshot day of every month the period touches: its last day, or the
+    period's last day in the period's last month."""
+    out = []
+    for m in months(p.date_from, p.date_to):
+        y, mo = int(m[:4]), int(m[5:])
+        out.append(min(dt.date(y, mo, calendar.monthrange(y, mo)[1]), p.date_to))
+    return out
+
+
+def _withhold(n: int) -> int | None:
+    return None if disclosure.masked(n) else n
+
+
+# --- pure shaping --------------------------------------------------------
+
+
+def county_rows(p: ReportParams, found: list[tuple[Any, ...]]) -> list[list[Any]]:
+    got = {c: (int(s), int(d), int(n)) for c, s, d, n in found}
+    chosen = p.values("county")
+    axis = [c for c in COUNTIES if not chosen or c in chosen]
+    if any(got.get(UNKNOWN_COUNTY, (0, 0, 0))):
+        axis.append(UNKNOWN_COUNTY)
+    return [[c, county_name(c), *got.get(c, (0, 0, 0))] for c in axis]
+
+
+def gender_cells(counts: dict[str, int]) -> tuple[list[list[Any]], bool, bool]:
+    """patients-per-gender rows with disclosure control applied."""
+    hidden, extra = disclosure.suppress_group(counts, GENDERS)
+    total = sum(counts.values())
+    rows = [
+        [g, None, None] if g in hidden else [g, counts[g], arith.ratio(counts[g], total)]
+        for g in GENDERS
+    ]
+    return rows, bool(hidden), extra
+
+
+def gender_age_cells(
+    counts: dict[tuple[str, str], int],
+) -> tuple[list[list[Any]], bool, bool]:
+    """patients-per-gender-age with disclosure control: a gender's age cells add
+    up to the gender count patients-per-gender shows, and the cells of the
+    genders it withholds add up to the period total minus the shown genders."""
+    by_gender = {g: sum(counts.get((g, a), 0) for a in AGE_GROUPS) for g in GENDERS}
+    gender_hidden, _ = disclosure.suppress_group(by_gender, GENDERS)
+    cells = {(g, a): counts.get((g, a), 0) for g in GENDERS for a in AGE_GROUPS}
+    hidden = {k for k, v in cells.items() if disclosure.masked(v)}
+    groups = [[(g, a) for a in AGE_GROUPS] for g in GENDERS if g not in gender_hidden]
+    if gender_hidden and any(by_gender[g] > 0 for g in GENDERS if g not in gender_hidden):
+        groups.append([(g, a) for g in GENDERS if g in gender_hidden for a in AGE_GROUPS])
+    extra = False
+    for group in groups:
+        cell = disclosure.secondary(cells, hidden, group)
+        if cell is not None:
+            hidden.add(cell)
+            extra = True
+    rows = [
+        [g, a, None if (g, a) in hidden else cells[(g, a)]] for g in GENDERS for a in AGE_GROUPS
+    ]
+    return rows, bool(hidden), extra
+
+
+def _notes(primary: bool, extra: bool) -> list[str]:
+    return ([disclosure.NOTE_PRIMARY] if primary else []) + (
+        [disclosure.NOTE_SECONDARY] if extra else []
+    )
+
+
+def _sort_key(row: list[Any]) -> tuple[Any, ...]:
+    return tuple("" if v is None else v for v in row)
+
+
+# --- queries ---------------------------------------------------------------
+
+
+def moments_per_county(p: ReportParams, r: Reader) -> Answer:
+    return Answer(county_rows(p, r.query_rows(sql.BY_COUNTY, _bind(p))))
+
+
+def moments_per_weekday(p: ReportParams, r: Reader) -> Answer:
+    got = {int(w): (int(s), int(d)) for w, s, d in r.query_rows(sql.BY_WEEKDAY, _bind(p))}
+    return Answer([[w, *got.get(w, (0, 0))] for w in range(1, 8)])
+
+
+def moments_per_process(p: ReportParams, r: Reader) -> Answer:
+    rows = [
+        [name, int(s), int(d), arith.ratio(int(d), int(s))]
+        for name, s, d in sorted(r.query_rows(sql.BY_PROCESS, _bind(p)))
+        if s or d
+    ]
+    return Answer(rows)
+
+
+def moments_per_month(p: ReportParams, r: Reader) -> Answer:
+    got = {m: (int(s), int(d), int(n)) for m, s, d, n in r.query_rows(sql.BY_MONTH, _bind(p))}
+    return Answer([[m, *got.get(m, (0, 0, 0))] for m in months(p.date_from, p.date_to)])
+
+
+def ongoing_over_time(p: ReportParams, r: Reader) -> Answer:
+    ends = month_ends(p)
+    got = {e: int(n) for e, n in r.query_rows(sql.ONGOING_BY_MONTH, _bind(p, ends=ends))}
+    return Answer([[f"{e:%Y-%m}", got.get(e, 0)] for e in ends])
+
+
+def ongoing_per_moment(p: ReportParams, r: Reader) -> Answer:
+    found = r.query_rows(sql.ONGOING_BY_MONTH_MOMENT, _bind(p, ends=month_ends(p)))
+    return Answer(sorted([f"{e:%Y-%m}", m, int(n)] for e, m, n in found))
+
+
+def completed_per_closing_reason(p: ReportParams, r: Reader) -> Answer:
+    rows = sorted([str(k), int(n)] for k, n in r.query_rows(sql.BY_CLOSING_REASON, _bind(p)))
+    return Answer([row for row in rows if row[1]])
+
+
+HIERARCHY_LEVELS = ("county", "care_provider", "unit", "moment", "closing_reason")
+MOMENT_LEVELS = ("moment", "county", "care_provider", "unit")
+
+
+def hierarchy_rows(level: str, found: list[tuple[Any, ...]]) -> list[list[Any]]:
+    depth = HIERARCHY_LEVELS.index(level)
+    rows = []
+    for rec in found:
+        keys, (cpn, un, started, ongoing, completed, residents, practitioners) = (
+            rec[: depth + 1],
+            rec[depth + 1 :],
+        )
+        county = keys[0]
+        row: list[Any] = [county, county_name(county)]
+        if depth >= 1:
+            row += [keys[1], cpn]
+        if depth >= 2:
+            row += [keys[2], un]
+        if depth >= 3:
+            row += [keys[3]]
+        if depth >= 4:
+            row += [keys[4]]
+        row += [int(started), int(ongoing), int(completed), _withhold(int(residents)),
+                int(practitioners)]  # fmt: skip
+        rows.append(row)
+    return sorted(rows, key=_sort_key)
+
+
+def moments_by_hierarchy(p: ReportParams, r: Reader) -> Answer:
+    level = p.level or "closing_reason"
+    rows = hierarchy_rows(level, r.query_rows(sql.HIERARCHY[level], _bind(p)))
+    keep = {"county": 2, "care_provider": 4, "unit": 6, "moment": 7, "closing_reason": 8}[level]
+    cols = HIERARCHY_COLUMNS[:keep] + HIERARCHY_COLUMNS[8:]
+    withheld = any(row[-2] is None for row in rows)
+    return Answer(rows, _notes(withheld, False), columns=cols)
+
+
+def moments_by_moment(p: ReportParams, r: Reader) -> Answer:
+    level = p.level or "unit"
+    depth = MOMENT_LEVELS.index(level)
+    rows = []
+    for rec in r.query_rows(sql.BY_MOMENT[level], _bind(p)):
+        keys = list(rec[: depth + 1])
+        _cpn, _un, started, completed, residents, practitioners = rec[depth + 1 :]
+        rows.append([*keys, int(started), int(completed), _withhold(int(residents)),
+                     int(practitioners)])  # fmt: skip
+    rows.sort(key=_sort_key)
+    cols = MOMENT_COLUMNS[: depth + 1] + MOMENT_COLUMNS[4:]
+    return Answer(rows, _notes(any(row[-2] is None for row in rows), False), columns=cols)
+
+
+def _gender_age_counts(p: ReportParams, r: Reader) -> dict[tuple[str, str], int]:
+    counts: dict[tuple[str, str], int] = defaultdict(int)
+    for g, a, n in r.query_rows(sql.PATIENTS, _bind(p)):
+        counts[(g if g in GENDERS else "U", age_group(int(a)))] += int(n)
+    return counts
+
+
+def patients_per_gender(p: ReportParams, r: Reader) -> Answer:
+    counts = _gender_age_counts(p, r)
+    per_gender = {g: sum(counts.get((g, a), 0) for a in AGE_GROUPS) for g in GENDERS}
+    rows, primary, extra = gender_cells(per_gender)
+    return Answer(rows, _notes(primary, extra))
+
+
+def patients_per_gender_age(p: ReportParams, r: Reader) -> Answer:
+    rows, primary, extra = gender_age_cells(_gender_age_counts(p, r))
+    return Answer(rows, _notes(primary, extra))
+
+
+def patients_per_gender_month(p: ReportParams, r: Reader) -> Answer:
+    got: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(GENDERS, 0))
+    for m, g, n in r.query_rows(sql.PATIENTS_BY_MONTH, _bind(p)):
+        got[m][g if g in GENDERS else "U"] += int(n)
+    rows: list[list[Any]] = []
+    primary = extra = False
+    for m in months(p.date_from, p.date_to):
+        cells, pr, ex = gender_cells(got[m])
+        primary, extra = primary or pr, extra or ex
+        rows += [[m, g, n] for g, n, _share in cells]
+    return Answer(rows, _notes(primary, extra))
+
+
+def moments_per_practitioner(p: ReportParams, r: Reader) -> Answer:
+    found = r.query_rows(sql.BY_PRACTITIONER, _bind(p, callers=list(p.caller_care_providers)))
+    return Answer(sorted([str(pid), name, int(s), int(d)] for pid, s, d, name in found))
+
+
+# --- declarations ------------------------------------------------------------
+
+COUNTY_CODE = Column("county_code", "Länskod", "County code", "string", "county")
+COUNTY_NAME = Column("county_name", "Län", "County", "string", "county")
+MONTH = Column("month", "Månad", "Month", "string")
+STARTED = Column("started", "Påbörjade moment", "Started", "integer")
+COMPLETED = Column("completed", "Avslutade moment", "Completed", "integer")
+ONGOING = Column("ongoing", "Pågående moment", "Ongoing", "integer")
+PRACTITIONERS = Column("practitioners", "Antal behandlare", "Practitioners", "integer")
+RESIDENTS = Column("residents", "Antal invånare", "Residents", "integer")
+MOMENT = Column("moment", "Moment", "Moment", "string", "moment")
+GENDER = Column("gender", "Kön", "Gender", "string")
+PATIENTS = Column("patients", "Antal patienter", "Patients", "integer")
+CP_ID = Column(
+    "care_provider_id", "Vårdgivare (HSA-id)", "Care provider id", "string", "care_provider"
+)
+UNIT_ID = Column("unit_id", "Enhet (HSA-id)", "Unit id", "string", "unit")
+HIERARCHY_COLUMNS = (
+    COUNTY_CODE, COUNTY_NAME,
+    CP_ID, Column("care_provider_name", "Vårdgivare", "Care provider", "string", "care_provider"),
+    UNIT_ID, Column("unit_name", "Enhet", "Unit", "string", "unit"),
+    MOMENT,
+    Column("closing_reason", "Avslutsorsak", "Closing reason", "string", "closing_reason"),
+    STARTED, ONGOING, COMPLETED, RESIDENTS, PRACTITIONERS,
+)  # fmt: skip
+MOMENT_COLUMNS = (MOMENT, COUNTY_CODE, CP_ID, UNIT_ID, STARTED, COMPLETED, RESIDENTS, PRACTITIONERS)
+LOOKUPS = {
+    "care_provider": sql.KNOWN_CARE_PROVIDERS,
+    "unit": sql.KNOWN_UNITS,
+    "process": sql.KNOWN_PROCESSES,
+    "moment": sql.KNOWN_MOMENTS,
+}
+
+
+def _report(id: str, sv: str, en: str, desc: str, cols: tuple[Column, ...], query: Any,
+            **kw: Any) -> Report:  # fmt: skip
+    return Report(
+        SERVICE, id, sv, en, desc, cols, query, filters=FILTERS, lookups=LOOKUPS,
+        data_start=DATA_START, source_topics=("sob.transactions.v1",), **kw,
+    )  # fmt: skip
+
+
+SERVICE_DECL = register(Service(SERVICE, "Stöd och behandling", "Support and treatment", (
+    _report("moments-per-county", "Moment per län", "Moments per county",
+            "Moments (Process cases) started (first Inprogress) and completed (first Done) in "
+            "the period, by the current HSA county of the case's care provider; practitioners = "
+            "distinct practitioners on those transitions.",
+            (COUNTY_CODE, COUNTY_NAME, STARTED, COMPLETED, PRACTITIONERS), moments_per_county),
+    _report("moments-per-weekday", "Moment per veckodag", "Moments per weekday",
+            "Moments started and completed by ISO weekday of the transition.",
+            (Column("weekday", "Veckodag", "Weekday", "integer"), STARTED, COMPLETED),
+            moments_per_weekday),
+    _report("moments-per-process", "Moment per program", "Moments per programme",
+            "Moments started and completed per programme; completion_share = completed ÷ "
+            "started (null when none started).",
+            (Column("process", "Program", "Programme", "string"), STARTED, COMPLETED,
+             Column("completion_share", "Andel avslutade", "Completion share", "number")),
+            moments_per_process),
+    _report("ongoing-over-time", "Pågående moment över tid", "Ongoing moments over time",
+            "Moments ongoing at the end of each month (started on or before its last day and "
+            "not completed by then); the period's last month is taken at the period's end.",
+            (MONTH, ONGOING), ongoing_over_time),
+    _report("ongoing-per-moment", "Pågående per moment", "Ongoing per moment",
+            "Ongoing moments at each month's end, per moment.",
+            (MONTH, MOMENT, ONGOING), ongoing_per_moment),
+    _report("moments-by-hierarchy", "Moment per län, vårdgivare, enhet och avslutsorsak",
+            "Moments by county, care provider, unit, moment and closing reason",
+            "Started, ongoing at the period's end, completed, residents (distinct patients of "
+            "moments started; 1–9 withheld) and practitioners; `level` = county | "
+            "care_provider | unit | moment | closing_reason. A moment not completed by the "
+            "period's end has closing_reason null (Ej avslutat).",
+            HIERARCHY_COLUMNS, moments_by_hierarchy, levels=HIERARCHY_LEVELS),
+    _report("moments-by-moment", "Moment per moment, län, vårdgivare och enhet",
+            "Moments by moment, county, care provider and unit",
+            "The same measures with moment at the top of the drill-down; `level` = moment | "
+            "county | care_provider | unit.",
+            MOMENT_COLUMNS, moments_by_moment, levels=MOMENT_LEVELS),
+    _report("moments-per-month", "Moment per månad", "Moments per month",
+            "Moments started and completed per month, and distinct practitioners on them.",
+            (MONTH, STARTED, COMPLETED, PRACTITIONERS), moments_per_month),
+    _report("completed-per-closing-reason", "Avslutade moment per avslutsorsak",
+            "Completed moments per closing reason",
+            "Moments completed in the period by the reason on the completing transition "
+            "(Okänd when missing; reasons exist from 2022-03).",
+            (Column("closing_reason", "Avslutsorsak", "Closing reason", "string"), COMPLETED),
+            completed_per_closing_reason),
+    _report("patients-per-gender-month", "Patienter per kön och månad", "Patients per gender and month",
+            "Distinct patients with a transaction of a moment in the month, by gender on their "
+            "latest such transaction (U when missing); 1–9 withheld.",
+            (MONTH, GENDER, PATIENTS), patients_per_gender_month),
+    _report("patients-per-gender-age", "Patienter per kön och åldersgrupp",
+            "Patients per gender and age group",
+            "Distinct patients in the period by gender and age group on their latest "
+            "transaction; 1–9 withheld, with a second cell where needed.",
+            (GENDER, Column("age_group", "Åldersgrupp", "Age group", "string"), PATIENTS),
+            patients_per_gender_age),
+    _report("patients-per-gender", "Patienter per kön", "Patients per gender",
+            "Distinct patients in the period by gender; share = patients ÷ all patients; "
+            "1–9 withheld with their share, with a second cell where needed.",
+            (GENDER, PATIENTS, Column("share", "Andel", "Share", "number")), patients_per_gender),
+    _report("moments-per-practitioner", "Moment per behandlare", "Moments per practitioner",
+            "Logged in only, own care provider: moments started and completed per practitioner.",
+            (Column("practitioner_id", "Behandlare (HSA-id)", "Practitioner id", "string"),
+             Column("practitioner_name", "Behandlare", "Practitioner", "string"),
+             STARTED, COMPLETED),
+            moments_per_practitioner, tiers=("logged_in",)),
+)))  # fmt: skip

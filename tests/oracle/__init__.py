@@ -1,0 +1,1 @@
+"""Independent reference computations of the reports, for tests."""
