@@ -61,6 +61,9 @@ def decode_events(
         except ValidationError as exc:
             out.rejected.append(Rejected(msg, str(exc)))
             continue
+        except Exception as exc:  # noqa: BLE001 - one poison message must not stop a partition
+            out.rejected.append(Rejected(msg, f"undecodable message ({type(exc).__name__})"))
+            continue
         if event.event_id in ids:
             out.duplicates += 1
             continue

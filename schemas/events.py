@@ -172,6 +172,8 @@ class Decoder(Generic[T]):
             raise ValidationError(_reason(exc), _field_of(str(exc))) from None
         except msgspec.DecodeError as exc:
             raise ValidationError(f"not valid JSON: {_reason(exc)}") from None
+        except UnicodeDecodeError as exc:
+            raise ValidationError(f"not valid UTF-8 (byte {exc.start} of a string)") from None
         for name in self._instants:
             _check_instant(getattr(record, name), name)
         pnr = getattr(record, "patient_id", None)

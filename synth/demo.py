@@ -16,7 +16,15 @@ import uuid
 from streams.admin import ensure_topics
 from streams.publish import produce
 from streams.settings import Settings
-from streams.topics import HSA_UNITS, NTJP_CALLS, NTJP_ROUTING, SCB_POPULATION
+from streams.topics import (
+    HSA_PERSONS,
+    HSA_UNITS,
+    NTJP_CALLS,
+    NTJP_ROUTING,
+    SCB_POPULATION,
+    SOB_TRANSACTIONS,
+)
+from synth.stod import make_sob_world, make_transactions
 from synth.webbtidbokning import World, make_calls, make_world
 
 SEED = 2026
@@ -33,6 +41,12 @@ async def seed_demo(settings: Settings, n_calls: int) -> World:
     calls = make_calls(world, today - dt.timedelta(days=400), today, n_calls, seed=SEED)
     await produce(settings, NTJP_CALLS, list(calls))
     print(f"demo: published {len(world.units)} catalogue records and {len(calls)} calls")
+    sob = make_sob_world(seed=SEED)
+    await produce(settings, HSA_UNITS, list(sob.units))
+    await produce(settings, HSA_PERSONS, list(sob.practitioners))
+    txs = make_transactions(sob, today - dt.timedelta(days=3 * 365), today, n_calls // 20, SEED)
+    await produce(settings, SOB_TRANSACTIONS, list(txs))
+    print(f"demo: published {len(txs)} support-and-treatment transactions")
     start_live_traffic(settings, world)
     return world
 
