@@ -41,6 +41,10 @@ class Decoded(Generic[R]):
     topic: str
     partition: int
     next_offset: int  # the offset after the last message of the batch
+    # Where this batch began: the partition's checkpoint when it was read.
+    # Derived writes carry it in their deduplication token, so a repair after a
+    # crash can name the same batch again without knowing its messages.
+    start_offset: int = -1
     accepted: list[tuple[RawMessage, R]] = field(default_factory=list)
     rejected: list[Rejected] = field(default_factory=list)
     duplicates: int = 0
@@ -53,7 +57,7 @@ def decode_events(
     decode: Callable[[bytes | None], E],
 ) -> Decoded[E]:
     """Validate one partition's messages; keep the first of repeated event ids."""
-    out: Decoded[E] = Decoded(topic, partition, messages[-1].offset + 1)
+    out: Decoded[E] = Decoded(topic, partition, messages[-1].offset + 1, messages[0].offset)
     ids: set[str] = set()
     for msg in messages:
         try:

@@ -51,10 +51,17 @@ class ClickHouseStore:
         except ClickHouseError as exc:
             raise SinkError(f"cannot open ClickHouse at {settings.dsn}: {exc}") from exc
 
-    def command(self, sql: str, parameters: Mapping[str, Any] | None = None) -> Any:
+    def command(
+        self,
+        sql: str,
+        parameters: Mapping[str, Any] | None = None,
+        settings: Mapping[str, Any] | None = None,
+    ) -> Any:
         with self._lock:
             try:
-                return self._client.command(sql, parameters=dict(parameters or {}))
+                return self._client.command(
+                    sql, parameters=dict(parameters or {}), settings=dict(settings or {})
+                )
             except ClickHouseError as exc:
                 raise SinkError(f"ClickHouse command failed: {_short(exc)}") from exc
 

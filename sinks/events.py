@@ -22,15 +22,22 @@ E = TypeVar("E", bound=HasEventId)
 Columns = dict[str, list[Any]]
 
 
+def batch_token(table: str, topic: str, partition: int, start_offset: int) -> str:
+    return f"{table}|{topic}|{partition}|{start_offset}"
+
+
 @dataclass(frozen=True)
 class EventTable(Generic[E]):
     """What differs between event topics' storage."""
 
     table: str
     to_columns: Callable[[Sequence[tuple[RawMessage, E]], Mapping[str, str]], Columns]
-    # Recompute what materialized views derive from rows at offset >= start of
-    # this partition (they may or may not have been applied before a crash).
-    rebuild: Callable[[ClickHouseStore, int, int], None]
+    # Rollups the sink writes itself, one block each, under the batch's token.
+    derive: Callable[[Sequence[tuple[RawMessage, E]]], dict[str, Columns]]
+    # After a crash: write again, under the same tokens, what rows at offset >=
+    # start of this partition derive (ClickHouse drops what already landed),
+    # and feed idempotent materialized views. Args: store, topic, partition, start.
+    rebuild: Callable[[ClickHouseStore, str, int, int], None]
 
 
 class EventSink(Generic[E]):
@@ -54,15 +61,20 @@ class EventSink(Generic[E]):
         }
         fresh = [(m, e) for m, e in batch.accepted if e.event_id not in seen]
         batch.duplicates += len(batch.accepted) - len(fresh)
+        if not fresh:
+            return 0
         self._store.insert_columns(self.spec.table, self.spec.to_columns(fresh, lookup))
+        for table, columns in self.spec.derive(fresh).items():
+            token = batch_token(table, batch.topic, batch.partition, batch.start_offset)
+            self._store.insert_columns(table, columns, {"insert_deduplication_token": token})
         return len(fresh)
 
     def resume(self, topic: str, partition: int) -> int:
         """The offset to read next; heals a crash between the rows and the checkpoint.
 
         Rows past the checkpoint were written by a batch whose checkpoint never
-        landed: their ids are re-entered in the seen store, and whatever the
-        materialized views derive from them is rebuilt.
+        landed: their ids are re-entered in the seen store, and what they
+        derive is written again under the batch's own token.
         """
         start = self.checkpoints.get(topic, partition) or 0
         table = self.spec.table
@@ -80,6 +92,6 @@ class EventSink(Generic[E]):
             "AND source_offset >= {o:Int64}",
             {"p": partition, "o": start},
         )
-        self.spec.rebuild(self._store, partition, start)
+        self.spec.rebuild(self._store, topic, partition, start)
         self.checkpoints.put(topic, partition, int(last) + 1)
         return int(last) + 1

@@ -36,7 +36,7 @@ def sob_columns(
     }
 
 
-def rebuild_after(store: ClickHouseStore, partition: int, start: int) -> None:
+def rebuild_after(store: ClickHouseStore, topic: str, partition: int, start: int) -> None:
     """Feed the unconfirmed rows to the lifecycle again. min/argMin states are
     idempotent, so rows the view already saw change nothing. Must match
     sob_moments_mv in migration 0002."""
@@ -56,4 +56,6 @@ def rebuild_after(store: ClickHouseStore, partition: int, start: int) -> None:
     )
 
 
-SOB_TABLE: EventTable[SobTransaction] = EventTable("sob_transactions", sob_columns, rebuild_after)
+SOB_TABLE: EventTable[SobTransaction] = EventTable(
+    "sob_transactions", sob_columns, lambda _: {}, rebuild_after
+)

@@ -29,6 +29,11 @@ def create_app(ctx: Context, *, serve_api: bool) -> faust.App:
         consumer_auto_offset_reset="earliest",
         producer_max_request_size=4 * 1024 * 1024,
         loghandlers=[],
+        # A SIGKILLed worker's membership lingers until the session times out,
+        # and the group waits for it: Faust's default of 60 s is a minute of
+        # staleness after every crash.
+        broker_session_timeout=10.0,
+        broker_heartbeat_interval=2.0,
     )
     reference.register(app, ctx)
     calls.register(app, ctx)

@@ -84,12 +84,14 @@ class _Seek(ConsumerRebalanceListener):  # type: ignore[misc]
         self._loop = loop
 
     async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
-        return None
+        for tp in revoked:
+            self._loop.checkpointed.pop(tp, None)
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
         for tp in sorted(assigned):
             offset = await asyncio.to_thread(self._loop.pipeline.resume, tp.topic, tp.partition)
             self._loop.consumer.seek(tp, offset)
+            self._loop.checkpointed[tp] = offset
             log.info(
                 "partition assigned",
                 extra={"topic": tp.topic, "partition": tp.partition, "offset": offset},
@@ -103,7 +105,9 @@ class BatchLoop:
         self.dead = dead
         self.consumer = AIOKafkaConsumer(
             bootstrap_servers=settings.kafka_bootstrap,
-            group_id=settings.consumer_group,
+            # One group per pipeline: a rebalance of one topic's consumers must
+            # not revoke another topic's partitions mid-batch.
+            group_id=f"{settings.consumer_group}.{pipeline.topic}",
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             max_partition_fetch_bytes=8 * 1024 * 1024,
@@ -113,6 +117,8 @@ class BatchLoop:
             max_poll_interval_ms=30 * 60 * 1000,
         )
         self._stopping = asyncio.Event()
+        # The checkpoint each partition's next batch starts from.
+        self.checkpointed: dict[TopicPartition, int] = {}
 
     async def run(self) -> None:
         self.consumer.subscribe([self.pipeline.topic], listener=_Seek(self))
@@ -133,8 +139,18 @@ class BatchLoop:
         self._stopping.set()
 
     async def _one(self, tp: TopicPartition, records: Sequence[Any]) -> None:
+        start = self.checkpointed.get(tp)
+        if start is None:
+            # Fetched before our listener resumed this partition (from Kafka's
+            # committed offset, which lags ClickHouse's checkpoint): not ours
+            # to process; the seek makes Kafka deliver them again if needed.
+            return
+        records = [r for r in records if r.offset >= start]
+        if not records:
+            return
         messages = [RawMessage(r.topic, r.partition, r.offset, r.key, r.value) for r in records]
         decoded = self.pipeline.decode(tp.topic, tp.partition, messages)
+        decoded.start_offset = start
         written = await until_written(lambda: self.pipeline.write(decoded), tp.topic)
         await self.dead.send(self.pipeline.dlq_topic, decoded.rejected)
         await until_written(
@@ -143,6 +159,7 @@ class BatchLoop:
             ),
             tp.topic,
         )
+        self.checkpointed[tp] = decoded.next_offset
         try:
             await self.consumer.commit({tp: decoded.next_offset})
         except Exception as exc:  # noqa: BLE001 - advisory only; ClickHouse is the authority

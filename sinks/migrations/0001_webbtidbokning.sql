@@ -27,6 +27,10 @@ PARTITION BY toYYYYMM(occurred_at)
 ORDER BY (operation, logical_address, occurred_at);
 
 -- Stockholm days: every web booking report is a sum over (day, unit, operation).
+-- Written by the sink, not by a materialized view, with a deduplication token
+-- per batch (topic, partition, batch start): after a crash the repair inserts
+-- the same batch again under the same token and ClickHouse keeps exactly one.
+-- Unpartitioned on purpose: one insert is then one block under one token.
 CREATE TABLE IF NOT EXISTS ntjp_calls_daily
 (
     day Date,
@@ -36,18 +40,8 @@ CREATE TABLE IF NOT EXISTS ntjp_calls_daily
     calls SimpleAggregateFunction(sum, Int64)
 )
 ENGINE = AggregatingMergeTree
-PARTITION BY toYYYYMM(day)
-ORDER BY (day, operation, logical_address, status);
-
-CREATE MATERIALIZED VIEW IF NOT EXISTS ntjp_calls_daily_mv TO ntjp_calls_daily AS
-SELECT
-    toDate(occurred_at, 'Europe/Stockholm') AS day,
-    logical_address,
-    operation,
-    status,
-    sum(calls) AS calls
-FROM ntjp_calls
-GROUP BY day, logical_address, operation, status;
+ORDER BY (day, operation, logical_address, status)
+SETTINGS non_replicated_deduplication_window = 10000;
 
 -- Operations view: per minute of ingest, by operation and status.
 CREATE TABLE IF NOT EXISTS ntjp_calls_minute
