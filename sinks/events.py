@@ -2,7 +2,9 @@
 
 Two kinds of duplicate need two mechanisms:
 - a batch Kafka re-delivers after a crash: rows carry their source partition
-  and offset, and reading resumes after the checkpoint (see `resume`);
+  and offset, reading resumes after ClickHouse's checkpoint, and every block is
+  inserted under a deduplication token naming its batch (topic, partition,
+  start checkpoint, month) — see `resume`;
 - an event a producer published twice: its event_id is in the `<table>_seen`
   key-value table (filled by a materialized view from the raw table), looked
   up per batch.
@@ -10,6 +12,8 @@ Two kinds of duplicate need two mechanisms:
 
 from __future__ import annotations
 
+import datetime as dt
+from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -21,23 +25,37 @@ from sinks.clickhouse import ClickHouseStore
 E = TypeVar("E", bound=HasEventId)
 Columns = dict[str, list[Any]]
 
+# A block deduplicated in the raw table is still pushed to its materialized
+# views, which deduplicate on tokens derived from the raw block's: so a view
+# that missed the block (crash between the raw part and the view's part) gets
+# it on repair, and one that has it does not get it twice.
+DEDUP = {"deduplicate_blocks_in_dependent_materialized_views": 1}
 
-def batch_token(table: str, topic: str, partition: int, start_offset: int) -> str:
-    return f"{table}|{topic}|{partition}|{start_offset}"
+
+def batch_token(table: str, topic: str, partition: int, start_offset: int, month: int) -> str:
+    return f"{table}|{topic}|{partition}|{start_offset}|{month}"
 
 
 @dataclass(frozen=True)
 class EventTable(Generic[E]):
-    """What differs between event topics' storage."""
+    """What differs between event topics' storage: the table and its columns.
+
+    The table is partitioned by toYYYYMM(occurred_at) (UTC) and has a
+    non_replicated_deduplication_window; the sink writes one block per month,
+    so a token always names exactly one part.
+    """
 
     table: str
     to_columns: Callable[[Sequence[tuple[RawMessage, E]], Mapping[str, str]], Columns]
-    # Rollups the sink writes itself, one block each, under the batch's token.
-    derive: Callable[[Sequence[tuple[RawMessage, E]]], dict[str, Columns]]
-    # After a crash: write again, under the same tokens, what rows at offset >=
-    # start of this partition derive (ClickHouse drops what already landed),
-    # and feed idempotent materialized views. Args: store, topic, partition, start.
-    rebuild: Callable[[ClickHouseStore, str, int, int], None]
+
+
+def months_of(instants: Sequence[dt.datetime]) -> dict[int, list[int]]:
+    """Row indices per UTC month (YYYYMM), the raw tables' partition key."""
+    out: dict[int, list[int]] = defaultdict(list)
+    for i, t in enumerate(instants):
+        u = t.astimezone(dt.UTC)
+        out[u.year * 100 + u.month].append(i)
+    return dict(out)
 
 
 class EventSink(Generic[E]):
@@ -63,35 +81,46 @@ class EventSink(Generic[E]):
         batch.duplicates += len(batch.accepted) - len(fresh)
         if not fresh:
             return 0
-        self._store.insert_columns(self.spec.table, self.spec.to_columns(fresh, lookup))
-        for table, columns in self.spec.derive(fresh).items():
-            token = batch_token(table, batch.topic, batch.partition, batch.start_offset)
-            self._store.insert_columns(table, columns, {"insert_deduplication_token": token})
+        columns = self.spec.to_columns(fresh, lookup)
+        for month, rows in sorted(months_of(columns["occurred_at"]).items()):
+            block = {k: [v[i] for i in rows] for k, v in columns.items()}
+            token = batch_token(self.spec.table, batch.topic, batch.partition,
+                                batch.start_offset, month)  # fmt: skip
+            self._store.insert_columns(
+                self.spec.table, block, {**DEDUP, "insert_deduplication_token": token}
+            )
         return len(fresh)
 
     def resume(self, topic: str, partition: int) -> int:
         """The offset to read next; heals a crash between the rows and the checkpoint.
 
-        Rows past the checkpoint were written by a batch whose checkpoint never
-        landed: their ids are re-entered in the seen store, and what they
-        derive is written again under the batch's own token.
+        Rows past the checkpoint were written by the batch whose checkpoint never
+        landed. Each of its month blocks is inserted again under its own token:
+        the raw table drops it, and each materialized view (rollups, seen ids,
+        lifecycle) applies it only if it had missed it.
         """
         start = self.checkpoints.get(topic, partition) or 0
         table = self.spec.table
+        where = "source = 'stream' AND source_partition = {p:Int32} AND source_offset >= {o:Int64}"
         rows = self._store.query_rows(
-            f"SELECT count(), max(source_offset) FROM {table} WHERE source = 'stream' "
-            "AND source_partition = {p:Int32} AND source_offset >= {o:Int64}",
+            f"SELECT toYYYYMM(occurred_at) AS m, max(source_offset) FROM {table} "
+            f"WHERE {where} GROUP BY m",
             {"p": partition, "o": start},
         )
-        count, last = rows[0]
-        if not count:
+        if not rows:
             return start
-        self._store.command(
-            f"INSERT INTO {table}_seen SELECT event_id FROM {table} "
-            "WHERE source = 'stream' AND source_partition = {p:Int32} "
-            "AND source_offset >= {o:Int64}",
-            {"p": partition, "o": start},
-        )
-        self.spec.rebuild(self._store, topic, partition, start)
-        self.checkpoints.put(topic, partition, int(last) + 1)
-        return int(last) + 1
+        for month, _ in sorted(rows):
+            self._store.command(
+                f"INSERT INTO {table} SELECT * FROM {table} "
+                f"WHERE {where} AND toYYYYMM(occurred_at) = {{m:UInt32}}",
+                {"p": partition, "o": start, "m": int(month)},
+                settings={
+                    **DEDUP,
+                    "insert_deduplication_token": batch_token(
+                        table, topic, partition, start, int(month)
+                    ),
+                },
+            )
+        last = max(int(r[1]) for r in rows)
+        self.checkpoints.put(topic, partition, last + 1)
+        return last + 1

@@ -1,4 +1,4 @@
-"""SOB transactions in ClickHouse: the columns of a batch, and lifecycle repair."""
+"""SOB transactions in ClickHouse: the columns of a batch (the lifecycle is a view)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from typing import Any
 
 from agents.batch import RawMessage
 from schemas.events import SobTransaction
-from sinks.clickhouse import ClickHouseStore
 from sinks.events import EventTable
 
 
@@ -36,26 +35,4 @@ def sob_columns(
     }
 
 
-def rebuild_after(store: ClickHouseStore, topic: str, partition: int, start: int) -> None:
-    """Feed the unconfirmed rows to the lifecycle again. min/argMin states are
-    idempotent, so rows the view already saw change nothing. Must match
-    sob_moments_mv in migration 0002."""
-    store.command(
-        "INSERT INTO sob_moments SELECT case_id, "
-        "min(if(status = 'Inprogress', occurred_at, NULL)), "
-        "min(if(status = 'Done', occurred_at, NULL)), "
-        "argMinState((process_name, moment_name, care_provider_id, care_unit_id), "
-        "(occurred_at, event_id)), "
-        "argMinIfState(patient_id, (occurred_at, event_id), toUInt8(patient_id != '')), "
-        "argMinIfState(practitioner_id, (occurred_at, event_id), toUInt8(status = 'Inprogress')), "
-        "argMinIfState(practitioner_id, (occurred_at, event_id), toUInt8(status = 'Done')), "
-        "argMinIfState(closing_reason, (occurred_at, event_id), toUInt8(status = 'Done')) "
-        "FROM sob_transactions WHERE case_type = 'Process' AND source = 'stream' "
-        "AND source_partition = {p:Int32} AND source_offset >= {o:Int64} GROUP BY case_id",
-        {"p": partition, "o": start},
-    )
-
-
-SOB_TABLE: EventTable[SobTransaction] = EventTable(
-    "sob_transactions", sob_columns, lambda _: {}, rebuild_after
-)
+SOB_TABLE: EventTable[SobTransaction] = EventTable("sob_transactions", sob_columns)

@@ -24,13 +24,15 @@ CREATE TABLE IF NOT EXISTS ntjp_calls
 )
 ENGINE = MergeTree
 PARTITION BY toYYYYMM(occurred_at)
-ORDER BY (operation, logical_address, occurred_at);
+ORDER BY (operation, logical_address, occurred_at)
+SETTINGS non_replicated_deduplication_window = 10000;
 
 -- Stockholm days: every web booking report is a sum over (day, unit, operation).
--- Written by the sink, not by a materialized view, with a deduplication token
--- per batch (topic, partition, batch start): after a crash the repair inserts
--- the same batch again under the same token and ClickHouse keeps exactly one.
--- Unpartitioned on purpose: one insert is then one block under one token.
+-- Exact under crashes: the sink inserts each batch (one month per block) with a
+-- deduplication token and deduplicate_blocks_in_dependent_materialized_views,
+-- so a repair that inserts the same rows again under the same token is dropped
+-- by the raw table and by every view that already has it, and applied by a
+-- view that missed it. Unpartitioned so that one raw block is one rollup block.
 CREATE TABLE IF NOT EXISTS ntjp_calls_daily
 (
     day Date,
@@ -43,6 +45,16 @@ ENGINE = AggregatingMergeTree
 ORDER BY (day, operation, logical_address, status)
 SETTINGS non_replicated_deduplication_window = 10000;
 
+CREATE MATERIALIZED VIEW IF NOT EXISTS ntjp_calls_daily_mv TO ntjp_calls_daily AS
+SELECT
+    toDate(occurred_at, 'Europe/Stockholm') AS day,
+    logical_address,
+    operation,
+    status,
+    sum(calls) AS calls
+FROM ntjp_calls
+GROUP BY day, logical_address, operation, status;
+
 -- Operations view: per minute of ingest, by operation and status.
 CREATE TABLE IF NOT EXISTS ntjp_calls_minute
 (
@@ -52,9 +64,9 @@ CREATE TABLE IF NOT EXISTS ntjp_calls_minute
     calls SimpleAggregateFunction(sum, Int64)
 )
 ENGINE = AggregatingMergeTree
-PARTITION BY toYYYYMMDD(minute)
 ORDER BY (minute, operation, status)
-TTL minute + INTERVAL 2 DAY;
+TTL minute + INTERVAL 2 DAY
+SETTINGS non_replicated_deduplication_window = 10000;
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS ntjp_calls_minute_mv TO ntjp_calls_minute AS
 SELECT

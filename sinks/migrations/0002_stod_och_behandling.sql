@@ -29,7 +29,8 @@ CREATE TABLE IF NOT EXISTS sob_transactions
 )
 ENGINE = MergeTree
 PARTITION BY toYYYYMM(occurred_at)
-ORDER BY (case_type, case_id, occurred_at);
+ORDER BY (case_type, case_id, occurred_at)
+SETTINGS non_replicated_deduplication_window = 10000;
 
 CREATE TABLE IF NOT EXISTS sob_transactions_seen
 (
@@ -56,7 +57,8 @@ CREATE TABLE IF NOT EXISTS sob_moments
     closing_reason AggregateFunction(argMinIf, String, Tuple(DateTime64(3, 'UTC'), String), UInt8)
 )
 ENGINE = AggregatingMergeTree
-ORDER BY case_id;
+ORDER BY case_id
+SETTINGS non_replicated_deduplication_window = 10000;
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS sob_moments_mv TO sob_moments AS
 SELECT

@@ -15,7 +15,7 @@ from agents.batch import RawMessage
 from schemas.events import SobTransaction
 from sinks.clickhouse import ClickHouseStore
 from sinks.migrate import migrate
-from sinks.sob import rebuild_after, sob_columns
+from sinks.sob import sob_columns
 from streams.settings import Settings
 
 UTC = dt.UTC
@@ -73,11 +73,3 @@ def test_lifecycle_is_the_same_in_any_order_and_with_redelivery(store: ClickHous
     assert got["c1"] == (dt.date(2024, 1, 12), dt.date(2024, 3, 3), "p1", "p4", "Klar")
     assert got["c2"] == (None, dt.date(2024, 2, 1), "", "p6", "")
     assert "c3" not in got
-
-
-def test_repair_after_a_crash_changes_nothing_already_applied(store: ClickHouseStore) -> None:
-    insert(store, LIFE)
-    before = facts(store)
-    rebuild_after(store, "t", 0, 0)  # feeds every row to the lifecycle again
-    rebuild_after(store, "t", 0, 0)
-    assert facts(store) == before
