@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 export TZ := UTC
 
-.PHONY: install demo test test-unit test-integration lint bench stack-up stack-down clean
+.PHONY: install system-deps demo test test-unit test-integration lint bench stack-up stack-down clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -17,10 +17,13 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+system-deps:
+	bash deploy/system-deps.sh
+
 demo: install
 	$(VENV)/bin/statflow demo
 
-test: install
+test: install system-deps
 	$(PY) -m pytest -q -p no:cacheprovider tests
 
 test-unit: install

@@ -6,9 +6,10 @@ import asyncio
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, Response
 
-from reports import catalogue, engine, formats, tiers
+from reports import audit, catalogue, engine, formats, tiers
+from reports.exports import ExportRequest, Exports
 from reports.live import live_view
 from statflow.errors import AccessDenied, ParameterError, SinkError, UnknownReportError
 from streams import metrics
@@ -24,7 +25,23 @@ def create_api(ctx: Context) -> FastAPI:
         title="statflow", version="1", docs_url="/api/docs", openapi_url="/api/openapi.json"
     )
     store = ctx.store
-    secret = tiers.load_secret(ctx.settings)
+    settings = ctx.settings
+    secret = tiers.load_secret(settings)
+    exports = Exports(
+        settings,
+        store,
+        tiers.load_secret(settings, "pseudonym-secret", settings.pseudonym_secret).encode(),
+    )
+    app.state.exports = exports
+
+    def caller_of(request: Request) -> tiers.Caller | None:
+        return tiers.from_header(request.headers.get("authorization"), secret)
+
+    def logged_in(request: Request) -> tiers.Caller:
+        caller = caller_of(request)
+        if caller is None:
+            raise AccessDenied("send 'Authorization: Bearer <token>' (rule: logged-in only)", 401)
+        return caller
 
     @app.exception_handler(ParameterError)
     async def _bad_param(_: Request, exc: ParameterError) -> JSONResponse:
@@ -57,15 +74,48 @@ def create_api(ctx: Context) -> FastAPI:
 
     @app.get("/api/v1/reports/{service}/{report}")
     def get_report(service: str, report: str, request: Request) -> Response:
-        caller = tiers.from_header(request.headers.get("authorization"), secret)
+        caller = caller_of(request)
+        pairs = list(request.query_params.multi_items())
         result = engine.run(
-            service, report, list(request.query_params.multi_items()), store, caller=caller
-        )
+            service, report, pairs, store, caller=caller,
+            open_care_providers=settings.open_care_providers,
+        )  # fmt: skip
+        if caller is not None:
+            audit.record(store, caller, "report_read", service, report, result.params.echo())
         body, media = formats.render(result)
         headers = {}
         if result.params.format != "json":
             headers["Content-Disposition"] = f'attachment; filename="{formats.filename(result)}"'
         return Response(body, media_type=media, headers=headers)
+
+    @app.post("/api/v1/exports", status_code=202)
+    async def create_export(request: Request) -> dict[str, Any]:
+        caller = logged_in(request)
+        try:
+            body = await request.json()
+        except ValueError:
+            raise ParameterError("body", "expected a JSON object") from None
+        if not isinstance(body, dict):
+            raise ParameterError("body", "expected a JSON object")
+        return await exports.create(caller, ExportRequest.parse(body))
+
+    @app.get("/api/v1/exports/{job_id}")
+    async def export_status(job_id: str, request: Request) -> dict[str, Any]:
+        return await exports.get(logged_in(request), job_id)
+
+    @app.get("/api/v1/exports/{job_id}/download")
+    async def export_download(job_id: str, request: Request) -> FileResponse:
+        path, job = await exports.download(logged_in(request), job_id)
+        return FileResponse(
+            path, filename=f"statflow-export-{job['kind']}-{job_id}.{job['format']}"
+        )
+
+    @app.get("/api/v1/audit")
+    def audit_log(request: Request, limit: int = 100) -> dict[str, Any]:
+        caller = logged_in(request)
+        if "auditor" not in caller.roles:
+            raise AccessDenied("the audit log needs the role auditor", 403)
+        return {"entries": audit.recent(store, min(max(limit, 1), 1000))}
 
     @app.get("/api/v1/live")
     def live() -> dict[str, Any]:

@@ -23,9 +23,19 @@ class Column:
     label_en: str
     type: ColumnType
     level: str | None = None  # drill-down level this column belongs to
+    # JSON-stat: a name column is the category label of its id column, and
+    # some integer columns (weekday) are dimensions rather than measures.
+    label_of: str | None = None
+    dimension: bool | None = None
 
     def label(self, lang: str) -> str:
         return self.label_en if lang == "en" else self.label_sv
+
+    @property
+    def is_dimension(self) -> bool:
+        if self.dimension is not None:
+            return self.dimension
+        return self.type in ("string", "date", "boolean") and self.label_of is None
 
 
 @dataclass(frozen=True)
@@ -85,6 +95,9 @@ class Service:
     title_sv: str
     title_en: str
     reports: tuple[Report, ...]
+    # SQL answering how many of {ids:Array(String)} (care providers) use the
+    # service: a logged-in caller whose organisation does not is refused.
+    connected_sql: str = ""
 
 
 _SERVICES: dict[str, Service] = {}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -11,8 +11,8 @@ from reports import catalogue
 from reports.catalogue import Column, Report
 from reports.params import ReportParams, parse
 from reports.reader import Reader
-from reports.tiers import Caller, authorize
-from statflow.errors import ParameterError, UnknownReportError
+from reports.tiers import Caller, authorize, open_row_filter, scope
+from statflow.errors import AccessDenied, ParameterError, UnknownReportError
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 
@@ -83,19 +83,32 @@ def run(
     reader: Reader,
     today: dt.date | None = None,
     caller: Caller | None = None,
+    open_care_providers: str = "*",
 ) -> Result:
     report = lookup(service, report_id)
     authorize(report, caller)
-    params = parse(report, pairs, today or today_in_stockholm())
+    params = scope(report, parse(report, pairs, today or today_in_stockholm()), caller)
     if caller is not None:
-        params = replace(params, caller_care_providers=caller.care_providers)
+        check_connected(service, caller, reader)
     check_known_values(report, params, reader)
     answer = report.query(params, reader)
-    return Result(
-        report,
-        params,
-        answer.columns or report.columns,
-        answer.rows,
-        [*params.notes, *answer.notes],
-        data_as_of(reader),
-    )
+    columns = answer.columns or report.columns
+    rows, notes = answer.rows, [*params.notes, *answer.notes]
+    if caller is None:
+        rows, dropped = open_row_filter([c.name for c in columns], rows, open_care_providers)
+        if dropped:
+            notes.append(
+                "Rader för vårdgivare som inte valt att visa öppen statistik på "
+                "organisationsnivå redovisas inte."
+            )
+    return Result(report, params, columns, rows, notes, data_as_of(reader))
+
+
+def check_connected(service: str, caller: Caller, reader: Reader) -> None:
+    sql = catalogue.services()[service].connected_sql
+    if sql and not reader.query_rows(sql, {"ids": list(caller.care_providers)})[0][0]:
+        raise AccessDenied(
+            f"your organisation is not connected to {service} "
+            "(rule: logged-in callers see only services their organisation uses)",
+            403,
+        )

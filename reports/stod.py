@@ -251,7 +251,7 @@ def moments_per_practitioner(p: ReportParams, r: Reader) -> Answer:
 # --- declarations ------------------------------------------------------------
 
 COUNTY_CODE = Column("county_code", "Länskod", "County code", "string", "county")
-COUNTY_NAME = Column("county_name", "Län", "County", "string", "county")
+COUNTY_NAME = Column("county_name", "Län", "County", "string", "county", label_of="county_code")
 MONTH = Column("month", "Månad", "Month", "string")
 STARTED = Column("started", "Påbörjade moment", "Started", "integer")
 COMPLETED = Column("completed", "Avslutade moment", "Completed", "integer")
@@ -267,8 +267,8 @@ CP_ID = Column(
 UNIT_ID = Column("unit_id", "Enhet (HSA-id)", "Unit id", "string", "unit")
 HIERARCHY_COLUMNS = (
     COUNTY_CODE, COUNTY_NAME,
-    CP_ID, Column("care_provider_name", "Vårdgivare", "Care provider", "string", "care_provider"),
-    UNIT_ID, Column("unit_name", "Enhet", "Unit", "string", "unit"),
+    CP_ID, Column("care_provider_name", "Vårdgivare", "Care provider", "string", "care_provider", label_of="care_provider_id"),
+    UNIT_ID, Column("unit_name", "Enhet", "Unit", "string", "unit", label_of="unit_id"),
     MOMENT,
     Column("closing_reason", "Avslutsorsak", "Closing reason", "string", "closing_reason"),
     STARTED, ONGOING, COMPLETED, RESIDENTS, PRACTITIONERS,
@@ -298,7 +298,7 @@ SERVICE_DECL = register(Service(SERVICE, "Stöd och behandling", "Support and tr
             (COUNTY_CODE, COUNTY_NAME, STARTED, COMPLETED, PRACTITIONERS), moments_per_county),
     _report("moments-per-weekday", "Moment per veckodag", "Moments per weekday",
             "Moments started and completed by ISO weekday of the transition.",
-            (Column("weekday", "Veckodag", "Weekday", "integer"), STARTED, COMPLETED),
+            (Column("weekday", "Veckodag", "Weekday", "integer", dimension=True), STARTED, COMPLETED),
             moments_per_weekday),
     _report("moments-per-process", "Moment per program", "Moments per programme",
             "Moments started and completed per programme; completion_share = completed ÷ "
@@ -351,7 +351,7 @@ SERVICE_DECL = register(Service(SERVICE, "Stöd och behandling", "Support and tr
     _report("moments-per-practitioner", "Moment per behandlare", "Moments per practitioner",
             "Logged in only, own care provider: moments started and completed per practitioner.",
             (Column("practitioner_id", "Behandlare (HSA-id)", "Practitioner id", "string"),
-             Column("practitioner_name", "Behandlare", "Practitioner", "string"),
+             Column("practitioner_name", "Behandlare", "Practitioner", "string", label_of="practitioner_id"),
              STARTED, COMPLETED),
             moments_per_practitioner, tiers=("logged_in",)),
-)))  # fmt: skip
+), connected_sql=sql.CONNECTED))  # fmt: skip

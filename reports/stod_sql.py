@@ -188,3 +188,8 @@ KNOWN_PROCESSES = (
 KNOWN_MOMENTS = (
     "SELECT DISTINCT moment_name FROM sob_transactions WHERE moment_name IN {ids:Array(String)}"
 )
+
+CONNECTED = (
+    "SELECT count() FROM (SELECT DISTINCT care_provider_id FROM sob_transactions "
+    "WHERE care_provider_id IN {ids:Array(String)})"
+)

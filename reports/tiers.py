@@ -9,11 +9,13 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
 import jwt
 
 from reports.catalogue import Report
+from reports.params import ReportParams
 from statflow.errors import AccessDenied
 from streams.settings import Settings
 
@@ -60,12 +62,13 @@ def issue(
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
-def load_secret(settings: Settings) -> str:
+def load_secret(settings: Settings, name: str = "jwt-secret", configured: str | None = None) -> str:
     """The configured secret, or a development one kept under the data directory
     (so `statflow token` and `statflow run` on one machine agree)."""
-    if settings.jwt_secret:
-        return settings.jwt_secret
-    path = settings.home / "jwt-secret"
+    value = settings.jwt_secret if configured is None else configured
+    if value:
+        return value
+    path = settings.home / name
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(secrets.token_urlsafe(48), encoding="utf-8")
@@ -89,3 +92,36 @@ def authorize(report: Report, caller: Caller | None) -> None:
             "(rule: logged-in tier; send a bearer token)",
             403,
         )
+
+
+def scope(report: Report, params: ReportParams, caller: Caller | None) -> ReportParams:
+    """Logged-in callers see their own care providers only: the care_provider
+    filter is forced to (a subset of) the caller's own."""
+    if caller is None:
+        return params
+    own = caller.care_providers
+    asked = params.values("care_provider")
+    foreign = [a for a in asked if a not in own]
+    if foreign:
+        raise AccessDenied(
+            f"care provider {foreign[0][:64]!r} is not one of yours "
+            "(rule: logged-in callers see their own organisation only)",
+            403,
+        )
+    if "care_provider" not in report.filters:
+        raise AccessDenied(f"{report.id} cannot be limited to an organisation", 403)
+    filters = {**params.filters, "care_provider": asked or own}
+    return replace(params, filters=filters, caller_care_providers=own)
+
+
+def open_row_filter(
+    columns: Sequence[str], rows: list[list[Any]], opted_in: str
+) -> tuple[list[list[Any]], bool]:
+    """Open answers show organisation-level rows only for care providers that
+    opted in ("*" = all); returns the rows kept and whether any were left out."""
+    if opted_in.strip() == "*" or "care_provider_id" not in columns:
+        return rows, False
+    allowed = {p.strip() for p in opted_in.split(",") if p.strip()}
+    i = list(columns).index("care_provider_id")
+    kept = [r for r in rows if r[i] in allowed]
+    return kept, len(kept) != len(rows)

@@ -260,16 +260,25 @@ MONTH = Column("month", "Månad", "Month", "string")
 ACTIVITY = Column("activity", "Aktivitet", "Activity", "string", level="activity")
 EVENTS = Column("events", "Antal händelser", "Events", "integer")
 COUNTY_CODE = Column("county_code", "Länskod", "County code", "string", level="county")
-COUNTY_NAME = Column("county_name", "Län", "County", "string", level="county")
+COUNTY_NAME = Column(
+    "county_name", "Län", "County", "string", level="county", label_of="county_code"
+)
 HIERARCHY_COLUMNS = (
     COUNTY_CODE,
     COUNTY_NAME,
     Column(
         "care_provider_id", "Vårdgivare (HSA-id)", "Care provider id", "string", "care_provider"
     ),
-    Column("care_provider_name", "Vårdgivare", "Care provider", "string", "care_provider"),
+    Column(
+        "care_provider_name",
+        "Vårdgivare",
+        "Care provider",
+        "string",
+        "care_provider",
+        label_of="care_provider_id",
+    ),
     Column("unit_id", "Enhet (HSA-id)", "Unit id", "string", "unit"),
-    Column("unit_name", "Enhet", "Unit", "string", "unit"),
+    Column("unit_name", "Enhet", "Unit", "string", "unit", label_of="unit_id"),
     ACTIVITY,
     EVENTS,
 )
@@ -312,6 +321,13 @@ def _report(
         **kw,
     )
 
+
+CONNECTED = (
+    "SELECT count() FROM (SELECT DISTINCT r.logical_address FROM ntjp_routing AS r FINAL "
+    "JOIN (SELECT hsa_id, care_provider_id FROM hsa_units FINAL WHERE deleted = 0) AS u "
+    "ON r.logical_address = u.hsa_id "
+    "WHERE r.deleted = 0 AND u.care_provider_id IN {ids:Array(String)})"
+)
 
 SERVICE_DECL = register(
     Service(
@@ -387,7 +403,7 @@ SERVICE_DECL = register(
                 "Calls of Mina tider, Boka, Avboka and Uppdatera tid by ISO weekday; days = how many "
                 "of that weekday the period holds; per_day = events ÷ days.",
                 (
-                    Column("weekday", "Veckodag", "Weekday", "integer"),
+                    Column("weekday", "Veckodag", "Weekday", "integer", dimension=True),
                     ACTIVITY,
                     EVENTS,
                     Column("days", "Antal dagar", "Days", "integer"),
@@ -409,5 +425,6 @@ SERVICE_DECL = register(
                 levels=LEVELS,
             ),
         ),
+        connected_sql=CONNECTED,
     )
 )

@@ -169,6 +169,20 @@ def _token(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _audit(args: argparse.Namespace, settings: Settings) -> int:
+    from reports.audit import recent
+    from sinks.clickhouse import ClickHouseStore
+    from sinks.migrate import migrate
+
+    store = ClickHouseStore(settings)
+    migrate(store)
+    for e in reversed(recent(store, args.limit)):
+        who = f"{e['subject']} ({','.join(e['care_providers'])})"
+        what = f"{e['action']} {e['service']}/{e['report']}".rstrip("/")
+        print(f"{e['at']:%Y-%m-%d %H:%M:%S}  {who:40}  {what:50} {e['outcome']} {e['params']}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="statflow", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
@@ -187,11 +201,13 @@ def build_parser() -> argparse.ArgumentParser:
     tok.add_argument("--role", action="append")
     tok.add_argument("--subject", default="developer")
     tok.add_argument("--hours", type=float, default=8)
+    aud = sub.add_parser("audit", help="list the audit log (logged-in reads, exports)")
+    aud.add_argument("--limit", type=int, default=100)
     rep = sub.add_parser("report", help="print a report: SERVICE/REPORT")
     rep.add_argument("report")
     rep.add_argument("--from", dest="date_from")
     rep.add_argument("--to", dest="date_to")
-    rep.add_argument("--format", choices=["json", "csv"])
+    rep.add_argument("--format", choices=["json", "csv", "xlsx", "jsonstat"])
     rep.add_argument("--level")
     rep.add_argument("--filter", action="append", help="NAME=VALUE, repeatable")
     return p
@@ -213,6 +229,8 @@ def main(argv: list[str] | None = None) -> int:
             return _demo(args, settings)
         if args.command == "publish":
             return _publish(args, settings)
+        if args.command == "audit":
+            return _audit(args, settings)
         if args.command == "token":
             return _token(args, settings)
         if args.command == "report":

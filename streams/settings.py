@@ -42,6 +42,10 @@ class Settings:
     max_message_bytes: int = 64 * 1024
     log_level: str = "info"
     jwt_secret: str = ""  # "" = a random secret kept under home (development)
+    pseudonym_secret: str = ""  # "" = a random secret kept under home (development)
+    export_ttl_seconds: int = 7 * 24 * 3600
+    # Care providers whose organisation-level rows the open tier may show; "*" = all.
+    open_care_providers: str = "*"
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -75,6 +79,9 @@ class Settings:
             "STATFLOW_MAX_MESSAGE_BYTES": str(self.max_message_bytes),
             "STATFLOW_LOG_LEVEL": self.log_level,
             "STATFLOW_JWT_SECRET": self.jwt_secret,
+            "STATFLOW_PSEUDONYM_SECRET": self.pseudonym_secret,
+            "STATFLOW_EXPORT_TTL_SECONDS": str(self.export_ttl_seconds),
+            "STATFLOW_OPEN_CARE_PROVIDERS": self.open_care_providers,
         }
         if self.drop_dir is not None:
             env["STATFLOW_DROP_DIR"] = str(self.drop_dir)
@@ -101,4 +108,7 @@ class Settings:
             max_message_bytes=_int(env, "STATFLOW_MAX_MESSAGE_BYTES", 64 * 1024),
             log_level=env.get("STATFLOW_LOG_LEVEL", "info"),
             jwt_secret=env.get("STATFLOW_JWT_SECRET", ""),
+            pseudonym_secret=env.get("STATFLOW_PSEUDONYM_SECRET", ""),
+            export_ttl_seconds=_int(env, "STATFLOW_EXPORT_TTL_SECONDS", 7 * 24 * 3600),
+            open_care_providers=env.get("STATFLOW_OPEN_CARE_PROVIDERS", "*"),
         )

@@ -60,7 +60,7 @@ def test_sigkill_mid_stream_loses_and_duplicates_nothing(
             want[c["operation"]] = want.get(c["operation"], 0) + 1
     statflow.wait_for(
         lambda: total_by_operation(statflow) == want or total_by_operation(statflow),
-        timeout=180,
+        timeout=300,
         what="exact totals after restarts",
     )
     time.sleep(2)  # nothing more may arrive: a late double count would show now

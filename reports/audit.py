@@ -1,0 +1,55 @@
+"""The audit log: who read or exported what, when, with which parameters.
+Append-only in ClickHouse (table audit_log, migration 0003)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+import orjson
+
+from reports.reader import Reader
+from reports.tiers import Caller
+
+
+class AuditWriter(Protocol):
+    def insert_columns(
+        self, table: str, columns: Mapping[str, Any], settings: Mapping[str, Any] | None = None
+    ) -> None: ...
+
+
+def record(
+    store: AuditWriter,
+    caller: Caller,
+    action: str,
+    service: str = "",
+    report: str = "",
+    params: Mapping[str, Any] | None = None,
+    outcome: str = "ok",
+    export_id: str = "",
+) -> None:
+    store.insert_columns(
+        "audit_log",
+        {
+            "subject": [caller.subject],
+            "care_providers": [list(caller.care_providers)],
+            "roles": [list(caller.roles)],
+            "action": [action],
+            "service": [service],
+            "report": [report],
+            "params": [orjson.dumps(params or {}).decode()],
+            "outcome": [outcome],
+            "export_id": [export_id],
+        },
+    )
+
+
+def recent(reader: Reader, limit: int = 100) -> list[dict[str, Any]]:
+    rows = reader.query_rows(
+        "SELECT at, subject, care_providers, roles, action, service, report, params, outcome, "
+        "export_id FROM audit_log ORDER BY at DESC LIMIT {n:UInt32}",
+        {"n": limit},
+    )
+    keys = ("at", "subject", "care_providers", "roles", "action", "service", "report",
+            "params", "outcome", "export_id")  # fmt: skip
+    return [dict(zip(keys, r, strict=True)) for r in rows]

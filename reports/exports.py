@@ -1,0 +1,263 @@
+"""Export jobs: asynchronous, for the caller's own organisation, to CSV/XLSX.
+
+Kinds and the role each needs:
+- aggregated (export_aggregated): a report's answer, limited to the caller's
+  care providers, disclosure control as in logged-in statistics;
+- pseudonymised (export_pseudonymised): support-and-treatment transactions in
+  detail, the patient as a keyed HMAC pseudonym (per customer);
+- identified (export_identified): the same with personal identity numbers.
+Job state lives in Redis with an expiry; files under <home>/exports. After the
+file's expiry it is deleted and the download answers 410.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import datetime as dt
+import io
+import logging
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+import redis.asyncio as aioredis
+import xlsxwriter
+
+from reports import audit, engine, pseudonyms
+from reports.tiers import Caller
+from sinks.clickhouse import ClickHouseStore
+from statflow.errors import AccessDenied, ParameterError
+from streams.settings import Settings
+
+log = logging.getLogger("statflow.exports")
+
+ROLE_OF = {
+    "aggregated": "export_aggregated",
+    "pseudonymised": "export_pseudonymised",
+    "identified": "export_identified",
+}
+DETAIL_COLUMNS = (
+    "case_id", "occurred_at", "case_type", "status", "process_name", "moment_name",
+    "care_provider_id", "care_unit_id", "practitioner_id", "patient", "patient_gender",
+    "patient_age", "closing_reason",
+)  # fmt: skip
+DETAIL_SQL = (
+    "SELECT case_id, occurred_at, case_type, status, process_name, moment_name, "
+    "care_provider_id, care_unit_id, practitioner_id, patient_id, patient_gender, patient_age, "
+    "closing_reason FROM sob_transactions "
+    "WHERE care_provider_id IN {providers:Array(String)} "
+    "AND toDate(occurred_at, 'Europe/Stockholm') BETWEEN {date_from:Date} AND {date_to:Date} "
+    "ORDER BY care_provider_id, case_id, occurred_at, event_id"
+)
+# Kept this long after expiry so an expired link answers 410, not 404.
+TOMBSTONE_SECONDS = 30 * 24 * 3600
+
+
+@dataclass(frozen=True)
+class ExportRequest:
+    kind: str
+    format: str
+    service: str
+    report: str
+    params: list[tuple[str, str]]
+    date_from: dt.date
+    date_to: dt.date
+
+    @classmethod
+    def parse(cls, body: dict[str, Any]) -> ExportRequest:
+        kind = body.get("kind", "aggregated")
+        if kind not in ROLE_OF:
+            raise ParameterError("kind", f"one of {', '.join(ROLE_OF)}")
+        fmt = body.get("format", "csv")
+        if fmt not in ("csv", "xlsx"):
+            raise ParameterError("format", "one of csv, xlsx")
+        raw = body.get("params") or {}
+        if not isinstance(raw, dict):
+            raise ParameterError("params", "an object of report parameters")
+        pairs = [(str(k), str(x)) for k, v in raw.items()
+                 for x in (v if isinstance(v, list) else [v])]  # fmt: skip
+        try:
+            date_from = dt.date.fromisoformat(str(raw.get("from", "2015-10-01")))
+            date_to = dt.date.fromisoformat(str(raw.get("to", dt.date.today().isoformat())))
+        except ValueError:
+            raise ParameterError("params", "from and to must be ISO dates") from None
+        service, report = str(body.get("service", "")), str(body.get("report", ""))
+        if kind == "aggregated" and not (service and report):
+            raise ParameterError("report", "an aggregated export names service and report")
+        return cls(kind, fmt, service, report, pairs, date_from, date_to)
+
+
+class Exports:
+    def __init__(self, settings: Settings, store: ClickHouseStore, secret: bytes) -> None:
+        self.settings = settings
+        self.store = store
+        self.folder = settings.home / "exports"
+        self._redis = aioredis.from_url(settings.redis_url)
+        self._prefix = f"statflow:{settings.clickhouse_database}:export:"
+        self._secret = secret
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def create(self, caller: Caller, req: ExportRequest) -> dict[str, Any]:
+        await self.sweep()
+        role = ROLE_OF[req.kind]
+        if role not in caller.roles:
+            raise AccessDenied(f"a {req.kind} export needs the role {role}", 403)
+        job_id = uuid.uuid4().hex
+        now = dt.datetime.now(dt.UTC)
+        expires = now + dt.timedelta(seconds=self.settings.export_ttl_seconds)
+        job = {
+            "id": job_id, "kind": req.kind, "format": req.format, "status": "queued",
+            "progress": 0, "subject": caller.subject, "care_providers": list(caller.care_providers),
+            "created_at": now.isoformat(), "expires_at": expires.isoformat(),
+            "service": req.service, "report": req.report, "rows": 0, "error": "",
+        }  # fmt: skip
+        await self._save(job)
+        await asyncio.to_thread(
+            audit.record, self.store, caller, "export_create", req.service, req.report,
+            {"kind": req.kind, "params": req.params}, "ok", job_id,
+        )  # fmt: skip
+        task = asyncio.create_task(self._run(job, caller, req))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return self.public(job)
+
+    async def get(self, caller: Caller, job_id: str) -> dict[str, Any]:
+        job = await self._load(job_id)
+        self._check_owner(caller, job)
+        if self._expired(job):
+            await self._purge(job)
+            job["status"] = "expired"
+        return self.public(job)
+
+    async def download(self, caller: Caller, job_id: str) -> tuple[Path, dict[str, Any]]:
+        job = await self._load(job_id)
+        self._check_owner(caller, job)
+        if self._expired(job):
+            await self._purge(job)
+            raise Gone("this export has expired and its file is deleted; start a new export")
+        if job["status"] != "done":
+            raise AccessDenied(f"the export is {job['status']}, not ready yet", 409)
+        await asyncio.to_thread(
+            audit.record, self.store, caller, "export_download", job["service"], job["report"],
+            {"kind": job["kind"]}, "ok", job_id,
+        )  # fmt: skip
+        return self._path(job), job
+
+    async def sweep(self) -> int:
+        """Delete the files of expired jobs; returns how many."""
+        n = 0
+        async for key in self._redis.scan_iter(match=self._prefix + "*"):
+            raw = await self._redis.get(key)
+            if raw:
+                job = orjson.loads(raw)
+                if self._expired(job) and self._path(job).exists():
+                    await self._purge(job)
+                    n += 1
+        return n
+
+    def public(self, job: dict[str, Any]) -> dict[str, Any]:
+        out = {k: job[k] for k in ("id", "kind", "format", "status", "progress", "created_at",
+                                   "expires_at", "rows", "error")}  # fmt: skip
+        if job["status"] == "done":
+            out["download"] = f"/api/v1/exports/{job['id']}/download"
+        return out
+
+    # -- internals ----------------------------------------------------------
+
+    async def _run(self, job: dict[str, Any], caller: Caller, req: ExportRequest) -> None:
+        job["status"] = "running"
+        await self._save(job)
+        try:
+            columns, rows = await asyncio.to_thread(self._rows, caller, req)
+            job["progress"] = 80
+            await self._save(job)
+            body = _csv(columns, rows) if req.format == "csv" else _xlsx(columns, rows)
+            self.folder.mkdir(parents=True, exist_ok=True)
+            self._path(job).write_bytes(body)
+            job.update(status="done", progress=100, rows=len(rows))
+        except Exception as exc:  # noqa: BLE001 - the job records why; the API stays up
+            log.warning(
+                "export failed", extra={"export_id": job["id"], "error": type(exc).__name__}
+            )
+            job.update(status="failed", error=str(exc)[:300])
+        await self._save(job)
+
+    def _rows(self, caller: Caller, req: ExportRequest) -> tuple[list[str], list[list[Any]]]:
+        if req.kind == "aggregated":
+            result = engine.run(req.service, req.report, req.params, self.store, caller=caller)
+            return [c.name for c in result.columns], result.rows
+        found = self.store.query_rows(
+            DETAIL_SQL,
+            {"providers": list(caller.care_providers), "date_from": req.date_from,
+             "date_to": req.date_to},
+        )  # fmt: skip
+        keys = {cp: pseudonyms.customer_key(self._secret, cp) for cp in caller.care_providers}
+        rows = []
+        for r in found:
+            row = list(r)
+            pnr = row[9]
+            row[9] = pnr if req.kind == "identified" else pseudonyms.pseudonym(keys[row[6]], pnr)
+            row[1] = row[1].isoformat()
+            rows.append(row)
+        return list(DETAIL_COLUMNS), rows
+
+    def _check_owner(self, caller: Caller, job: dict[str, Any]) -> None:
+        if not set(job["care_providers"]) <= set(caller.care_providers):
+            raise AccessDenied("this export belongs to another organisation", 403)
+
+    @staticmethod
+    def _expired(job: dict[str, Any]) -> bool:
+        return dt.datetime.fromisoformat(job["expires_at"]) <= dt.datetime.now(dt.UTC)
+
+    def _path(self, job: dict[str, Any]) -> Path:
+        return self.folder / f"{job['id']}.{job['format']}"
+
+    async def _purge(self, job: dict[str, Any]) -> None:
+        self._path(job).unlink(missing_ok=True)
+
+    async def _save(self, job: dict[str, Any]) -> None:
+        ttl = self.settings.export_ttl_seconds + TOMBSTONE_SECONDS
+        await self._redis.set(self._prefix + job["id"], orjson.dumps(job), ex=ttl)
+
+    async def _load(self, job_id: str) -> dict[str, Any]:
+        raw = await self._redis.get(self._prefix + job_id) if job_id.isalnum() else None
+        if raw is None:
+            raise NotFound(f"no export {job_id[:40]!r}")
+        job: dict[str, Any] = orjson.loads(raw)
+        return job
+
+
+class Gone(AccessDenied):
+    def __init__(self, message: str) -> None:
+        super().__init__(message, 410)
+
+
+class NotFound(AccessDenied):
+    def __init__(self, message: str) -> None:
+        super().__init__(message, 404)
+
+
+def _csv(columns: list[str], rows: list[list[Any]]) -> bytes:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\r\n")
+    w.writerow(columns)
+    w.writerows([["" if v is None else v for v in r] for r in rows])
+    return ("\ufeff" + buf.getvalue()).encode("utf-8")
+
+
+def _xlsx(columns: list[str], rows: list[list[Any]]) -> bytes:
+    buf = io.BytesIO()
+    book = xlsxwriter.Workbook(buf, {"in_memory": True})
+    sheet = book.add_worksheet("export")
+    sheet.write_row(0, 0, columns, book.add_format({"bold": True}))
+    for i, r in enumerate(rows, start=1):
+        for j, v in enumerate(r):
+            if isinstance(v, int | float) and not isinstance(v, bool):
+                sheet.write_number(i, j, v)
+            elif v is not None:
+                sheet.write_string(i, j, str(v))
+    book.close()
+    return buf.getvalue()
