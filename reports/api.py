@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, Response
 
-from reports import audit, catalogue, engine, formats, tiers
+from reports import audit, catalogue, engine, formats, quality, tiers
 from reports.exports import ExportRequest, Exports
 from reports.live import live_view
 from statflow.errors import AccessDenied, ParameterError, SinkError, UnknownReportError
@@ -84,6 +85,9 @@ def create_api(ctx: Context) -> FastAPI:
             audit.record(store, caller, "report_read", service, report, result.params.echo())
         body, media = formats.render(result)
         headers = {}
+        if result.notes and result.params.format == "csv":
+            # CSV has no place for notes: they travel in a header (JSON, ASCII-escaped)
+            headers["X-Statflow-Notes"] = json.dumps(result.notes, ensure_ascii=True)
         if result.params.format != "json":
             headers["Content-Disposition"] = f'attachment; filename="{formats.filename(result)}"'
         return Response(body, media_type=media, headers=headers)
@@ -116,6 +120,21 @@ def create_api(ctx: Context) -> FastAPI:
         if "auditor" not in caller.roles:
             raise AccessDenied("the audit log needs the role auditor", 403)
         return {"entries": audit.recent(store, min(max(limit, 1), 1000))}
+
+    @app.post("/api/v1/annotations", status_code=201)
+    async def annotate(request: Request) -> dict[str, Any]:
+        caller = logged_in(request)
+        if "operator" not in caller.roles:
+            raise AccessDenied("recording a data-quality note needs the role operator", 403)
+        body = await request.json()
+        note = quality.Annotation.parse(body if isinstance(body, dict) else {})
+        await asyncio.to_thread(quality.add, store, note, caller.subject)
+        return {"recorded": True, "service": note.service, "from": note.date_from.isoformat(),
+                "to": note.date_to.isoformat()}  # fmt: skip
+
+    @app.get("/api/v1/annotations")
+    def annotations_list(service: str = "") -> dict[str, Any]:
+        return {"annotations": list(quality.listing(store, service or None))}
 
     @app.get("/api/v1/live")
     def live() -> dict[str, Any]:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from reports import catalogue
+from reports import catalogue, quality
 from reports.catalogue import Column, Report
 from reports.params import ReportParams, parse
 from reports.reader import Reader
@@ -101,6 +101,7 @@ def run(
                 "Rader för vårdgivare som inte valt att visa öppen statistik på "
                 "organisationsnivå redovisas inte."
             )
+    notes += quality.notes_for(reader, service, report_id, params.date_from, params.date_to)
     return Result(report, params, columns, rows, notes, data_as_of(reader))
 
 

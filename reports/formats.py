@@ -160,3 +160,56 @@ def filename(result: Result) -> str:
     p = result.params
     ext = {"jsonstat": "json"}.get(p.format, p.format)
     return f"{result.report.service}-{result.report.id}-{p.date_from}-{p.date_to}.{ext}"
+
+
+def to_pdf(result: Result) -> bytes:
+    """An A4 page (or more): title, parameters, the table with labels, notes, data as of."""
+    from reportlab.lib import colors
+    from reportlab.lib.pagesizes import A4, landscape
+    from reportlab.lib.styles import getSampleStyleSheet
+    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+    lang = result.params.lang
+    wide = len(result.columns) > 6
+    buf = io.BytesIO()
+    doc = SimpleDocTemplate(buf, pagesize=landscape(A4) if wide else A4,
+                            title=result.report.title(lang), author="statflow")  # fmt: skip
+    styles = getSampleStyleSheet()
+    small = styles["BodyText"].clone("small", fontSize=8, leading=10)
+    params = ", ".join(f"{k}={v}" for k, v in result.params.echo().items())
+    as_of = result.data_as_of.isoformat(timespec="seconds") if result.data_as_of else "–"
+    story: list[Any] = [
+        Paragraph(result.report.title(lang), styles["Title"]),
+        Paragraph(f"Parametrar: {params}", small),
+        Paragraph(f"Data per: {as_of}", small),
+        Spacer(1, 8),
+    ]
+    header = [Paragraph(f"<b>{c.label(lang)}</b>", small) for c in result.columns]
+    body = [[_pdf_cell(v) for v in row] for row in result.rows]
+    table = Table([header, *body], repeatRows=1)
+    table.setStyle(TableStyle([
+        ("FONTSIZE", (0, 0), (-1, -1), 8),
+        ("GRID", (0, 0), (-1, -1), 0.25, colors.grey),
+        ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8eef5")),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+    ]))  # fmt: skip
+    story.append(table)
+    if result.notes:
+        story.append(Spacer(1, 8))
+        story += [Paragraph(f"* {n}", small) for n in result.notes]
+    story.append(Spacer(1, 6))
+    story.append(Paragraph(result.report.description, small))
+    doc.build(story)
+    return buf.getvalue()
+
+
+def _pdf_cell(value: Any) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:.4f}"
+    return str(value)
+
+
+_RENDER["pdf"] = to_pdf
+MEDIA["pdf"] = "application/pdf"

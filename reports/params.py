@@ -16,7 +16,7 @@ from reports.periods import last_complete_months
 from schemas.counties import COUNTIES, UNKNOWN_COUNTY
 from statflow.errors import ParameterError
 
-FORMATS = ("json", "csv", "xlsx", "jsonstat")
+FORMATS = ("json", "csv", "xlsx", "jsonstat", "pdf")
 LANGS = ("sv", "en")
 COMMON = ("from", "to", "format", "lang", "level", "delimiter")
 _ID = re.compile(r"^[^\s\x00-\x1f\x7f]{1,64}$")

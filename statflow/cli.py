@@ -113,6 +113,18 @@ def _report(args: argparse.Namespace, settings: Settings) -> int:
         if not sep:
             raise ParameterError(key, "filters are given as NAME=VALUE")
         pairs.append((key, value))
+    via_api = _running_api(settings)
+    if via_api:
+        # the running process owns the chDB path: ask it
+        import httpx
+
+        r = httpx.get(f"{via_api}/api/v1/reports/{service}/{report}", params=pairs, timeout=120)
+        if r.status_code >= 400:
+            print(f"statflow: {r.json().get('error', r.text)}", file=sys.stderr)
+            return 2
+        sys.stdout.buffer.write(r.content.removeprefix(b"\xef\xbb\xbf"))
+        sys.stdout.write("\n")
+        return 0
     store = ClickHouseStore(settings)
     migrate(store)
     result = engine.run(service, report, pairs, store)
@@ -124,6 +136,44 @@ def _report(args: argparse.Namespace, settings: Settings) -> int:
             body.removeprefix(b"\xef\xbb\xbf") if args.format == "csv" else body
         )
         sys.stdout.write("\n")
+    return 0
+
+
+def _running_api(settings: Settings) -> str | None:
+    """The URL of a statflow API on this machine's configured port, if one answers."""
+    import httpx
+
+    url = f"http://{settings.http_host}:{settings.http_port}"
+    try:
+        return url if httpx.get(url + "/healthz", timeout=1).status_code == 200 else None
+    except httpx.HTTPError:
+        return None
+
+
+def _annotate(args: argparse.Namespace, settings: Settings) -> int:
+    from reports import quality, tiers
+
+    body = {"service": args.service, "reports": args.report or [], "from": args.date_from,
+            "to": args.date_to, "text": args.text}  # fmt: skip
+    note = quality.Annotation.parse(body)  # refuse bad input before anything is sent
+    url = _running_api(settings)
+    if url:
+        import httpx
+
+        token = tiers.issue(tiers.load_secret(settings), args.by, ["*"], ["operator"])
+        r = httpx.post(f"{url}/api/v1/annotations", json=body, timeout=30,
+                       headers={"Authorization": f"Bearer {token}"})  # fmt: skip
+        if r.status_code != 201:
+            print(f"statflow: {r.json().get('error', r.text)}", file=sys.stderr)
+            return 2
+    else:
+        from sinks.clickhouse import ClickHouseStore
+        from sinks.migrate import migrate
+
+        store = ClickHouseStore(settings)
+        migrate(store)
+        quality.add(store, note, args.by)
+    print(f"recorded: {note.service} {note.date_from}–{note.date_to}: {note.text}")
     return 0
 
 
@@ -201,13 +251,20 @@ def build_parser() -> argparse.ArgumentParser:
     tok.add_argument("--role", action="append")
     tok.add_argument("--subject", default="developer")
     tok.add_argument("--hours", type=float, default=8)
+    ann = sub.add_parser("annotate", help="record a data-quality note (a known gap or fault)")
+    ann.add_argument("--service", required=True)
+    ann.add_argument("--report", action="append", help="report id; repeatable; default all")
+    ann.add_argument("--from", dest="date_from", required=True)
+    ann.add_argument("--to", dest="date_to", required=True)
+    ann.add_argument("--text", required=True)
+    ann.add_argument("--by", default="operator")
     aud = sub.add_parser("audit", help="list the audit log (logged-in reads, exports)")
     aud.add_argument("--limit", type=int, default=100)
     rep = sub.add_parser("report", help="print a report: SERVICE/REPORT")
     rep.add_argument("report")
     rep.add_argument("--from", dest="date_from")
     rep.add_argument("--to", dest="date_to")
-    rep.add_argument("--format", choices=["json", "csv", "xlsx", "jsonstat"])
+    rep.add_argument("--format", choices=["json", "csv", "xlsx", "jsonstat", "pdf"])
     rep.add_argument("--level")
     rep.add_argument("--filter", action="append", help="NAME=VALUE, repeatable")
     return p
@@ -229,6 +286,8 @@ def main(argv: list[str] | None = None) -> int:
             return _demo(args, settings)
         if args.command == "publish":
             return _publish(args, settings)
+        if args.command == "annotate":
+            return _annotate(args, settings)
         if args.command == "audit":
             return _audit(args, settings)
         if args.command == "token":

@@ -1,0 +1,90 @@
+"""Data-quality annotations: recorded by operators, attached to overlapping answers."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from reports import catalogue
+from reports.audit import AuditWriter
+from reports.reader import Reader
+from statflow.errors import ParameterError
+
+PREFIX = "Datakvalitet"
+SQL_OVERLAPPING = (
+    "SELECT date_from, date_to, text FROM annotations "
+    "WHERE service = {service:String} AND (empty(reports) OR has(reports, {report:String})) "
+    "AND date_from <= {date_to:Date} AND date_to >= {date_from:Date} "
+    "ORDER BY date_from, created_at"
+)
+
+
+@dataclass(frozen=True)
+class Annotation:
+    service: str
+    reports: tuple[str, ...]
+    date_from: dt.date
+    date_to: dt.date
+    text: str
+
+    @classmethod
+    def parse(cls, body: dict[str, Any]) -> Annotation:
+        service = str(body.get("service", ""))
+        svc = catalogue.services().get(service)
+        if svc is None:
+            raise ParameterError("service", f"unknown service {service[:40]!r}")
+        reports = body.get("reports") or []
+        if not isinstance(reports, list):
+            raise ParameterError("reports", "a list of report ids")
+        known = {r.id for r in svc.reports}
+        for r in reports:
+            if r not in known:
+                raise ParameterError("reports", f"unknown report {str(r)[:40]!r} in {service}")
+        try:
+            date_from = dt.date.fromisoformat(str(body.get("from")))
+            date_to = dt.date.fromisoformat(str(body.get("to")))
+        except ValueError:
+            raise ParameterError("from", "from and to must be ISO dates") from None
+        if date_from > date_to:
+            raise ParameterError("from", "from is after to")
+        text = str(body.get("text", "")).strip()
+        if not 1 <= len(text) <= 2000:
+            raise ParameterError("text", "give a text of 1–2000 characters")
+        return cls(service, tuple(map(str, reports)), date_from, date_to, text)
+
+
+def add(store: AuditWriter, note: Annotation, by: str) -> None:
+    store.insert_columns(
+        "annotations",
+        {
+            "created_by": [by],
+            "service": [note.service],
+            "reports": [list(note.reports)],
+            "date_from": [note.date_from],
+            "date_to": [note.date_to],
+            "text": [note.text],
+        },
+    )
+
+
+def notes_for(
+    reader: Reader, service: str, report: str, date_from: dt.date, date_to: dt.date
+) -> list[str]:
+    rows = reader.query_rows(
+        SQL_OVERLAPPING,
+        {"service": service, "report": report, "date_from": date_from, "date_to": date_to},
+    )
+    return [f"{PREFIX} ({a}–{b}): {text}" for a, b, text in rows]
+
+
+def listing(reader: Reader, service: str | None = None) -> Sequence[dict[str, Any]]:
+    rows = reader.query_rows(
+        "SELECT service, reports, date_from, date_to, text, created_by, created_at "
+        "FROM annotations WHERE {service:String} = '' OR service = {service:String} "
+        "ORDER BY created_at",
+        {"service": service or ""},
+    )
+    keys = ("service", "reports", "from", "to", "text", "created_by", "created_at")
+    return [dict(zip(keys, r, strict=True)) for r in rows]
