@@ -224,12 +224,24 @@ def _audit(args: argparse.Namespace, settings: Settings) -> int:
     from sinks.clickhouse import ClickHouseStore
     from sinks.migrate import migrate
 
-    store = ClickHouseStore(settings)
-    migrate(store)
-    for e in reversed(recent(store, args.limit)):
+    url = _running_api(settings)
+    if url:
+        import httpx
+
+        from reports import tiers
+
+        token = tiers.issue(tiers.load_secret(settings), "statflow-cli", ["*"], ["auditor"])
+        r = httpx.get(f"{url}/api/v1/audit", params={"limit": args.limit}, timeout=30,
+                      headers={"Authorization": f"Bearer {token}"})  # fmt: skip
+        entries = r.json()["entries"]
+    else:
+        store = ClickHouseStore(settings)
+        migrate(store)
+        entries = recent(store, args.limit)
+    for e in reversed(entries):
         who = f"{e['subject']} ({','.join(e['care_providers'])})"
         what = f"{e['action']} {e['service']}/{e['report']}".rstrip("/")
-        print(f"{e['at']:%Y-%m-%d %H:%M:%S}  {who:40}  {what:50} {e['outcome']} {e['params']}")
+        print(f"{str(e['at'])[:19]}  {who:40}  {what:50} {e['outcome']} {e['params']}")
     return 0
 
 

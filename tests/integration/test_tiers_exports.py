@@ -110,6 +110,10 @@ def test_tiers_exports_and_audit(settings: Any, statflow: StatflowProcess, tmp_p
                           auth(token_a + "x"))  # fmt: skip
     assert r.status_code == 401
     assert statflow.get("/api/v1/exports/abc").status_code == 401
+    web_only = issue(SECRET, "staff-w", [web_a])  # an organisation that does not use SOB
+    r = statflow.get_with("/api/v1/reports/stod-och-behandling/moments-per-county",
+                          auth(web_only), **SOB_PERIOD)  # fmt: skip
+    assert r.status_code == 403 and "not connected" in r.json()["error"]
 
     # -- open: no identifiers anywhere
     staff_ids = {p["hsa_id"] for p in sob.practitioners}
@@ -172,6 +176,7 @@ def test_tiers_exports_and_audit(settings: Any, statflow: StatflowProcess, tmp_p
     job4 = run_export(statflow, other, {"kind": "pseudonymised", "params": SOB_PERIOD})
     assert not pseudos & {row[9] for row in download(statflow, other, job4)[1:]}
     assert statflow.get_with(f"/api/v1/exports/{job1}", auth(other)).status_code == 403
+    assert not [p for p in pseudos if p in open_text], "a pseudonym in an open answer"
     agg = run_export(statflow, exporter, {"kind": "aggregated", "service": "stod-och-behandling",
                                           "report": "moments-per-month", "params": SOB_PERIOD})  # fmt: skip
     rows = download(statflow, exporter, agg)
