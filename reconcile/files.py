@@ -1,0 +1,107 @@
+"""Nightly file drops: recognising, validating and parsing them, pure.
+
+A file is validated whole before anything of it is applied: one bad row
+quarantines the file with a row-by-row report (row numbers count the header
+as row 1, as a spreadsheet shows them).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import re
+from dataclasses import dataclass, field
+from pathlib import PurePath
+
+from schemas.events import CALL_OPERATIONS
+
+KINDS = {
+    "ntjp/calls": re.compile(r"^calls-(\d{4}-\d{2}-\d{2})\.csv$"),
+}
+CALLS_HEADER = ["date", "logical_address", "operation", "count"]
+_ID = re.compile(r"^[^\s\x00-\x1f\x7f]{1,64}$")
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    row: int
+    reason: str
+
+
+@dataclass
+class CallsFile:
+    name: str
+    day: dt.date
+    sha256: str
+    counts: dict[tuple[str, str], int] = field(default_factory=dict)  # (address, op) -> n
+    problems: list[RowProblem] = field(default_factory=list)
+
+
+def kind_of(relative: PurePath) -> str | None:
+    """The drop kind of a path relative to the drop directory, or None to ignore.
+
+    A `.part` name or anything unknown is not ours (a writer may still be busy).
+    """
+    if relative.suffix == ".part" or len(relative.parts) != 2:
+        return None
+    key = f"{relative.parts[0]}/{relative.stem.split('-')[0]}"
+    pattern = KINDS.get(key)
+    return key if pattern and pattern.match(relative.name) else None
+
+
+def parse_calls(name: str, data: bytes) -> CallsFile:
+    """`ntjp/calls-YYYY-MM-DD.csv`: date,logical_address,operation,count for one day."""
+    m = KINDS["ntjp/calls"].match(PurePath(name).name)
+    if not m:
+        raise ValueError(f"{name} is not named calls-YYYY-MM-DD.csv")
+    out = CallsFile(name, dt.date.fromisoformat(m.group(1)), hashlib.sha256(data).hexdigest())
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        out.problems.append(RowProblem(0, "the file is not UTF-8"))
+        return out
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+    if not rows or [h.strip() for h in rows[0]] != CALLS_HEADER:
+        out.problems.append(RowProblem(1, f"the header must be {','.join(CALLS_HEADER)}"))
+        return out
+    for i, row in enumerate(rows[1:], start=2):
+        problem = _calls_row(out, row)
+        if problem:
+            out.problems.append(RowProblem(i, problem))
+    return out
+
+
+def _calls_row(out: CallsFile, row: list[str]) -> str | None:
+    if len(row) != 4:
+        return f"expected 4 fields, got {len(row)}"
+    day, address, operation, count = (v.strip() for v in row)
+    if day != out.day.isoformat():
+        return f"date {day[:20]!r} is not the file's day {out.day}"
+    if not _ID.match(address):
+        return "logical_address must be an HSA id without spaces"
+    if operation not in CALL_OPERATIONS:
+        return f"unknown operation {operation[:40]!r}"
+    if not count.isdigit():
+        return "count must be a whole number >= 0"
+    if (address, operation) in out.counts:
+        return f"a second row for {address} {operation}"
+    out.counts[(address, operation)] = int(count)
+    return None
+
+
+def corrections(
+    file_counts: dict[tuple[str, str], int], current: dict[tuple[str, str], int]
+) -> dict[tuple[str, str], int]:
+    """What to add per (address, operation) so the day's totals equal the file's.
+
+    Keys the file lacks are the platform saying "0": streamed extras are
+    corrected away too.
+    """
+    out = {}
+    for key in set(file_counts) | set(current):
+        delta = file_counts.get(key, 0) - current.get(key, 0)
+        if delta:
+            out[key] = delta
+    return out

@@ -1,0 +1,47 @@
+import datetime as dt
+from pathlib import PurePath
+
+from reconcile.files import corrections, kind_of, parse_calls
+
+GOOD = b"date,logical_address,operation,count\r\n2024-03-31,SE1,MakeBooking,5\r\n2024-03-31,SE1,CancelBooking,0\r\n"
+
+
+def test_kind_of_ignores_partial_and_unknown_files() -> None:
+    assert kind_of(PurePath("ntjp/calls-2024-03-31.csv")) == "ntjp/calls"
+    assert kind_of(PurePath("ntjp/calls-2024-03-31.csv.part")) is None
+    assert kind_of(PurePath("ntjp/other.csv")) is None
+    assert kind_of(PurePath("calls-2024-03-31.csv")) is None
+
+
+def test_a_good_file_parses() -> None:
+    f = parse_calls("ntjp/calls-2024-03-31.csv", b"\xef\xbb\xbf" + GOOD)
+    assert not f.problems and f.day == dt.date(2024, 3, 31)
+    assert f.counts == {("SE1", "MakeBooking"): 5, ("SE1", "CancelBooking"): 0}
+
+
+def test_every_bad_row_is_reported_with_its_number() -> None:
+    bad = (
+        GOOD
+        + b"2024-03-30,SE1,MakeBooking,1\r\n2024-03-31,SE2,Book,1\r\n2024-03-31,SE3,MakeBooking,-2\r\n2024-03-31,SE1,MakeBooking,1\r\n"
+    )
+    f = parse_calls("ntjp/calls-2024-03-31.csv", bad)
+    assert [p.row for p in f.problems] == [4, 5, 6, 7]
+    assert "file's day" in f.problems[0].reason and "second row" in f.problems[3].reason
+
+
+def test_wrong_header_or_encoding_quarantines_the_file() -> None:
+    assert parse_calls("ntjp/calls-2024-03-31.csv", b"a,b\r\n").problems[0].row == 1
+    assert (
+        parse_calls("ntjp/calls-2024-03-31.csv", b"\xff\xfe")
+        .problems[0]
+        .reason.startswith("the file")
+    )
+
+
+def test_corrections_bring_the_stream_to_the_file() -> None:
+    file = {("A", "MakeBooking"): 10, ("B", "MakeBooking"): 2}
+    stream = {("A", "MakeBooking"): 7, ("C", "MakeBooking"): 1}
+    fix = corrections(file, stream)
+    assert fix == {("A", "MakeBooking"): 3, ("B", "MakeBooking"): 2, ("C", "MakeBooking"): -1}
+    merged = {k: stream.get(k, 0) + fix.get(k, 0) for k in set(file) | set(stream)}
+    assert {k: v for k, v in merged.items() if v} == file
