@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, Response
 
+from reconcile import apply as reconcile_apply
 from reports import audit, catalogue, engine, formats, quality, tiers
 from reports.exports import ExportRequest, Exports
 from reports.live import live_view
@@ -135,6 +137,22 @@ def create_api(ctx: Context) -> FastAPI:
     @app.get("/api/v1/annotations")
     def annotations_list(service: str = "") -> dict[str, Any]:
         return {"annotations": list(quality.listing(store, service or None))}
+
+    @app.get("/api/v1/reconciliation")
+    def reconciliation(limit: int = 1000) -> dict[str, Any]:
+        return {"days": reconcile_apply.discrepancies(store, min(max(limit, 1), 10000))}
+
+    @app.post("/api/v1/reconciliation/run")
+    async def reconcile_now(request: Request) -> dict[str, Any]:
+        caller = logged_in(request)
+        if "operator" not in caller.roles:
+            raise AccessDenied("applying file drops needs the role operator", 403)
+        body = await request.json()
+        folder = Path(str(body.get("dir", ""))) if isinstance(body, dict) else Path()
+        if not folder.is_dir():
+            raise ParameterError("dir", "a drop directory on the server")
+        done = await asyncio.to_thread(reconcile_apply.apply_dir, store, folder)
+        return {"files": [o.__dict__ for o in done]}
 
     @app.get("/api/v1/live")
     def live() -> dict[str, Any]:

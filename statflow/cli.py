@@ -219,6 +219,49 @@ def _token(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _reconcile(args: argparse.Namespace, settings: Settings) -> int:
+    url = _running_api(settings)
+    if url:
+        import httpx
+
+        from reports import tiers
+
+        token = tiers.issue(tiers.load_secret(settings), "statflow-cli", ["*"], ["operator"])
+        auth = {"Authorization": f"Bearer {token}"}
+        if args.report:
+            days = httpx.get(f"{url}/api/v1/reconciliation", timeout=60).json()["days"]
+        else:
+            r = httpx.post(f"{url}/api/v1/reconciliation/run", json={"dir": str(Path(args.dir).resolve())},
+                           headers=auth, timeout=600)  # fmt: skip
+            if r.status_code != 200:
+                print(f"statflow: {r.json().get('error', r.text)}", file=sys.stderr)
+                return 2
+            files = r.json()["files"]
+    else:
+        from reconcile.apply import apply_dir, discrepancies
+        from sinks.clickhouse import ClickHouseStore
+        from sinks.migrate import migrate
+
+        store = ClickHouseStore(settings)
+        migrate(store)
+        if args.report:
+            days = discrepancies(store)
+        else:
+            files = [o.__dict__ for o in apply_dir(store, Path(args.dir))]
+    if args.report:
+        print(f"{'day':10}  {'stream':>9} {'file':>9} {'correction':>10}  file")
+        for d in days:
+            print(
+                f"{str(d['day']):10}  {d['stream']:>9} {d['file_says']:>9} {d['correction']:>10}  {d['file']}"
+            )
+    else:
+        for f in files:
+            print(f"{f['status']:11} {f['name']}  corrected rows: {f['corrected']}")
+        if any(f["status"] == "quarantined" for f in files):
+            return 3
+    return 0
+
+
 def _audit(args: argparse.Namespace, settings: Settings) -> int:
     from reports.audit import recent
     from sinks.clickhouse import ClickHouseStore
@@ -270,6 +313,9 @@ def build_parser() -> argparse.ArgumentParser:
     ann.add_argument("--to", dest="date_to", required=True)
     ann.add_argument("--text", required=True)
     ann.add_argument("--by", default="operator")
+    rec = sub.add_parser("reconcile", help="apply nightly file drops now, or --report")
+    rec.add_argument("dir", nargs="?", default=None)
+    rec.add_argument("--report", action="store_true", help="per day: stream, file, correction")
     aud = sub.add_parser("audit", help="list the audit log (logged-in reads, exports)")
     aud.add_argument("--limit", type=int, default=100)
     rep = sub.add_parser("report", help="print a report: SERVICE/REPORT")
@@ -300,6 +346,12 @@ def main(argv: list[str] | None = None) -> int:
             return _publish(args, settings)
         if args.command == "annotate":
             return _annotate(args, settings)
+        if args.command == "reconcile":
+            if not args.report and not args.dir:
+                args.dir = str(settings.drop_dir or "")
+            if not args.report and not args.dir:
+                raise ParameterError("dir", "give a drop directory or set STATFLOW_DROP_DIR")
+            return _reconcile(args, settings)
         if args.command == "audit":
             return _audit(args, settings)
         if args.command == "token":

@@ -15,6 +15,9 @@ _HELP = {
     "statflow_batches_total": "batches written",
     "statflow_sink_failures_total": "failed ClickHouse writes (retried)",
     "statflow_consumer_lag": "messages behind the partition end",
+    "statflow_files_applied_total": "file drops applied",
+    "statflow_files_quarantined_total": "file drops quarantined whole",
+    "statflow_rows_corrected_total": "rows corrected by file drops",
 }
 
 

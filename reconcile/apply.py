@@ -1,0 +1,160 @@
+"""Apply nightly files to ClickHouse: whole or not at all, once per content.
+
+For a calls file the day's counts per (unit, operation) are brought to the
+file's by correction rows in ntjp_calls (source 'file:<name>'); the daily
+rollup view picks them up like any other row. The correction block carries a
+deduplication token from the file's hash, so a process killed half-way and
+restarted applies it exactly once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import orjson
+
+from reconcile.files import CallsFile, corrections, kind_of, parse_calls
+from sinks.clickhouse import ClickHouseStore
+from sinks.events import DEDUP
+from streams import metrics
+
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    name: str
+    status: str  # applied | unchanged | quarantined
+    corrected: int = 0
+
+
+def pending(drop: Path) -> Iterator[tuple[Path, str]]:
+    """Files of a known kind, oldest first; a file still growing is left for later."""
+    for path in sorted(drop.rglob("*.csv"), key=lambda p: p.stat().st_mtime):
+        kind = kind_of(path.relative_to(drop))
+        if kind and not _growing(path):
+            yield path, kind
+
+
+def _growing(path: Path, quiet: float = 2.0) -> bool:
+    return dt.datetime.now().timestamp() - path.stat().st_mtime < quiet
+
+
+def apply_file(store: ClickHouseStore, drop: Path, path: Path) -> Outcome:
+    name = str(path.relative_to(drop))
+    parsed = parse_calls(name, path.read_bytes())
+    if _known(store, parsed.sha256):
+        return Outcome(name, "unchanged")
+    if parsed.problems:
+        _quarantine(store, drop, path, parsed)
+        metrics.inc("statflow_files_quarantined_total", kind="ntjp/calls")
+        return Outcome(name, "quarantined")
+    n = _apply_calls(store, parsed)
+    metrics.inc("statflow_files_applied_total", kind="ntjp/calls")
+    metrics.inc("statflow_rows_corrected_total", n, kind="ntjp/calls")
+    return Outcome(name, "applied", n)
+
+
+def _known(store: ClickHouseStore, sha: str) -> bool:
+    rows = store.query_rows(
+        "SELECT count() FROM reconciliation_files WHERE sha256 = {s:String}", {"s": sha}
+    )
+    return bool(rows[0][0])
+
+
+def _apply_calls(store: ClickHouseStore, f: CallsFile) -> int:
+    current = {
+        (a, o): int(n)
+        for a, o, n in store.query_rows(
+            "SELECT logical_address, operation, sum(calls) FROM ntjp_calls_daily "
+            "WHERE day = {d:Date} GROUP BY logical_address, operation",
+            {"d": f.day},
+        )
+    }
+    fix = corrections(f.counts, current)
+    # Noon in Stockholm lands in the file's day whatever the DST offset.
+    at = dt.datetime.combine(f.day, dt.time(12), STOCKHOLM).astimezone(dt.UTC)
+    keys = sorted(fix)
+    if keys:
+        store.insert_columns(
+            "ntjp_calls",
+            {
+                "event_id": [f"file:{f.sha256[:16]}:{a}:{o}" for a, o in keys],
+                "occurred_at": [at] * len(keys),
+                "operation": [o for _, o in keys],
+                "logical_address": [a for a, _ in keys],
+                "consumer_id": [""] * len(keys),
+                "status": ["ok"] * len(keys),
+                "county_at_ingest": [""] * len(keys),
+                "source": [f"file:{f.name}"] * len(keys),
+                "calls": [fix[k] for k in keys],
+                "source_partition": [-1] * len(keys),
+                "source_offset": [-1] * len(keys),
+            },
+            {**DEDUP, "insert_deduplication_token": f"reconcile|{f.sha256}"},
+        )
+    store.insert_columns(
+        "reconciliation_corrections",
+        {
+            "file": [f.name] * len(keys),
+            "sha256": [f.sha256] * len(keys),
+            "day": [f.day] * len(keys),
+            "logical_address": [a for a, _ in keys],
+            "operation": [o for _, o in keys],
+            "stream_count": [current.get(k, 0) for k in keys],
+            "file_count": [f.counts.get(k, 0) for k in keys],
+            "correction": [fix[k] for k in keys],
+        },
+    )
+    _register(store, f, "applied", len(keys), "")
+    return len(keys)
+
+
+def _register(
+    store: ClickHouseStore, f: CallsFile, status: str, corrected: int, report: str
+) -> None:
+    store.insert_columns(
+        "reconciliation_files",
+        {
+            "sha256": [f.sha256], "name": [f.name], "kind": ["ntjp/calls"], "day": [f.day],
+            "status": [status], "rows": [len(f.counts)], "corrected": [corrected],
+            "report": [report],
+        },
+    )  # fmt: skip
+
+
+def _quarantine(store: ClickHouseStore, drop: Path, path: Path, f: CallsFile) -> None:
+    report = orjson.dumps(
+        {"file": f.name, "sha256": f.sha256,
+         "problems": [{"row": p.row, "reason": p.reason} for p in f.problems]},
+        option=orjson.OPT_INDENT_2,
+    )  # fmt: skip
+    target = drop / "quarantine" / path.relative_to(drop)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.move(str(path), target)
+    target.with_name(target.name + ".report.json").write_bytes(report)
+    _register(store, f, "quarantined", 0, report.decode())
+
+
+def apply_dir(store: ClickHouseStore, drop: Path) -> list[Outcome]:
+    return [
+        apply_file(store, drop, path)
+        for path, _ in pending(drop)
+        if "quarantine" not in path.relative_to(drop).parts
+    ]
+
+
+def discrepancies(store: ClickHouseStore, limit: int = 1000) -> list[dict[str, object]]:
+    rows = store.query_rows(
+        "SELECT day, file, sum(stream_count), sum(file_count), sum(correction), count() "
+        "FROM reconciliation_corrections FINAL GROUP BY day, file ORDER BY day DESC, file "
+        "LIMIT {n:UInt32}",
+        {"n": limit},
+    )
+    keys = ("day", "file", "stream", "file_says", "correction", "rows_corrected")
+    return [dict(zip(keys, r, strict=True)) for r in rows]
