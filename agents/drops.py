@@ -23,6 +23,8 @@ def register(app: faust.App, ctx: Context, every: float = 10.0) -> None:
         if not drop.is_dir():
             return
         for outcome in await asyncio.to_thread(apply_dir, ctx.store, drop):
+            if outcome.status == "applied" and outcome.kind == "hsa/units":
+                await ctx.cache.refill()  # the lookup cache follows the new catalogue
             if outcome.status != "unchanged":
                 log.info("file drop", extra={"file": outcome.name, "status": outcome.status,
                                              "corrected": outcome.corrected})  # fmt: skip

@@ -11,19 +11,35 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import orjson
 
-from reconcile.files import CallsFile, corrections, kind_of, parse_calls
+from agents.batch import RawMessage
+from agents.reference import DimensionBatch, population, routing, units
+from reconcile.files import (
+    REFERENCE,
+    CallsFile,
+    ReferenceFile,
+    corrections,
+    kind_of,
+    parse_calls,
+    parse_reference,
+)
+from schemas.events import DECODERS
 from sinks.clickhouse import ClickHouseStore
 from sinks.events import DEDUP
 from streams import metrics
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
+ROWS: dict[str, Callable[..., DimensionBatch]] = {
+    "hsa/units": units,
+    "ntjp/routing": routing,
+    "scb/population": population,
+}
 
 
 @dataclass(frozen=True)
@@ -31,6 +47,7 @@ class Outcome:
     name: str
     status: str  # applied | unchanged | quarantined
     corrected: int = 0
+    kind: str = "ntjp/calls"
 
 
 def pending(drop: Path) -> Iterator[tuple[Path, str]]:
@@ -47,6 +64,9 @@ def _growing(path: Path, quiet: float = 2.0) -> bool:
 
 def apply_file(store: ClickHouseStore, drop: Path, path: Path) -> Outcome:
     name = str(path.relative_to(drop))
+    kind = kind_of(path.relative_to(drop))
+    if kind in REFERENCE:
+        return apply_reference(store, drop, path, str(kind))
     parsed = parse_calls(name, path.read_bytes())
     if _known(store, parsed.sha256):
         return Outcome(name, "unchanged")
@@ -115,20 +135,21 @@ def _apply_calls(store: ClickHouseStore, f: CallsFile) -> int:
     return len(keys)
 
 
-def _register(
-    store: ClickHouseStore, f: CallsFile, status: str, corrected: int, report: str
-) -> None:
+def _register(store: ClickHouseStore, f: CallsFile | ReferenceFile, status: str, corrected: int,
+              report: str, kind: str = "ntjp/calls") -> None:  # fmt: skip
+    day = f.day if isinstance(f, CallsFile) else dt.date(1970, 1, 1)
+    rows = len(f.counts) if isinstance(f, CallsFile) else len(f.records)
     store.insert_columns(
         "reconciliation_files",
         {
-            "sha256": [f.sha256], "name": [f.name], "kind": ["ntjp/calls"], "day": [f.day],
-            "status": [status], "rows": [len(f.counts)], "corrected": [corrected],
-            "report": [report],
+            "sha256": [f.sha256], "name": [f.name], "kind": [kind], "day": [day],
+            "status": [status], "rows": [rows], "corrected": [corrected], "report": [report],
         },
     )  # fmt: skip
 
 
-def _quarantine(store: ClickHouseStore, drop: Path, path: Path, f: CallsFile) -> None:
+def _quarantine(store: ClickHouseStore, drop: Path, path: Path, f: CallsFile | ReferenceFile,
+                kind: str = "ntjp/calls") -> None:  # fmt: skip
     report = orjson.dumps(
         {"file": f.name, "sha256": f.sha256,
          "problems": [{"row": p.row, "reason": p.reason} for p in f.problems]},
@@ -138,7 +159,33 @@ def _quarantine(store: ClickHouseStore, drop: Path, path: Path, f: CallsFile) ->
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.move(str(path), target)
     target.with_name(target.name + ".report.json").write_bytes(report)
-    _register(store, f, "quarantined", 0, report.decode())
+    _register(store, f, "quarantined", 0, report.decode(), kind)
+
+
+def apply_reference(store: ClickHouseStore, drop: Path, path: Path, kind: str) -> Outcome:
+    """Replace a dimension table whole: readers see the old table or the new one,
+    never a mix (EXCHANGE TABLES is atomic)."""
+    name = str(path.relative_to(drop))
+    parsed = parse_reference(kind, name, path.read_bytes())
+    if _known(store, parsed.sha256):
+        return Outcome(name, "unchanged")
+    if parsed.problems:
+        _quarantine(store, drop, path, parsed, kind)
+        metrics.inc("statflow_files_quarantined_total", kind=kind)
+        return Outcome(name, "quarantined")
+    topic, table, _ = REFERENCE[kind]
+    msgs = [RawMessage(topic, 0, 0, None, orjson.dumps(r, default=str)) for r in parsed.records]
+    batch = ROWS[kind](msgs, DECODERS[topic](1 << 20))
+    swap = f"{table}_swap"
+    store.command(f"DROP TABLE IF EXISTS {swap}")  # a leftover of a crash half-way
+    store.command(f"CREATE TABLE {swap} AS {table}")
+    if batch.columns:
+        store.insert_columns(swap, batch.columns)
+    store.command(f"EXCHANGE TABLES {table} AND {swap}")
+    store.command(f"DROP TABLE IF EXISTS {swap}")
+    _register(store, parsed, "applied", len(parsed.records), "", kind)
+    metrics.inc("statflow_files_applied_total", kind=kind)
+    return Outcome(name, "applied", len(parsed.records), kind)
 
 
 def apply_dir(store: ClickHouseStore, drop: Path) -> list[Outcome]:

@@ -19,7 +19,19 @@ from schemas.events import CALL_OPERATIONS
 
 KINDS = {
     "ntjp/calls": re.compile(r"^calls-(\d{4}-\d{2}-\d{2})\.csv$"),
+    "hsa/units": re.compile(r"^units-(\d{4}-\d{2}-\d{2})\.csv$"),
+    "ntjp/routing": re.compile(r"^routing-(\d{4}-\d{2}-\d{2})\.csv$"),
+    "scb/population": re.compile(r"^population-(\d{4})\.csv$"),
 }
+# Reference files carry the topic's record fields as columns; the table each replaces.
+REFERENCE = {
+    "hsa/units": ("hsa.units.v1", "hsa_units",
+                  ["hsa_id", "name", "kind", "care_provider_id", "county_code", "updated_at"]),
+    "ntjp/routing": ("ntjp.routing.v1", "ntjp_routing",
+                     ["logical_address", "operation", "active_from", "active_to"]),
+    "scb/population": ("scb.population.v1", "scb_population", ["county_code", "year", "population"]),
+}  # fmt: skip
+_INTS = {"year", "population"}
 CALLS_HEADER = ["date", "logical_address", "operation", "count"]
 _ID = re.compile(r"^[^\s\x00-\x1f\x7f]{1,64}$")
 
@@ -46,7 +58,7 @@ def kind_of(relative: PurePath) -> str | None:
     """
     if relative.suffix == ".part" or len(relative.parts) != 2:
         return None
-    key = f"{relative.parts[0]}/{relative.stem.split('-')[0]}"
+    key = f"{relative.parts[0]}/{relative.name.split('-')[0]}"
     pattern = KINDS.get(key)
     return key if pattern and pattern.match(relative.name) else None
 
@@ -105,3 +117,59 @@ def corrections(
         if delta:
             out[key] = delta
     return out
+
+
+@dataclass
+class ReferenceFile:
+    name: str
+    kind: str
+    sha256: str
+    records: list[dict[str, object]] = field(default_factory=list)
+    problems: list[RowProblem] = field(default_factory=list)
+
+
+def parse_reference(kind: str, name: str, data: bytes, max_bytes: int = 65536) -> ReferenceFile:
+    """A full reference table as CSV; every row must decode to the topic's contract."""
+    from schemas.events import DECODERS  # the contract is the one the stream uses
+    from statflow.errors import ValidationError
+    from streams.topics import BY_NAME
+
+    topic, _, header = REFERENCE[kind]
+    out = ReferenceFile(name, kind, hashlib.sha256(data).hexdigest())
+    try:
+        rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
+    except UnicodeDecodeError:
+        out.problems.append(RowProblem(0, "the file is not UTF-8"))
+        return out
+    if not rows or [h.strip() for h in rows[0]] != header:
+        out.problems.append(RowProblem(1, f"the header must be {','.join(header)}"))
+        return out
+    decode = DECODERS[topic](max_bytes)
+    keys: set[tuple[object, ...]] = set()
+    for i, row in enumerate(rows[1:], start=2):
+        if len(row) != len(header):
+            out.problems.append(RowProblem(i, f"expected {len(header)} fields, got {len(row)}"))
+            continue
+        record: dict[str, object] = {}
+        for k, v in zip(header, (v.strip() for v in row), strict=True):
+            if v == "":
+                continue  # an empty cell is an absent optional field
+            record[k] = int(v) if k in _INTS and v.lstrip("-").isdigit() else v
+        try:
+            decoded = decode(orjson_dumps(record))
+        except ValidationError as exc:
+            out.problems.append(RowProblem(i, str(exc)))
+            continue
+        key = tuple(record.get(k) for k in BY_NAME[topic].key_fields)
+        if key in keys:
+            out.problems.append(RowProblem(i, f"a second row for {key}"))
+            continue
+        keys.add(key)
+        out.records.append({f: getattr(decoded, f) for f in header})
+    return out
+
+
+def orjson_dumps(value: object) -> bytes:
+    import orjson
+
+    return orjson.dumps(value)
