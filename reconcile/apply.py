@@ -30,6 +30,7 @@ from reconcile.files import (
     parse_reference,
 )
 from schemas.events import DECODERS
+from sinks.calls import DAY_LOCK
 from sinks.clickhouse import ClickHouseStore
 from sinks.events import DEDUP
 from streams import metrics
@@ -88,6 +89,11 @@ def _known(store: ClickHouseStore, sha: str) -> bool:
 
 
 def _apply_calls(store: ClickHouseStore, f: CallsFile) -> int:
+    with DAY_LOCK:  # no stream batch may land between reading the day and closing it
+        return _apply_calls_locked(store, f)
+
+
+def _apply_calls_locked(store: ClickHouseStore, f: CallsFile) -> int:
     current = {
         (a, o): int(n)
         for a, o, n in store.query_rows(

@@ -15,7 +15,8 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from agents.batch import Decoded, HasEventId, RawMessage
@@ -47,6 +48,10 @@ class EventTable(Generic[E]):
 
     table: str
     to_columns: Callable[[Sequence[tuple[RawMessage, E]], Mapping[str, str]], Columns]
+    # Adjusts a batch's columns with what ClickHouse knows right now (e.g. which
+    # days a file has closed), under `lock`, which writers of corrections share.
+    adjust: Callable[[ClickHouseStore, Columns], None] | None = None
+    lock: AbstractContextManager[Any] = field(default_factory=nullcontext)
 
 
 def months_of(instants: Sequence[dt.datetime]) -> dict[int, list[int]]:
@@ -82,6 +87,13 @@ class EventSink(Generic[E]):
         if not fresh:
             return 0
         columns = self.spec.to_columns(fresh, lookup)
+        with self.spec.lock:
+            if self.spec.adjust is not None:
+                self.spec.adjust(self._store, columns)
+            self._insert(batch, columns)
+        return len(fresh)
+
+    def _insert(self, batch: Decoded[E], columns: Columns) -> None:
         for month, rows in sorted(months_of(columns["occurred_at"]).items()):
             block = {k: [v[i] for i in rows] for k, v in columns.items()}
             token = batch_token(self.spec.table, batch.topic, batch.partition,
@@ -89,7 +101,6 @@ class EventSink(Generic[E]):
             self._store.insert_columns(
                 self.spec.table, block, {**DEDUP, "insert_deduplication_token": token}
             )
-        return len(fresh)
 
     def resume(self, topic: str, partition: int) -> int:
         """The offset to read next; heals a crash between the rows and the checkpoint.

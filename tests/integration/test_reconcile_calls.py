@@ -93,6 +93,20 @@ def test_files_make_closed_days_exact(settings: Any, statflow: StatflowProcess,
         assert d["file_says"] + 0 <= sum(counts.values())
         assert d["stream"] + d["correction"] == d["file_says"]
 
+    # later stream events for a reconciled day do not break the equality
+    def accepted() -> float:
+        for line in statflow.get("/metrics").text.splitlines():
+            if line.startswith("statflow_events_accepted_total") and "ntjp.calls" in line:
+                return float(line.rsplit(" ", 1)[1])
+        return 0.0
+
+    before_late, counted = accepted(), hierarchy(statflow, days[1])
+    late = [{**c, "event_id": c["event_id"] + "-late"} for c in truth if day_of(c) == days[1]][:40]
+    publish(settings, "ntjp.calls.v1", late)
+    statflow.wait_for(lambda: accepted() >= before_late + len(late) or accepted(),
+                      what="late events ingested")  # fmt: skip
+    assert hierarchy(statflow, days[1]) == counted
+
     # the same file delivered again (same content, new write) changes nothing
     first_day = days[0]
     path = files[first_day][1]

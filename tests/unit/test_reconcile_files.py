@@ -45,3 +45,19 @@ def test_corrections_bring_the_stream_to_the_file() -> None:
     assert fix == {("A", "MakeBooking"): 3, ("B", "MakeBooking"): 2, ("C", "MakeBooking"): -1}
     merged = {k: stream.get(k, 0) + fix.get(k, 0) for k in set(file) | set(stream)}
     assert {k: v for k, v in merged.items() if v} == file
+
+
+def test_streamed_calls_on_closed_days_are_kept_but_count_zero() -> None:
+    from sinks.calls import hold_closed_days
+
+    utc = dt.UTC
+    cols = {
+        # 22:30Z on 30 March is 23:30 in Stockholm (30th); 23:30Z is already the 31st
+        "occurred_at": [
+            dt.datetime(2024, 3, 30, 22, 30, tzinfo=utc),
+            dt.datetime(2024, 3, 30, 23, 30, tzinfo=utc),
+        ],  # fmt: skip
+        "calls": [1, 1],
+    }
+    assert hold_closed_days(cols, {dt.date(2024, 3, 31)}) == 1
+    assert cols["calls"] == [1, 0]
