@@ -36,6 +36,9 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy schemas streams agents sinks reports statflow deploy synth
 
+bench: install
+	$(PY) -m bench $(BENCH_ARGS)
+
 stack-up: install
 	$(VENV)/bin/statflow stack up
 

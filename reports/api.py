@@ -178,4 +178,7 @@ def create_api(ctx: Context) -> FastAPI:
         ok = checks["clickhouse"]  # Redis is a cache: degraded, still ready
         return JSONResponse({"ready": ok, "checks": checks}, status_code=200 if ok else 503)
 
+    from web.app import mount_web
+
+    mount_web(app)
     return app

@@ -295,6 +295,7 @@ def build_parser() -> argparse.ArgumentParser:
     st.add_argument("action", choices=["up", "down", "status"])
     sub.add_parser("run", help="embedded: worker + API in one process")
     sub.add_parser("worker", help="agents only (distributed mode)")
+    sub.add_parser("bench", help="benchmarks (see python -m bench --help)")
     sub.add_parser("api", help="report API only (distributed mode, http:// DSN)")
     demo = sub.add_parser("demo", help="stack + synthetic traffic + run")
     demo.add_argument("--calls", type=int, default=200_000)
@@ -329,6 +330,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["bench"]:
+        from bench.cli import main as bench_main
+
+        return int(bench_main(argv[1:]) or 0)
     args = build_parser().parse_args(argv)
     settings = Settings.from_env()
     try:

@@ -1,0 +1,131 @@
+"""`python -m bench [ingest freshness reports profile | all] [--events N] [--quick]`."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+from bench import data, results
+
+NAMES = ("ingest", "freshness", "reports", "profile")
+DEFAULT = ("ingest", "freshness", "reports")
+TARGETS: dict[str, dict[str, str]] = {
+    "ingest": {
+        "statflow events/s": ">= 50000",
+        "statflow / baseline": ">= 0.8",
+        "worker peak RSS MB": "<= 500",
+    },
+    "freshness": {"delay p99 s": "<= 2", "worker peak RSS MB": "<= 500"},
+    "reports": {"every report warm p95 ms": "<= 100"},
+    "profile": {},
+}
+
+
+def parse(argv: list[str] | None) -> argparse.Namespace:
+    ap = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    ap.add_argument(
+        "names", nargs="*", metavar="NAME",
+        help=f"benchmarks to run: {', '.join(NAMES)} or all (default: {' '.join(DEFAULT)})",
+    )  # fmt: skip
+    ap.add_argument(
+        "--events", type=int, help="calls to pre-load (default 1,000,000; quick 100,000)"
+    )
+    ap.add_argument("--quick", action="store_true", help="a short run: 100k events, 10 s freshness")
+    ap.add_argument("--rate", type=int, default=5000, help="freshness: events per second")
+    ap.add_argument("--duration", type=float, help="freshness: seconds (default 30; quick 10)")
+    ap.add_argument("--repeat", type=int, default=20, help="reports: warm calls per report")
+    ap.add_argument("--no-baseline", action="store_true", help="ingest: skip the baseline")
+    ap.add_argument("--keep", action="store_true", help="keep topics and chDB homes afterwards")
+    ap.add_argument("--results", type=Path, default=results.RESULTS_DIR, help="where to write")
+    args = ap.parse_args(argv)
+    names = list(args.names) or list(DEFAULT)
+    if "all" in names:
+        names = list(NAMES)
+    unknown = [n for n in names if n not in NAMES]
+    if unknown:
+        ap.error(f"unknown benchmark {', '.join(unknown)}; choose from {', '.join(NAMES)}, all")
+    args.names = [n for n in NAMES if n in names]  # dependency order
+    if args.events is None:
+        args.events = 100_000 if args.quick else 1_000_000
+    if args.duration is None:
+        args.duration = 10.0 if args.quick else 30.0
+    if args.events < 10_000:
+        ap.error("--events must be at least 10,000 (several batches per partition)")
+    return args
+
+
+def _load() -> list[float]:
+    return [round(x, 2) for x in os.getloadavg()]
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse(argv)
+    from bench import freshness, ingest, profile, reports
+    from bench.env import BenchEnv
+
+    common = {
+        "events": args.events,
+        "quick": args.quick,
+        "world": {"care_providers": data.CARE_PROVIDERS, "units": data.UNITS},
+        "period": [data.START.date().isoformat(), data.END.date().isoformat()],
+        "partitions": 4,
+        "compression": "lz4",
+    }
+    failed = []
+    with BenchEnv(keep=args.keep) as env:
+        ds: ingest.Dataset | None = None
+        for name in args.names:
+            print(f"\n== {name} ==", flush=True)
+            t0 = time.monotonic()
+            load_before = _load()
+            params: dict[str, Any] = dict(common)
+            try:
+                if name == "ingest":
+                    ds = ingest.Dataset(env, "ingest", args.events)
+                    ds.load_calls()
+                    figures = ingest.run(ds, baseline=not args.no_baseline)
+                    headers, rows = ["figure", "value", "target"], ingest.rows(figures)
+                elif name == "profile":
+                    if ds is not None:
+                        pds = ds.fork("profile")
+                    else:
+                        pds = ingest.Dataset(env, "profile", args.events)
+                        pds.load_calls()
+                    figures = profile.run(pds, args.results)
+                    headers, rows = ["stage (% of samples)", "%"], profile.rows(figures)
+                elif name == "reports":
+                    params["warm_calls"] = args.repeat
+                    params["sob_transactions_per_call"] = data.SOB_PER_CALL
+                    rds = ds if ds is not None else ingest.Dataset(env, "reports", args.events)
+                    figures = reports.run(rds, args.repeat)
+                    rds.close()
+                    headers, rows = reports.HEADERS, reports.rows(figures)
+                else:
+                    params.pop("events")
+                    params.update(rate=args.rate, duration_s=args.duration, tick_s=freshness.TICK)
+                    figures = freshness.run(env, args.rate, args.duration)
+                    headers, rows = ["figure", "value", "target"], freshness.rows(figures)
+            except Exception:  # noqa: BLE001 - report, go on with the next benchmark
+                traceback.print_exc()
+                failed.append(name)
+                continue
+            figures["seconds"] = time.monotonic() - t0
+            figures["load_avg_before"] = load_before
+            figures["load_avg_after"] = _load()
+            doc = results.document(name, params, figures, TARGETS[name])
+            path = results.write(doc, args.results)
+            print(results.table(headers, rows))
+            print(
+                f"({figures['seconds']:.0f} s; load {load_before} -> {figures['load_avg_after']}; {path})"
+            )
+        if ds is not None:
+            ds.close()
+    if failed:
+        print(f"failed: {', '.join(failed)}", file=sys.stderr)
+        return 1
+    return 0

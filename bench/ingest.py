@@ -1,0 +1,229 @@
+"""Ingest throughput: N calls pre-loaded in Kafka, consumed by one `statflow run`
+until the last one is queryable through the report API; then the bare-Python
+baseline over the same topic, side by side in the same run.
+
+statflow's progress is read from its /metrics counter
+`statflow_events_accepted_total` (raised after the batch's rows, rollups and
+checkpoint are in ClickHouse) every 50 ms; the end is the moment the report API
+(events-per-weekday, whole period) counts every call of its four operations.
+Both rates are (N - count at first progress) / (end - first progress), so
+process start-up, the consumer group join and the first batch are left out of
+both; the wall times from spawn are reported alongside.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+
+from bench import data
+from bench.env import ROOT, BenchEnv, Worker
+from bench.procinfo import PeakSampler
+from bench.stats import Progress, ratio, steady_rate
+from streams.settings import Settings
+from streams.topics import NTJP_CALLS
+
+SERVICE = "webbtidbokning"
+WHOLE = {"from": "2017-10-01", "to": "2099-12-31"}
+
+
+class Dataset:
+    """A namespace with reference data and N calls pre-loaded in Kafka."""
+
+    def __init__(self, env: BenchEnv, name: str, n: int) -> None:
+        self.env = env
+        self.n = n
+        self.settings: Settings = env.settings(name)
+        self.loaded = data.Loaded()
+        self.sob_loaded = 0
+        self.worker: Worker | None = None
+
+    def fork(self, name: str) -> Dataset:
+        """The same pre-loaded topics read by a new worker: own consumer group,
+        database, chDB home and port."""
+        other = Dataset.__new__(Dataset)
+        mine = self.env.settings(name)
+        other.env, other.n, other.loaded, other.sob_loaded, other.worker = (
+            self.env,
+            self.n,
+            self.loaded,
+            self.sob_loaded,
+            None,
+        )
+        other.settings = mine.with_(topic_prefix=self.settings.topic_prefix)
+        return other
+
+    def load_calls(self) -> None:
+        asyncio.run(data.publish_reference(self.settings, sob=True))
+        self.loaded = asyncio.run(data.preload(self.settings, "calls", self.n))
+
+    def load_sob(self) -> None:
+        n = max(1, round(self.n * data.SOB_PER_CALL))
+        self.sob_loaded = asyncio.run(data.preload(self.settings, "sob", n)).sob
+
+    def new_worker(self, label: str) -> Worker:
+        log = self.settings.home / f"statflow-{label}.log"
+        self.worker = Worker(self.settings, log)
+        return self.worker
+
+    def calls_visible(self, w: Worker) -> int:
+        body = w.report(SERVICE, "events-per-weekday", **WHOLE)
+        i = [c["name"] for c in body["columns"]].index("events")
+        return int(sum(r[i] for r in body["rows"]))
+
+    def close(self) -> None:
+        if self.worker is not None:
+            self.worker.close()
+
+
+def follow(
+    w: Worker,
+    topic: str,
+    total: int,
+    confirm: Callable[[], bool],
+    timeout: float,
+    every: float = 0.05,
+    on_first: Callable[[], Any] | None = None,
+) -> list[Progress]:
+    """Sample the accepted counter until it reaches `total`, then confirm through
+    the API; the confirmation is the last sample. `on_first` is called once at
+    the first progress."""
+    samples: list[Progress] = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        w.check_alive()
+        try:
+            n = w.accepted(topic)
+        except Exception:  # noqa: BLE001 - the API may not listen yet
+            n = -1
+        t = time.monotonic()
+        if n >= total:
+            while not confirm():
+                if time.monotonic() > deadline:
+                    raise TimeoutError("the counter reached the total but the API never did")
+                time.sleep(every)
+            samples.append(Progress(time.monotonic(), total))
+            return samples
+        if n >= 0:
+            samples.append(Progress(t, n))
+        if n > 0 and on_first is not None:
+            on_first()
+            on_first = None
+        time.sleep(every)
+    raise TimeoutError(f"{total} events not accepted in {timeout}s\n{w.tail()}")
+
+
+def run_statflow(
+    ds: Dataset, label: str = "ingest", attach: Callable[[int], Any] | None = None
+) -> dict[str, Any]:
+    s = ds.settings
+    topic = NTJP_CALLS.full(s)
+    w = ds.new_worker(label)
+    t_spawn = time.monotonic()
+    w.spawn()
+    attached: list[Any] = []
+    with PeakSampler(w.pid) as mem:
+        samples = follow(
+            w,
+            topic,
+            ds.loaded.calls,
+            lambda: ds.calls_visible(w) == ds.loaded.counted_calls,
+            timeout=max(600, ds.n / 2000),
+            on_first=(lambda: attached.append(attach(w.pid))) if attach else None,
+        )
+    rate = steady_rate(samples, ds.loaded.calls)
+    return {
+        "events": ds.loaded.calls,
+        "events_per_s": rate["events_per_s"],
+        "measured_events": rate["measured_events"],
+        "measured_seconds": rate["measured_seconds"],
+        "first_progress_after_spawn_s": rate["t_first"] - t_spawn,
+        "wall_from_spawn_s": rate["t_last"] - t_spawn,
+        "peak_rss_mb": mem.figures()["peak_rss_mb"],
+        "vmhwm_mb": mem.figures()["vmhwm_mb"],
+        "attached": attached,
+    }
+
+
+def run_baseline(ds: Dataset) -> dict[str, Any]:
+    s = ds.settings
+    chdb_dir = s.home / "baseline-chdb"
+    t_spawn = time.monotonic()
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench.baseline",
+            "--bootstrap",
+            s.kafka_bootstrap,
+            "--topic",
+            NTJP_CALLS.full(s),
+            "--partitions",
+            str(s.topic_partitions),
+            "--chdb",
+            str(chdb_dir),
+            "--expect",
+            str(ds.loaded.calls),
+            "--max-records",
+            str(s.batch_max_records),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        check=False,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"baseline failed:\n{proc.stderr.decode()[-3000:]}")
+    out = orjson.loads(proc.stdout.splitlines()[-1])
+    samples = [Progress(t, n) for t, n in out["samples"]]
+    rate = steady_rate(samples, ds.loaded.calls)
+    return {
+        "events": out["consumed"],
+        "stored": out["stored"],
+        "events_per_s": rate["events_per_s"],
+        "measured_events": rate["measured_events"],
+        "measured_seconds": rate["measured_seconds"],
+        "wall_from_spawn_s": rate["t_last"] - t_spawn,
+        "peak_rss_mb": out["peak_rss_mb"],
+    }
+
+
+def run(ds: Dataset, baseline: bool = True) -> dict[str, Any]:
+    """Measure statflow, stop it (so it does not compete), then the baseline."""
+    statflow = run_statflow(ds)
+    statflow.pop("attached", None)
+    if ds.worker is not None:
+        ds.worker.stop()
+    figures: dict[str, Any] = {
+        "events": ds.loaded.calls,
+        "preload_seconds": ds.loaded.seconds,
+        "statflow": statflow,
+    }
+    if baseline:
+        base = run_baseline(ds)
+        figures["baseline"] = base
+        figures["statflow_over_baseline"] = ratio(statflow["events_per_s"], base["events_per_s"])
+    return figures
+
+
+def rows(figures: dict[str, Any]) -> list[list[Any]]:
+    sf = figures["statflow"]
+    out = [["statflow events/s", sf["events_per_s"], ">= 50,000"]]
+    if "baseline" in figures:
+        out.append(["baseline events/s", figures["baseline"]["events_per_s"], ""])
+        out.append(["statflow / baseline", figures["statflow_over_baseline"], ">= 0.8"])
+    out += [
+        ["statflow wall from spawn (s)", sf["wall_from_spawn_s"], ""],
+        ["worker peak RSS (MB, tree)", sf["peak_rss_mb"], "<= 500"],
+        ["worker VmHWM (MB)", sf["vmhwm_mb"], "<= 500"],
+    ]
+    if "baseline" in figures:
+        out.append(["baseline peak RSS (MB)", figures["baseline"]["peak_rss_mb"], ""])
+    return out

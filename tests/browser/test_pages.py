@@ -1,0 +1,363 @@
+"""The web pages in headless Chromium against a real `statflow run`.
+
+Every open report page is loaded, its period and a filter are changed through
+the form, and the table must show exactly the API's JSON for the page's own
+URL parameters (raw values in `data-v`, and the displayed numbers). Drill-down,
+CSV download, the language toggle, phone width, keyboard use and the live
+view's self-update are driven as a person would. Screenshots of every page go
+to build/screenshots/.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+import httpx
+import pytest
+
+from reports import catalogue
+from synth.webbtidbokning import make_calls
+from tests.browser.conftest import HISTORY, Served
+from tests.integration.kafka_util import publish
+
+OPEN_REPORTS = [
+    (s.id, r.id) for s in catalogue.services().values() for r in s.reports if "open" in r.tiers
+]
+LAST = HISTORY[1].date()
+PERIOD = {"from": (LAST - dt.timedelta(days=364)).isoformat(), "to": LAST.isoformat()}
+# The period the form changes to: partial months at both ends.
+NEW_FROM = (LAST - dt.timedelta(days=200)).isoformat()
+NEW_TO = (LAST - dt.timedelta(days=20)).isoformat()
+COUNTIES = ["01", "12"]
+
+
+def shot(page: Any, screenshots: Path, name: str) -> None:
+    page.screenshot(path=str(screenshots / f"{name}.png"), full_page=True)
+
+
+def loaded(page: Any) -> int:
+    return int(page.evaluate("+(document.querySelector('main').dataset.loaded || 0)"))
+
+
+def wait_loaded(page: Any, after: int = 0) -> None:
+    """Until the report page has rendered an answer newer than load number `after`."""
+    page.wait_for_function(
+        "n => { const m = document.querySelector('main');"
+        " return m.dataset.state === 'ready' && +(m.dataset.loaded || 0) > n; }",
+        arg=after,
+    )
+
+
+def page_params(page: Any) -> list[tuple[str, str]]:
+    return parse_qsl(urlsplit(page.url).query)
+
+
+def api_json(served: Served, service: str, report: str, params: list[tuple[str, str]]) -> Any:
+    r = httpx.get(f"{served.url}/api/v1/reports/{service}/{report}", params=params, timeout=60)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def table(page: Any) -> dict[str, Any]:
+    return dict(
+        page.evaluate(
+            """() => {
+              const t = document.querySelector('#report-table');
+              return {
+                headers: [...t.tHead.rows[0].cells].map(c => c.textContent),
+                scopes: [...t.tHead.rows[0].cells].map(c => c.getAttribute('scope')),
+                rowScopes: [...t.tBodies[0].rows].map(r => r.querySelector('th[scope=row]') ? 'row' : null),
+                values: [...t.tBodies[0].rows].map(r => [...r.cells].map(c => JSON.parse(c.dataset.v))),
+                texts: [...t.tBodies[0].rows].map(r => [...r.cells].map(c => c.textContent)),
+                caption: t.caption ? t.caption.textContent : null,
+              };
+            }"""
+        )
+    )
+
+
+def assert_table_is_api(page: Any, served: Served, service: str, report: str) -> Any:
+    """The table on screen equals the API's JSON for the page URL's parameters."""
+    params = page_params(page)
+    answer = api_json(served, service, report, params)
+    got = table(page)
+    assert got["headers"] == [c["label"] for c in answer["columns"]]
+    assert got["scopes"] == ["col"] * len(answer["columns"])
+    assert got["caption"], "a table has a caption"
+    assert all(s == "row" for s in got["rowScopes"]), "every body row has a row header"
+    assert got["values"] == answer["rows"], f"{service}/{report} {params}"
+    for row, texts in zip(answer["rows"], got["texts"], strict=True):
+        for col, value, text in zip(answer["columns"], row, texts, strict=True):
+            if value is None:
+                if col["type"] in ("integer", "number"):
+                    assert text == "–", (col, text)
+            elif col["type"] == "integer" and col["name"] != "weekday":
+                assert int(re.sub(r"[\s\u00a0\u202f]", "", text)) == value, (col, text)
+    if any(v is None for row in answer["rows"] for v in row) and answer["notes"]:
+        notes = page.locator("#notes li").all_text_contents()
+        assert notes == answer["notes"]
+    assert page.locator("#data-as-of").get_attribute("data-v") == (answer["data_as_of"] or "")
+    return answer
+
+
+def test_report_list_groups_open_reports_by_service(
+    served: Served, page: Any, screenshots: Path
+) -> None:
+    page.goto(served.url + "/")
+    page.wait_for_selector("section.service a[data-report]")
+    shot(page, screenshots, "00-home")
+    cat = httpx.get(served.url + "/api/v1/reports", timeout=30).json()
+    for svc in cat["services"]:
+        links = page.locator(f"section[data-service='{svc['id']}'] a[data-report]")
+        got = sorted(links.evaluate_all("as => as.map(a => a.dataset.report)"))
+        want = sorted(
+            f"{r['service']}/{r['id']}"
+            for r in cat["reports"]
+            if r["service"] == svc["id"] and "open" in r["tiers"]
+        )
+        assert got == want
+        assert page.locator(f"section[data-service='{svc['id']}'] h2").inner_text() == svc["title"]
+    assert (
+        page.locator("a[data-report='stod-och-behandling/moments-per-practitioner']").count() == 0
+    )
+
+
+@pytest.mark.parametrize(
+    ("service", "report"), OPEN_REPORTS, ids=[f"{s}/{r}" for s, r in OPEN_REPORTS]
+)
+def test_report_page_period_and_filter_match_the_api(
+    served: Served, page: Any, screenshots: Path, service: str, report: str
+) -> None:
+    path = f"/r/{service}/{report}"
+    page.goto(f"{served.url}{path}?from={PERIOD['from']}&to={PERIOD['to']}")
+    wait_loaded(page)
+    answer = assert_table_is_api(page, served, service, report)
+    assert page.locator("h1").inner_text() == answer["title"]
+    assert page.locator(".definition").inner_text().strip(), "the definition is stated"
+    assert page.locator("#chart svg").count() >= 1, "a chart is drawn"
+    shot(page, screenshots, f"{service}--{report}")
+
+    # Change the period and a filter through the form, as a person would.
+    before = loaded(page)
+    page.fill("#f-from", NEW_FROM)
+    page.fill("#f-to", NEW_TO)
+    page.select_option("#f-county", COUNTIES)
+    page.click("#apply")
+    wait_loaded(page, before)
+    params = page_params(page)
+    assert ("from", NEW_FROM) in params and ("to", NEW_TO) in params
+    assert [v for k, v in params if k == "county"] == COUNTIES
+    answer = assert_table_is_api(page, served, service, report)
+    assert answer["params"]["county"] == COUNTIES
+    shot(page, screenshots, f"{service}--{report}--filtered")
+
+    # The URL is the state: a reload shows the same view with the form filled in.
+    page.reload()
+    wait_loaded(page)
+    assert page_params(page) == params
+    assert page.input_value("#f-from") == NEW_FROM
+    assert page.input_value("#f-to") == NEW_TO
+    chosen = page.eval_on_selector("#f-county", "s => [...s.selectedOptions].map(o => o.value)")
+    assert chosen == COUNTIES
+    assert_table_is_api(page, served, service, report)
+
+
+def test_drill_down_one_level_by_clicking_a_row(
+    served: Served, page: Any, screenshots: Path
+) -> None:
+    service, report = "webbtidbokning", "events-by-hierarchy"
+    page.goto(f"{served.url}/r/{service}/{report}?from={PERIOD['from']}&to={PERIOD['to']}")
+    wait_loaded(page)
+    assert dict(page_params(page))["level"] == "county", "a drill-down report opens at the top"
+    answer = assert_table_is_api(page, served, service, report)
+    shot(page, screenshots, f"{service}--{report}--county")
+
+    # Click the row of the county with most events (on a number cell, not the link).
+    counts = [r[-1] for r in answer["rows"]]
+    i = counts.index(max(counts))
+    code = answer["rows"][i][0]
+    before = loaded(page)
+    page.locator("#report-table tbody tr").nth(i).locator("td").last.click()
+    wait_loaded(page, before)
+    params = page_params(page)
+    assert ("level", "care_provider") in params and ("county", code) in params
+    answer = assert_table_is_api(page, served, service, report)
+    assert answer["params"]["level"] == "care_provider"
+    assert {r[0] for r in answer["rows"]} == {code}
+    assert answer["rows"][0][1] in page.inner_text("#drill-path")
+    shot(page, screenshots, f"{service}--{report}--care_provider")
+
+    # And one more with the keyboard: focus the first drill link, press Enter.
+    before = loaded(page)
+    first = page.locator("#report-table a.drill").first
+    first.focus()
+    page.keyboard.press("Enter")
+    wait_loaded(page, before)
+    assert ("level", "unit") in page_params(page)
+    assert_table_is_api(page, served, service, report)
+    shot(page, screenshots, f"{service}--{report}--unit")
+
+    # Up one level again.
+    before = loaded(page)
+    page.click("#drill-up")
+    wait_loaded(page, before)
+    assert ("level", "care_provider") in page_params(page)
+    assert_table_is_api(page, served, service, report)
+
+
+def test_drill_down_support_and_treatment(served: Served, page: Any, screenshots: Path) -> None:
+    service, report = "stod-och-behandling", "moments-by-hierarchy"
+    page.goto(f"{served.url}/r/{service}/{report}?from={PERIOD['from']}&to={PERIOD['to']}")
+    wait_loaded(page)
+    before = loaded(page)
+    page.locator("#report-table a.drill").first.click()
+    wait_loaded(page, before)
+    assert ("level", "care_provider") in page_params(page)
+    assert_table_is_api(page, served, service, report)
+    shot(page, screenshots, f"{service}--{report}--care_provider")
+
+
+def test_csv_export_downloads_what_the_api_serves(
+    served: Served, page: Any, screenshots: Path
+) -> None:
+    service, report = "webbtidbokning", "bookings-per-county"
+    page.goto(f"{served.url}/r/{service}/{report}?from={NEW_FROM}&to={NEW_TO}&county=01&county=14")
+    wait_loaded(page)
+    with page.expect_download() as info:
+        page.click("#exports a[data-format=csv]")
+    download = info.value
+    body = Path(download.path()).read_bytes()
+    href = page.get_attribute("#exports a[data-format=csv]", "href")
+    assert href is not None
+    expected = httpx.get(served.url + href, timeout=60)
+    assert expected.status_code == 200
+    assert body == expected.content
+    query = dict(parse_qsl(urlsplit(href).query))
+    assert query["format"] == "csv" and query["from"] == NEW_FROM and query["to"] == NEW_TO
+    lines = body.decode("utf-8-sig").splitlines()
+    assert len(lines) == 1 + page.locator("#report-table tbody tr").count()
+    assert download.suggested_filename.endswith(".csv")
+    # The other export buttons point at the same view in their formats.
+    for fmt in ("xlsx", "jsonstat"):
+        other = page.get_attribute(f"#exports a[data-format={fmt}]", "href")
+        assert other is not None and f"format={fmt}" in other
+        assert httpx.get(served.url + other, timeout=60).status_code == 200
+
+
+def test_english_toggle(served: Served, page: Any, screenshots: Path) -> None:
+    service, report = "stod-och-behandling", "patients-per-gender"
+    page.goto(f"{served.url}/r/{service}/{report}?from={PERIOD['from']}&to={PERIOD['to']}")
+    wait_loaded(page)
+    before = loaded(page)
+    page.click("#lang-toggle")
+    wait_loaded(page, before)
+    assert ("lang", "en") in page_params(page)
+    assert page.evaluate("document.documentElement.lang") == "en"
+    answer = assert_table_is_api(page, served, service, report)
+    assert page.locator("h1").inner_text() == answer["title"]
+    assert answer["title"] != api_json(served, service, report, list(PERIOD.items()))["title"]
+    assert page.locator("#apply").inner_text() == "Show"
+    shot(page, screenshots, f"{service}--{report}--en")
+
+
+def test_phone_width_and_keyboard(served: Served, browser: Any, screenshots: Path) -> None:
+    context = browser.new_context(viewport={"width": 375, "height": 800}, locale="sv-SE")
+    try:
+        page = context.new_page()
+        page.goto(served.url + "/")
+        page.wait_for_selector("a[data-report]")
+        # The first Tab stop is the skip link; then the menu; a report link opens with Enter.
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.className") == "skip"
+        for _ in range(10):
+            page.keyboard.press("Tab")
+            if page.evaluate("!!document.activeElement.dataset.report"):
+                break
+        target = page.evaluate("document.activeElement.dataset.report")
+        assert target, "a report link is reachable by Tab"
+        page.keyboard.press("Enter")
+        wait_loaded(page)
+        assert urlsplit(page.url).path == f"/r/{target}"
+        for path in ("/", "/r/webbtidbokning/bookings-per-county", "/live"):
+            page.goto(served.url + path)
+            page.wait_for_selector("main h1")
+            if path.startswith("/r/"):
+                wait_loaded(page)
+                assert page.locator("svg[data-kind=tiles] g.tile").count() == 21
+            else:
+                page.wait_for_timeout(300)
+            width = page.evaluate("document.documentElement.scrollWidth")
+            assert width <= 375, f"{path} is {width}px wide at a 375px viewport"
+            name = path.strip("/").replace("/", "--") or "home"
+            shot(page, screenshots, f"phone--{name}")
+    finally:
+        context.close()
+
+
+def live_total(page: Any) -> int:
+    return int(page.get_attribute("#live-total", "data-v") or 0)
+
+
+def test_live_view_rises_without_reload(served: Served, page: Any, screenshots: Path) -> None:
+    page.goto(served.url + "/live")
+    page.wait_for_selector("#live-total")
+    page.wait_for_function("() => +document.querySelector('#live-status').dataset.polls >= 1")
+    page.evaluate("window.__sameDocument = true")
+    before = live_total(page)
+    polls = int(page.get_attribute("#live-status", "data-polls") or 0)
+
+    now = dt.datetime.now(dt.UTC)
+    fresh = make_calls(served.world, now - dt.timedelta(seconds=30), now, 300, seed=99)
+    for c in fresh:
+        c["event_id"] = str(uuid.uuid4())
+    # Playwright's sync API keeps an event loop in this thread; publish from another.
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(publish, served.proc.settings, "ntjp.calls.v1", fresh).result(60)
+
+    page.wait_for_function(
+        "n => +document.querySelector('#live-total').dataset.v >= n",
+        arg=before + 300,
+        timeout=60_000,
+    )
+    assert page.evaluate("window.__sameDocument === true"), "updated in place, no reload"
+    assert int(page.get_attribute("#live-status", "data-polls") or 0) > polls
+    assert page.locator("#live-chart svg[data-kind=line]").count() == 1
+    assert page.locator("#live-ops tbody tr").count() >= 4
+    lag_rows = page.locator("#live-lag-table tbody tr").count()
+    assert lag_rows >= 1, "consumer lag per partition is listed"
+    shot(page, screenshots, "live")
+
+
+def test_unknown_parameter_value_shows_the_api_message(served: Served, page: Any) -> None:
+    page.goto(
+        f"{served.url}/r/webbtidbokning/events-per-month?from=2025-01-01&to=2025-03-31&unit=NOPE"
+    )
+    page.wait_for_selector("#report-error [role=alert]")
+    message = page.locator("#report-error").inner_text()
+    r = httpx.get(
+        f"{served.url}/api/v1/reports/webbtidbokning/events-per-month",
+        params={"from": "2025-01-01", "to": "2025-03-31", "unit": "NOPE"},
+    )
+    assert r.status_code == 400
+    assert r.json()["error"] in message
+    assert page.get_attribute("#f-unit", "aria-invalid") == "true"
+    page.js_errors.clear()  # the browser logs the 400 itself
+
+
+def test_static_assets_are_local(served: Served) -> None:
+    html = httpx.get(served.url + "/").text
+    assert "http://" not in html and "https://" not in html
+    for asset in ("app.js", "chart.js", "style.css"):
+        r = httpx.get(f"{served.url}/static/{asset}")
+        assert r.status_code == 200
+        assert not re.search(r"https?://(?!www\.w3\.org/2000/svg)", r.text), asset
+    meta = httpx.get(served.url + "/web/meta.json").json()
+    assert len([c for c in meta["counties"] if c["code"] != "00"]) == 21
+    levels = meta["reports"]["webbtidbokning/events-by-hierarchy"]["levels"]
+    assert levels["county"] == {"key": "county_code", "label": "county_name"}
