@@ -102,6 +102,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     return {
         "samples": samples,
         "consumed": total,
+        "batches": len(samples),
         "stored": stored,
         "peak_rss_mb": self_peak_kb() / 1024,
     }

@@ -139,8 +139,11 @@ def run_statflow(
             on_first=(lambda: attached.append(attach(w.pid))) if attach else None,
         )
     rate = steady_rate(samples, ds.loaded.calls)
+    batches = int(w.metric("statflow_batches_total", topic=topic))
     return {
         "events": ds.loaded.calls,
+        "batches": batches,
+        "events_per_batch": ds.loaded.calls / batches if batches else None,
         "events_per_s": rate["events_per_s"],
         "measured_events": rate["measured_events"],
         "measured_seconds": rate["measured_seconds"],
@@ -187,6 +190,7 @@ def run_baseline(ds: Dataset) -> dict[str, Any]:
     return {
         "events": out["consumed"],
         "stored": out["stored"],
+        "batches": out["batches"],
         "events_per_s": rate["events_per_s"],
         "measured_events": rate["measured_events"],
         "measured_seconds": rate["measured_seconds"],

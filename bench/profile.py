@@ -25,6 +25,8 @@ from bench.results import RESULTS_DIR
 # Stages in priority order: a sample belongs to the first stage with a pattern
 # found in its stack; "a&b" needs both a and b in the stack (in any frames).
 STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    # py-spy --nonblocking cannot always tell a thread waiting in epoll from a running one
+    ("event loop waiting (select)", ("EpollSelector.select",)),
     ("checkpoint write", ("Checkpoints.put",)),
     ("seen-id lookup", ("EventSink.write&ClickHouseStore.query_rows",)),
     ("columnar insert (chDB + views)", ("ClickHouseStore.insert_columns",)),

@@ -90,30 +90,36 @@ class Tick:
     cumulative: int
 
 
+def first_visible(
+    ticks: Sequence[Tick], polls: Sequence[tuple[float, Mapping[str, int]]]
+) -> list[float | None]:
+    """Per tick, the time of the first poll (time, counts per bucket) at or after
+    the tick's send that shows its bucket holding at least `cumulative` events;
+    None if no poll does."""
+    polls = sorted(polls, key=lambda p: p[0])
+    times = [t for t, _ in polls]
+    out: list[float | None] = []
+    for tick in ticks:
+        out.append(
+            next(
+                (
+                    t
+                    for t, counts in polls[bisect.bisect_left(times, tick.t) :]
+                    if counts.get(tick.bucket, 0) >= tick.cumulative
+                ),
+                None,
+            )
+        )
+    return out
+
+
 def visibility_delays(
     ticks: Sequence[Tick], polls: Sequence[tuple[float, Mapping[str, int]]]
 ) -> tuple[list[float], int]:
-    """Per tick, the delay from its send to the first poll (time, counts per bucket)
-    that shows its bucket holding at least `cumulative` events. Returns the delays
-    of the ticks seen and how many ticks were never seen."""
-    polls = sorted(polls, key=lambda p: p[0])
-    times = [t for t, _ in polls]
-    delays: list[float] = []
-    unseen = 0
-    for tick in ticks:
-        seen = next(
-            (
-                t
-                for t, counts in polls[bisect.bisect_left(times, tick.t) :]
-                if counts.get(tick.bucket, 0) >= tick.cumulative
-            ),
-            None,
-        )
-        if seen is None:
-            unseen += 1
-        else:
-            delays.append(seen - tick.t)
-    return delays, unseen
+    """The delays (first visible - send) of the ticks seen, and how many never were."""
+    seen = first_visible(ticks, polls)
+    delays = [v - t.t for v, t in zip(seen, ticks, strict=True) if v is not None]
+    return delays, sum(1 for v in seen if v is None)
 
 
 def prometheus_value(text: str, name: str, labels: Mapping[str, str] | None = None) -> float:
