@@ -120,7 +120,7 @@ def run(ds: Dataset, out_dir: Path = RESULTS_DIR) -> dict[str, Any]:
     finally:
         spy.stop()
         if ds.worker is not None:
-            ds.worker.stop()
+            ds.worker.close()
     if not collapsed.exists():
         raise RuntimeError("py-spy wrote no profile")
     stacks = parse_collapsed(collapsed.read_text("utf-8", "replace").splitlines())

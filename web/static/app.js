@@ -627,7 +627,7 @@ class ReportPage {
   }
 
   renderExports(api) {
-    const fmts = [["csv", "CSV"], ["xlsx", "Excel"], ["jsonstat", "JSON-stat"]];
+    const fmts = [["csv", "CSV"], ["xlsx", "Excel"], ["jsonstat", "JSON-stat"], ["pdf", "PDF"]];
     this.exports.replaceChildren(h("span", { text: `${t("export")}:` }), ...fmts.map(([fmt, label]) => {
       const q = new URLSearchParams(api);
       q.set("format", fmt);
