@@ -33,7 +33,7 @@ from streams import metrics
 from streams.context import Context
 from streams.ingest import dlq_headers
 from streams.retry import until_written
-from streams.topics import HSA_PERSONS, HSA_UNITS, NTJP_ROUTING, SCB_POPULATION
+from streams.topics import HSA_PERSONS, HSA_UNITS, NTJP_ROUTING, SCB_POPULATION, TopicSpec
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
@@ -47,7 +47,7 @@ class DimensionBatch:
     counties: list[tuple[str, str | None]]
 
 
-def _key_parts(msg: RawMessage, n: int) -> list[str]:
+def key_parts(msg: RawMessage, n: int) -> list[str]:
     if msg.key is None:
         raise ValidationError("tombstone without a key: nothing to delete")
     try:
@@ -59,7 +59,7 @@ def _key_parts(msg: RawMessage, n: int) -> list[str]:
     return parts
 
 
-def _rows(
+def dimension_rows(
     messages: Sequence[RawMessage],
     table: str,
     decode: Callable[[bytes | None], msgspec.Struct],
@@ -101,7 +101,7 @@ def units(
         }
 
     def tomb(m: RawMessage) -> dict[str, Any]:
-        (hsa_id,) = _key_parts(m, 1)
+        (hsa_id,) = key_parts(m, 1)
         return {
             "hsa_id": hsa_id,
             "name": "",
@@ -111,7 +111,7 @@ def units(
             "updated_at": _EPOCH,
         }
 
-    return _rows(messages, "hsa_units", decode, row, tomb)
+    return dimension_rows(messages, "hsa_units", decode, row, tomb)
 
 
 def persons(
@@ -126,10 +126,10 @@ def persons(
         }
 
     def tomb(m: RawMessage) -> dict[str, Any]:
-        (hsa_id,) = _key_parts(m, 1)
+        (hsa_id,) = key_parts(m, 1)
         return {"hsa_id": hsa_id, "given_name": "", "family_name": "", "care_provider_id": ""}
 
-    return _rows(messages, "hsa_persons", decode, row, tomb)
+    return dimension_rows(messages, "hsa_persons", decode, row, tomb)
 
 
 def routing(
@@ -144,7 +144,7 @@ def routing(
         }
 
     def tomb(m: RawMessage) -> dict[str, Any]:
-        address, operation = _key_parts(m, 2)
+        address, operation = key_parts(m, 2)
         return {
             "logical_address": address,
             "operation": operation,
@@ -152,7 +152,7 @@ def routing(
             "active_to": None,
         }
 
-    return _rows(messages, "ntjp_routing", decode, row, tomb)
+    return dimension_rows(messages, "ntjp_routing", decode, row, tomb)
 
 
 def population(
@@ -162,12 +162,12 @@ def population(
         return {"county_code": p.county_code, "year": p.year, "population": p.population}
 
     def tomb(m: RawMessage) -> dict[str, Any]:
-        county, year = _key_parts(m, 2)
+        county, year = key_parts(m, 2)
         if not year.isdigit():
             raise ValidationError("tombstone key year must be digits")
         return {"county_code": county, "year": int(year), "population": 0}
 
-    return _rows(messages, "scb_population", decode, row, tomb)
+    return dimension_rows(messages, "scb_population", decode, row, tomb)
 
 
 async def _insert(ctx: Context, batch: DimensionBatch) -> None:
@@ -184,17 +184,17 @@ def register(app: faust.App, ctx: Context) -> None:
         (NTJP_ROUTING, routing, routing_decoder),
         (SCB_POPULATION, population, population_decoder),
     ):
-        _agent(app, ctx, spec.full(s), spec.dlq(s), to_rows, decoder(s.max_message_bytes))
+        reference_agent(app, ctx, spec, to_rows, decoder(s.max_message_bytes))
 
 
-def _agent(
+def reference_agent(
     app: faust.App,
     ctx: Context,
-    topic_name: str,
-    dlq_name: str,
+    spec: TopicSpec,
     to_rows: Callable[[Sequence[RawMessage], Any], DimensionBatch],
     decode: Any,
 ) -> None:
+    topic_name, dlq_name = spec.full(ctx.settings), spec.dlq(ctx.settings)
     topic = app.topic(
         topic_name,
         partitions=ctx.settings.topic_partitions,

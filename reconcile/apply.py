@@ -29,7 +29,7 @@ from reconcile.files import (
     parse_calls,
     parse_reference,
 )
-from schemas.events import DECODERS
+from schemas.contracts import DECODERS
 from sinks.calls import DAY_LOCK
 from sinks.clickhouse import ClickHouseStore
 from sinks.events import DEDUP

@@ -130,7 +130,7 @@ class ReferenceFile:
 
 def parse_reference(kind: str, name: str, data: bytes, max_bytes: int = 65536) -> ReferenceFile:
     """A full reference table as CSV; every row must decode to the topic's contract."""
-    from schemas.events import DECODERS  # the contract is the one the stream uses
+    from schemas.contracts import DECODERS  # the contract is the one the stream uses
     from statflow.errors import ValidationError
     from streams.topics import BY_NAME
 

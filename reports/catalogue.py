@@ -67,6 +67,11 @@ class Report:
     tiers: tuple[Tier, ...] = ("open", "logged_in", "export")
     data_start: dt.date = dt.date(2017, 10, 1)
     source_topics: tuple[str, ...] = ()
+    # Rows or sums over units, so the admin roles (region_admin, unit_admin)
+    # scope it by unit; a platform-wide report (logins, accounts) has no
+    # organisation to scope and is the same for every caller.
+    unit_scoped: bool = False
+    platform_wide: bool = False
 
     def title(self, lang: str) -> str:
         return self.title_en if lang == "en" else self.title_sv
@@ -123,5 +128,6 @@ def find(service: str, report: str) -> Report | None:
 def _load() -> None:
     # Declarations register themselves on import; importing here keeps the
     # catalogue the one place that knows which services exist.
+    import reports.etj  # noqa: F401
     import reports.stod  # noqa: F401
     import reports.webbtidbokning  # noqa: F401

@@ -36,6 +36,10 @@ class ReportParams:
     notes: tuple[str, ...] = ()
     # set by the engine from the verified token, never from a query parameter
     caller_care_providers: tuple[str, ...] = ()
+    caller_county: str = ""  # region_admin: every unit of this county
+    caller_units: tuple[str, ...] | None = None  # unit_admin: these units only
+    # open callers: organisation rows only for these care providers (None = all)
+    open_care_providers: tuple[str, ...] | None = None
 
     def values(self, name: str) -> tuple[str, ...]:
         return self.filters.get(name, ())

@@ -22,11 +22,16 @@ from streams.settings import Settings
 ALGORITHM = "HS256"
 
 
+ADMIN_ROLES = ("region_admin", "unit_admin")
+
+
 @dataclass(frozen=True)
 class Caller:
     subject: str
     care_providers: tuple[str, ...]
     roles: tuple[str, ...] = ()
+    county_code: str | None = None  # region_admin
+    unit_ids: tuple[str, ...] = ()  # unit_admin
 
 
 def verify(token: str, secret: str) -> Caller:
@@ -40,8 +45,22 @@ def verify(token: str, secret: str) -> Caller:
     providers = claims.get("care_providers")
     if not isinstance(providers, list) or not all(isinstance(p, str) for p in providers):
         raise AccessDenied("the bearer token names no care_providers", 401)
-    roles = claims.get("roles", [])
-    return Caller(str(claims.get("sub", "")), tuple(providers), tuple(map(str, roles)))
+    roles = tuple(map(str, claims.get("roles", [])))
+    county = claims.get("county_code")
+    units = claims.get("unit_ids", [])
+    if "region_admin" in roles and not isinstance(county, str):
+        raise AccessDenied("a region_admin token must name its county_code", 401)
+    if "unit_admin" in roles and (
+        not isinstance(units, list) or not units or not all(isinstance(u, str) for u in units)
+    ):
+        raise AccessDenied("a unit_admin token must name its unit_ids", 401)
+    return Caller(
+        str(claims.get("sub", "")),
+        tuple(providers),
+        roles,
+        county if isinstance(county, str) else None,
+        tuple(units) if isinstance(units, list) else (),
+    )
 
 
 def issue(
@@ -50,15 +69,21 @@ def issue(
     care_providers: Sequence[str],
     roles: Sequence[str] = (),
     ttl: dt.timedelta = dt.timedelta(hours=8),
+    county_code: str | None = None,
+    unit_ids: Sequence[str] = (),
 ) -> str:
     now = dt.datetime.now(dt.UTC)
-    claims = {
+    claims: dict[str, Any] = {
         "sub": subject,
         "care_providers": list(care_providers),
         "roles": list(roles),
         "iat": now,
         "exp": now + ttl,
     }
+    if county_code is not None:
+        claims["county_code"] = county_code
+    if unit_ids:
+        claims["unit_ids"] = list(unit_ids)
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
@@ -94,12 +119,29 @@ def authorize(report: Report, caller: Caller | None) -> None:
         )
 
 
-def scope(report: Report, params: ReportParams, caller: Caller | None) -> ReportParams:
+def scope(
+    report: Report, params: ReportParams, caller: Caller | None, opted_in: str = "*"
+) -> ReportParams:
     """Logged-in callers see their own care providers only: the care_provider
-    filter is forced to (a subset of) the caller's own."""
+    filter is forced to (a subset of) the caller's own. On reports over units,
+    a region_admin sees its county's units and a unit_admin its own units
+    instead. Open callers see organisation rows of opted-in providers only."""
     if caller is None:
+        if opted_in.strip() == "*" or not report.unit_scoped:
+            return params
+        allowed = tuple(p.strip() for p in opted_in.split(",") if p.strip())
+        return replace(params, open_care_providers=allowed)
+    if report.platform_wide:
         return params
+    if report.unit_scoped and any(r in caller.roles for r in ADMIN_ROLES):
+        return _admin_scope(params, caller)
     own = caller.care_providers
+    if not own:
+        raise AccessDenied(
+            f"your token names no care provider, and {report.service}/{report.id} is scoped "
+            "by care provider (rule: logged-in callers see their own organisation only)",
+            403,
+        )
     asked = params.values("care_provider")
     foreign = [a for a in asked if a not in own]
     if foreign:
@@ -112,6 +154,27 @@ def scope(report: Report, params: ReportParams, caller: Caller | None) -> Report
         raise AccessDenied(f"{report.id} cannot be limited to an organisation", 403)
     filters = {**params.filters, "care_provider": asked or own}
     return replace(params, filters=filters, caller_care_providers=own)
+
+
+def _admin_scope(params: ReportParams, caller: Caller) -> ReportParams:
+    if "region_admin" in caller.roles:
+        county = caller.county_code or ""
+        foreign = [c for c in params.values("county") if c != county]
+        if foreign:
+            raise AccessDenied(
+                f"county {foreign[0][:10]!r} is not your region's "
+                "(rule: a region_admin sees the units of its own county)",
+                403,
+            )
+        return replace(params, caller_county=county)
+    foreign = [u for u in params.values("unit") if u not in caller.unit_ids]
+    if foreign:
+        raise AccessDenied(
+            f"unit {foreign[0][:64]!r} is not one of yours "
+            "(rule: a unit_admin sees its own units only)",
+            403,
+        )
+    return replace(params, caller_units=caller.unit_ids)
 
 
 def open_row_filter(

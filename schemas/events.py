@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable
-from typing import Annotated, Any, Generic, Literal, TypeVar
+from typing import Annotated, Generic, Literal, TypeVar
 
 import msgspec
 
@@ -153,10 +153,18 @@ T = TypeVar("T", bound=msgspec.Struct)
 class Decoder(Generic[T]):
     """Decode raw message bytes into one contract type, or raise ValidationError."""
 
-    def __init__(self, kind: type[T], max_bytes: int, instants: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        kind: type[T],
+        max_bytes: int,
+        instants: tuple[str, ...] = (),
+        check: Callable[[T], None] | None = None,
+    ) -> None:
         self._decoder = msgspec.json.Decoder(kind)
         self._max_bytes = max_bytes
         self._instants = instants
+        # Rules a type cannot say (check digits, cross-field rules), per topic.
+        self._check = check
         self.kind = kind
 
     def __call__(self, raw: bytes | None) -> T:
@@ -175,13 +183,19 @@ class Decoder(Generic[T]):
         except UnicodeDecodeError as exc:
             raise ValidationError(f"not valid UTF-8 (byte {exc.start} of a string)") from None
         for name in self._instants:
-            _check_instant(getattr(record, name), name)
-        pnr = getattr(record, "patient_id", None)
-        if pnr is not None and (why := personnummer.problem(pnr)) is not None:
-            raise ValidationError(
-                f"patient_id: not a valid personal identity number: {why}", "patient_id"
-            )
+            value = getattr(record, name)
+            if value is not None:
+                _check_instant(value, name)
+        if self._check is not None:
+            self._check(record)
         return record
+
+
+def _check_patient(t: SobTransaction) -> None:
+    if t.patient_id is not None and (why := personnummer.problem(t.patient_id)) is not None:
+        raise ValidationError(
+            f"patient_id: not a valid personal identity number: {why}", "patient_id"
+        )
 
 
 def call_decoder(max_bytes: int) -> Decoder[NtjpCall]:
@@ -205,17 +219,4 @@ def population_decoder(max_bytes: int) -> Decoder[ScbPopulation]:
 
 
 def sob_decoder(max_bytes: int) -> Decoder[SobTransaction]:
-    return Decoder(SobTransaction, max_bytes, instants=("occurred_at",))
-
-
-DECODERS: dict[str, Callable[[int], Decoder[Any]]] = {
-    "ntjp.calls.v1": call_decoder,
-    "sob.transactions.v1": sob_decoder,
-    "hsa.units.v1": unit_decoder,
-    "hsa.persons.v1": person_decoder,
-    "ntjp.routing.v1": routing_decoder,
-    "scb.population.v1": population_decoder,
-}
-CONTRACT_TYPES: dict[str, type[msgspec.Struct]] = {
-    topic: make(1).kind for topic, make in DECODERS.items()
-}
+    return Decoder(SobTransaction, max_bytes, instants=("occurred_at",), check=_check_patient)

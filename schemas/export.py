@@ -8,7 +8,7 @@ from pathlib import Path
 
 import msgspec
 
-from schemas.events import CONTRACT_TYPES
+from schemas.contracts import CONTRACT_TYPES
 
 HERE = Path(__file__).parent
 

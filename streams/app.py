@@ -11,7 +11,7 @@ from typing import Any
 
 import faust
 
-from agents import calls, drops, reference, sob
+from agents import calls, drops, etj, reference, sob
 from streams.context import Context
 
 log = logging.getLogger("statflow.app")
@@ -38,6 +38,7 @@ def create_app(ctx: Context, *, serve_api: bool) -> faust.App:
     reference.register(app, ctx)
     calls.register(app, ctx)
     sob.register(app, ctx)
+    etj.register(app, ctx)
     drops.register(app, ctx)
     if serve_api:
         _register_api(app, ctx)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import orjson
 from aiokafka import AIOKafkaProducer
 
-from schemas.events import DECODERS
+from schemas.contracts import DECODERS
 from statflow.errors import ValidationError
 from streams.settings import Settings
 from streams.topics import BY_NAME, TopicSpec

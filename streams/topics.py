@@ -31,6 +31,11 @@ SCB_POPULATION = TopicSpec("scb.population.v1", ("county_code", "year"), compact
 SOB_TRANSACTIONS = TopicSpec("sob.transactions.v1", ("case_id",))
 HSA_PERSONS = TopicSpec("hsa.persons.v1", ("hsa_id",), compacted=True)
 
+ETJ_CASES = TopicSpec("etj.cases.v1", ("case_id",))
+ETJ_LOGINS = TopicSpec("etj.logins.v1", ("account_id",))
+ETJ_ACCOUNTS = TopicSpec("etj.accounts.v1", ("account_id",), compacted=True)
+ETJ_UNITS = TopicSpec("etj.units.v1", ("unit_id",), compacted=True)
+
 ALL_TOPICS: tuple[TopicSpec, ...] = (
     NTJP_CALLS,
     SOB_TRANSACTIONS,
@@ -38,5 +43,9 @@ ALL_TOPICS: tuple[TopicSpec, ...] = (
     HSA_PERSONS,
     NTJP_ROUTING,
     SCB_POPULATION,
+    ETJ_CASES,
+    ETJ_LOGINS,
+    ETJ_ACCOUNTS,
+    ETJ_UNITS,
 )
 BY_NAME: dict[str, TopicSpec] = {t.name: t for t in ALL_TOPICS}

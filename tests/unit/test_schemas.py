@@ -3,7 +3,8 @@ import datetime as dt
 import pytest
 
 from schemas import export
-from schemas.events import CONTRACT_TYPES, call_decoder, unit_decoder
+from schemas.contracts import CONTRACT_TYPES
+from schemas.events import call_decoder, unit_decoder
 from statflow.errors import ValidationError
 
 GOOD = (

@@ -15,7 +15,8 @@ from typing import Any
 import orjson
 import pytest
 
-from schemas.events import DECODERS, person_decoder
+from schemas.contracts import DECODERS
+from schemas.events import person_decoder
 from synth.etj import (
     CARE_TYPES,
     LOST_DATES_BEFORE,
