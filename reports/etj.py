@@ -9,7 +9,6 @@ an account sits in the county of its latest login before that end).
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections.abc import Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -69,8 +68,8 @@ def _bind(p: ReportParams) -> dict[str, Any]:
     }
 
 
-def _mean(value: Any) -> float | None:
-    return None if value is None or math.isnan(value) else float(value)
+def mean_hours(total_ms: Any, n: Any) -> float | None:
+    return int(total_ms) / int(n) / 3_600_000 if n else None
 
 
 def _limited(p: ReportParams) -> list[str]:
@@ -95,7 +94,10 @@ def case_type_rows(p: ReportParams, found: Sequence[tuple[Any, ...]]) -> list[li
 
 
 def handling_rows(p: ReportParams, found: Sequence[tuple[Any, ...]]) -> list[list[Any]]:
-    got = {t: [int(r), int(c), int(o), *(_mean(h) for h in hours)] for t, r, c, o, *hours in found}
+    got = {
+        t: [int(r), int(c), int(o), *(mean_hours(*hours[i : i + 2]) for i in range(0, 8, 2))]
+        for t, r, c, o, *hours in found
+    }
     empty = [0, 0, 0, None, None, None, None]
     standard = standard_axis(p)
     rows = [[s, *got.get(s, empty)] for s in standard]

@@ -113,8 +113,11 @@ ANY_EVENT_IN_PERIOD = "arrayExists(d -> d BETWEEN {date_from:Date} AND {date_to:
 
 
 def _hours(earlier: str, later: str, later_on: str) -> str:
+    # An exact integer sum of milliseconds and a count: a float average summed
+    # by parallel threads would differ in its last digit from run to run.
     ms = f"toUnixTimestamp64Milli({later}) - toUnixTimestamp64Milli({earlier})"
-    return f"avgIf(({ms}) / 3600000, {in_period(later_on)} AND {earlier} IS NOT NULL)"
+    cond = f"{in_period(later_on)} AND {earlier} IS NOT NULL"
+    return f"sumIf({ms}, {cond}), countIf({cond})"
 
 
 HANDLING_TIMES = (

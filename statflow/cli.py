@@ -7,7 +7,7 @@ import asyncio
 import sys
 from pathlib import Path
 
-from statflow.errors import ParameterError, StatflowError
+from statflow.errors import ConfigError, ParameterError, StatflowError
 from streams.settings import Settings
 
 
@@ -213,9 +213,17 @@ def _token(args: argparse.Namespace, settings: Settings) -> int:
 
     from reports import tiers
 
+    roles = args.role or []
+    if args.county_code and "region_admin" not in roles:
+        roles.append("region_admin")
+    if args.unit and "unit_admin" not in roles:
+        roles.append("unit_admin")
+    if not (args.care_provider or args.county_code or args.unit):
+        raise ConfigError("name --care-provider, or --county-code (region_admin), or --unit")
     secret = tiers.load_secret(settings)
-    print(tiers.issue(secret, args.subject, args.care_provider, args.role or [],
-                      dt.timedelta(hours=args.hours)))  # fmt: skip
+    print(tiers.issue(secret, args.subject, args.care_provider or [], roles,
+                      dt.timedelta(hours=args.hours), county_code=args.county_code,
+                      unit_ids=args.unit or []))  # fmt: skip
     return 0
 
 
@@ -303,8 +311,10 @@ def build_parser() -> argparse.ArgumentParser:
     pub.add_argument("topic")
     pub.add_argument("file", help="a JSON-lines file, or - for standard input")
     tok = sub.add_parser("token", help="a development bearer token for logged-in reports")
-    tok.add_argument("--care-provider", action="append", required=True)
+    tok.add_argument("--care-provider", action="append")
     tok.add_argument("--role", action="append")
+    tok.add_argument("--county-code", help="region_admin of this county (e-tjanster)")
+    tok.add_argument("--unit", action="append", help="unit_admin of this unit; repeatable")
     tok.add_argument("--subject", default="developer")
     tok.add_argument("--hours", type=float, default=8)
     ann = sub.add_parser("annotate", help="record a data-quality note (a known gap or fault)")

@@ -17,6 +17,10 @@ from streams.admin import ensure_topics
 from streams.publish import produce
 from streams.settings import Settings
 from streams.topics import (
+    ETJ_ACCOUNTS,
+    ETJ_CASES,
+    ETJ_LOGINS,
+    ETJ_UNITS,
     HSA_PERSONS,
     HSA_UNITS,
     NTJP_CALLS,
@@ -24,6 +28,7 @@ from streams.topics import (
     SCB_POPULATION,
     SOB_TRANSACTIONS,
 )
+from synth import etj
 from synth.stod import make_sob_world, make_transactions
 from synth.webbtidbokning import World, make_calls, make_world
 
@@ -47,8 +52,25 @@ async def seed_demo(settings: Settings, n_calls: int) -> World:
     txs = make_transactions(sob, today - dt.timedelta(days=3 * 365), today, n_calls // 20, SEED)
     await produce(settings, SOB_TRANSACTIONS, list(txs))
     print(f"demo: published {len(txs)} support-and-treatment transactions")
+    await seed_etj(settings, today, n_calls // 20)
     start_live_traffic(settings, world)
     return world
+
+
+async def seed_etj(settings: Settings, today: dt.datetime, n_cases: int) -> None:
+    """Two years of 1177 e-services: units of every care type across counties,
+    cases (some overdue, some never answered), accounts and logins."""
+    world = etj.make_etj_world(seed=SEED)
+    start = today - dt.timedelta(days=2 * 365)
+    await produce(settings, ETJ_UNITS, list(world.units))
+    await produce(settings, HSA_PERSONS, list(world.persons))
+    accounts = etj.make_accounts(world, start, today, max(n_cases // 4, 100), SEED)
+    await produce(settings, ETJ_ACCOUNTS, accounts)
+    cases = etj.make_cases(world, start, today, n_cases, SEED)
+    await produce(settings, ETJ_CASES, cases)
+    logins = etj.make_logins(world, start, today, n_cases * 2, SEED, accounts=accounts)
+    await produce(settings, ETJ_LOGINS, logins)
+    print(f"demo: published {len(cases)} 1177 e-services case events and {len(logins)} logins")
 
 
 def start_live_traffic(settings: Settings, world: World, per_second: int = 20) -> None:

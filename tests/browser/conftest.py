@@ -22,6 +22,7 @@ import pytest
 
 from deploy import stack
 from streams.settings import Settings
+from synth import etj
 from synth.stod import SobWorld, make_sob_world, make_transactions
 from synth.webbtidbokning import World, make_calls, make_world
 from tests.integration.conftest import free_port, local_stack, settings, statflow  # noqa: F401
@@ -43,6 +44,7 @@ TODAY = dt.datetime.now(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=
 HISTORY = (TODAY - dt.timedelta(days=420), TODAY - dt.timedelta(days=1))
 N_CALLS = 20_000
 N_CASES = 1_500
+N_ETJ_CASES = 1_000
 FOUR = ("GetSubjectOfCareSchedule", "MakeBooking", "CancelBooking", "UpdateBooking")
 
 
@@ -82,8 +84,21 @@ def publish_data(
     return world, sob, calls, txs
 
 
+def publish_etj(cfg: Settings) -> int:
+    """1177 e-services: units, staff, accounts, a year of cases and logins."""
+    world = etj.make_etj_world(seed=7)
+    publish(cfg, "etj.units.v1", world.units)
+    publish(cfg, "hsa.persons.v1", world.persons)
+    accounts = etj.make_accounts(world, *HISTORY, 400, seed=7)
+    publish(cfg, "etj.accounts.v1", accounts)
+    cases = etj.make_cases(world, *HISTORY, N_ETJ_CASES, seed=7)
+    publish(cfg, "etj.cases.v1", cases)
+    publish(cfg, "etj.logins.v1", etj.make_logins(world, *HISTORY, 3000, seed=7, accounts=accounts))
+    return len({c["case_id"] for c in cases if c["event"] == "received"})
+
+
 def wait_ingested(
-    proc: StatflowProcess, calls: list[dict[str, Any]], txs: list[dict[str, Any]]
+    proc: StatflowProcess, calls: list[dict[str, Any]], txs: list[dict[str, Any]], received: int
 ) -> None:
     span = {"from": "2015-10-01", "to": TODAY.date().isoformat()}
     want_calls = sum(1 for c in calls if c["operation"] in FOUR)
@@ -98,7 +113,9 @@ def wait_ingested(
         started = sum(
             r[1] for r in proc.report("stod-och-behandling", "moments-per-month", **span)["rows"]
         )
-        return True if (calls_in, started) == (want_calls, want_started) else (calls_in, started)
+        etj_in = sum(r[2] for r in proc.report("e-tjanster", "cases-per-case-type", **span)["rows"])
+        got = (calls_in, started, etj_in)
+        return True if got == (want_calls, want_started, received) else got
 
     proc.wait_for(done, timeout=150, what="generated data ingested")
 
@@ -123,8 +140,9 @@ def served(
     proc = StatflowProcess(cfg, tmp / "statflow.log")
     try:
         world, sob, calls, txs = publish_data(cfg)
+        received = publish_etj(cfg)
         proc.start()
-        wait_ingested(proc, calls, txs)
+        wait_ingested(proc, calls, txs, received)
         yield Served(proc, world, sob, calls, txs)
     finally:
         proc.stop()

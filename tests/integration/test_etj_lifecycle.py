@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,9 +27,18 @@ CP = "SE2321000016-ETJ0"
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> ClickHouseStore:
+def store(tmp_path: Path) -> Iterator[ClickHouseStore]:
+    # chDB holds one data path per process: close it, pass or fail.
     s = ClickHouseStore(Settings(home=tmp_path, clickhouse_database="etj_life"))
-    migrate(s)
+    try:
+        migrate(s)
+        _unit(s)
+        yield s
+    finally:
+        s.close()
+
+
+def _unit(s: ClickHouseStore) -> None:
     s.insert_columns(
         "etj_units",
         {
@@ -44,7 +54,6 @@ def store(tmp_path: Path) -> ClickHouseStore:
             "version": [1],
         },
     )
-    return s
 
 
 def ev(eid: str, case: str, event: str, when: str, assignee: str | None = None) -> EtjCase:

@@ -60,8 +60,9 @@ def test_case_types_axis_keeps_every_standard_type_then_the_others() -> None:
 
 def test_handling_times_average_is_null_when_no_case_qualifies() -> None:
     _, p = params("handling-times")
-    nan = float("nan")
-    rows = handling_rows(p, [("boka-tid", 4, 2, 1, 5.5, nan, nan, 30.25)])  # type: ignore[arg-type]
+    h = 3_600_000
+    found = [("boka-tid", 4, 2, 1, 11 * h, 2, 0, 0, None, 0, 121 * h, 4)]
+    rows = handling_rows(p, found)  # type: ignore[arg-type]
     assert rows[0] == ["boka-tid", 4, 2, 1, 5.5, None, None, 30.25]
     assert rows[1] == ["av-omboka-tid", 0, 0, 0, None, None, None, None]
 
