@@ -20,13 +20,16 @@ import orjson
 
 from agents.batch import RawMessage
 from agents.reference import DimensionBatch, population, routing, units
+from reconcile import etj
 from reconcile.files import (
     REFERENCE,
     CallsFile,
+    EtjCasesFile,
     ReferenceFile,
     corrections,
     kind_of,
     parse_calls,
+    parse_etj_cases,
     parse_reference,
 )
 from schemas.contracts import DECODERS
@@ -68,6 +71,8 @@ def apply_file(store: ClickHouseStore, drop: Path, path: Path) -> Outcome:
     kind = kind_of(path.relative_to(drop))
     if kind in REFERENCE:
         return apply_reference(store, drop, path, str(kind))
+    if kind == "etj/cases":
+        return apply_etj_cases(store, drop, path)
     parsed = parse_calls(name, path.read_bytes())
     if _known(store, parsed.sha256):
         return Outcome(name, "unchanged")
@@ -141,10 +146,29 @@ def _apply_calls_locked(store: ClickHouseStore, f: CallsFile) -> int:
     return len(keys)
 
 
-def _register(store: ClickHouseStore, f: CallsFile | ReferenceFile, status: str, corrected: int,
+def apply_etj_cases(store: ClickHouseStore, drop: Path, path: Path) -> Outcome:
+    name = str(path.relative_to(drop))
+    parsed = parse_etj_cases(name, path.read_bytes())
+    if _known(store, parsed.sha256):
+        return Outcome(name, "unchanged", kind="etj/cases")
+    if parsed.problems:
+        _quarantine(store, drop, path, parsed, "etj/cases")
+        metrics.inc("statflow_files_quarantined_total", kind="etj/cases")
+        return Outcome(name, "quarantined", kind="etj/cases")
+    differing = etj.compare(store, parsed)
+    _register(store, parsed, "applied", differing, "", "etj/cases")
+    metrics.inc("statflow_files_applied_total", kind="etj/cases")
+    metrics.inc("statflow_rows_differing_total", differing, kind="etj/cases")
+    return Outcome(name, "applied", differing, "etj/cases")
+
+
+AnyFile = CallsFile | ReferenceFile | EtjCasesFile
+
+
+def _register(store: ClickHouseStore, f: AnyFile, status: str, corrected: int,
               report: str, kind: str = "ntjp/calls") -> None:  # fmt: skip
-    day = f.day if isinstance(f, CallsFile) else dt.date(1970, 1, 1)
-    rows = len(f.counts) if isinstance(f, CallsFile) else len(f.records)
+    day = dt.date(1970, 1, 1) if isinstance(f, ReferenceFile) else f.day
+    rows = len(f.records) if isinstance(f, ReferenceFile) else len(f.counts)
     store.insert_columns(
         "reconciliation_files",
         {
@@ -154,7 +178,7 @@ def _register(store: ClickHouseStore, f: CallsFile | ReferenceFile, status: str,
     )  # fmt: skip
 
 
-def _quarantine(store: ClickHouseStore, drop: Path, path: Path, f: CallsFile | ReferenceFile,
+def _quarantine(store: ClickHouseStore, drop: Path, path: Path, f: AnyFile,
                 kind: str = "ntjp/calls") -> None:  # fmt: skip
     report = orjson.dumps(
         {"file": f.name, "sha256": f.sha256,
@@ -210,4 +234,13 @@ def discrepancies(store: ClickHouseStore, limit: int = 1000) -> list[dict[str, o
         {"n": limit},
     )
     keys = ("day", "file", "stream", "file_says", "correction", "rows_corrected")
-    return [dict(zip(keys, r, strict=True)) for r in rows]
+    out = [dict(zip(keys, r, strict=True)) for r in rows]
+    # e-tjanster files are compared, not corrected: "correction" is 0 there.
+    etj_rows = store.query_rows(
+        "SELECT day, file, sum(stream_count), sum(file_count), 0, count() "
+        "FROM etj_reconciliation FINAL GROUP BY day, file ORDER BY day DESC, file "
+        "LIMIT {n:UInt32}",
+        {"n": limit},
+    )
+    out += [dict(zip(keys, r, strict=True)) | {"service": "e-tjanster"} for r in etj_rows]
+    return out

@@ -12,16 +12,20 @@ import datetime as dt
 import hashlib
 import io
 import re
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
 from pathlib import PurePath
+from typing import TypeVar
 
 from schemas.events import CALL_OPERATIONS
 
+K = TypeVar("K", bound=Hashable)
 KINDS = {
     "ntjp/calls": re.compile(r"^calls-(\d{4}-\d{2}-\d{2})\.csv$"),
     "hsa/units": re.compile(r"^units-(\d{4}-\d{2}-\d{2})\.csv$"),
     "ntjp/routing": re.compile(r"^routing-(\d{4}-\d{2}-\d{2})\.csv$"),
     "scb/population": re.compile(r"^population-(\d{4})\.csv$"),
+    "etj/cases": re.compile(r"^cases-(\d{4}-\d{2}-\d{2})\.csv$"),
 }
 # Reference files carry the topic's record fields as columns; the table each replaces.
 REFERENCE = {
@@ -33,6 +37,8 @@ REFERENCE = {
 }  # fmt: skip
 _INTS = {"year", "population"}
 CALLS_HEADER = ["date", "logical_address", "operation", "count"]
+ETJ_CASES_HEADER = ["date", "unit_id", "case_type", "event", "count"]
+ETJ_EVENTS = ("received", "assigned", "started", "answered", "closed")
 _ID = re.compile(r"^[^\s\x00-\x1f\x7f]{1,64}$")
 
 
@@ -103,9 +109,57 @@ def _calls_row(out: CallsFile, row: list[str]) -> str | None:
     return None
 
 
-def corrections(
-    file_counts: dict[tuple[str, str], int], current: dict[tuple[str, str], int]
-) -> dict[tuple[str, str], int]:
+@dataclass
+class EtjCasesFile:
+    name: str
+    day: dt.date
+    sha256: str
+    counts: dict[tuple[str, str, str], int] = field(default_factory=dict)  # (unit, type, event)
+    problems: list[RowProblem] = field(default_factory=list)
+
+
+def parse_etj_cases(name: str, data: bytes) -> EtjCasesFile:
+    """`etj/cases-YYYY-MM-DD.csv`: date,unit_id,case_type,event,count for one day."""
+    m = KINDS["etj/cases"].match(PurePath(name).name)
+    if not m:
+        raise ValueError(f"{name} is not named cases-YYYY-MM-DD.csv")
+    out = EtjCasesFile(name, dt.date.fromisoformat(m.group(1)), hashlib.sha256(data).hexdigest())
+    try:
+        rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
+    except UnicodeDecodeError:
+        out.problems.append(RowProblem(0, "the file is not UTF-8"))
+        return out
+    if not rows or [h.strip() for h in rows[0]] != ETJ_CASES_HEADER:
+        out.problems.append(RowProblem(1, f"the header must be {','.join(ETJ_CASES_HEADER)}"))
+        return out
+    for i, row in enumerate(rows[1:], start=2):
+        problem = _etj_row(out, row)
+        if problem:
+            out.problems.append(RowProblem(i, problem))
+    return out
+
+
+def _etj_row(out: EtjCasesFile, row: list[str]) -> str | None:
+    if len(row) != 5:
+        return f"expected 5 fields, got {len(row)}"
+    day, unit, case_type, event, count = (v.strip() for v in row)
+    if day != out.day.isoformat():
+        return f"date {day[:20]!r} is not the file's day {out.day}"
+    if not _ID.match(unit):
+        return "unit_id must be an HSA id without spaces"
+    if not re.match(r"^[^\s\x00-\x1f\x7f]{1,128}$", case_type):
+        return "case_type must be an id without spaces"
+    if event not in ETJ_EVENTS:
+        return f"unknown event {event[:40]!r}; one of {', '.join(ETJ_EVENTS)}"
+    if not count.isdigit():
+        return "count must be a whole number >= 0"
+    if (unit, case_type, event) in out.counts:
+        return f"a second row for {unit} {case_type} {event}"
+    out.counts[(unit, case_type, event)] = int(count)
+    return None
+
+
+def corrections(file_counts: Mapping[K, int], current: Mapping[K, int]) -> dict[K, int]:
     """What to add per (address, operation) so the day's totals equal the file's.
 
     Keys the file lacks are the platform saying "0": streamed extras are

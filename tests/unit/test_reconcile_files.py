@@ -61,3 +61,18 @@ def test_streamed_calls_on_closed_days_are_kept_but_count_zero() -> None:
     }
     assert hold_closed_days(cols, {dt.date(2024, 3, 31)}) == 1
     assert cols["calls"] == [1, 0]
+
+
+def test_etj_cases_file_rows_are_checked_whole() -> None:
+    from reconcile.files import parse_etj_cases
+
+    assert kind_of(PurePath("etj/cases-2024-03-31.csv")) == "etj/cases"
+    good = b"date,unit_id,case_type,event,count\n2024-03-31,U1,boka-tid,received,4\n"
+    f = parse_etj_cases("etj/cases-2024-03-31.csv", good)
+    assert f.counts == {("U1", "boka-tid", "received"): 4} and not f.problems
+    bad = good + b"2024-03-30,U1,boka-tid,received,1\n2024-03-31,U1,boka-tid,opened,1\n" + (
+        b"2024-03-31,U1,boka-tid,received,2\n"
+    )
+    problems = parse_etj_cases("etj/cases-2024-03-31.csv", bad).problems
+    assert [p.row for p in problems] == [3, 4, 5]
+    assert "not the file's day" in problems[0].reason and "second row" in problems[2].reason
