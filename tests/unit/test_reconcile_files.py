@@ -70,8 +70,10 @@ def test_etj_cases_file_rows_are_checked_whole() -> None:
     good = b"date,unit_id,case_type,event,count\n2024-03-31,U1,boka-tid,received,4\n"
     f = parse_etj_cases("etj/cases-2024-03-31.csv", good)
     assert f.counts == {("U1", "boka-tid", "received"): 4} and not f.problems
-    bad = good + b"2024-03-30,U1,boka-tid,received,1\n2024-03-31,U1,boka-tid,opened,1\n" + (
-        b"2024-03-31,U1,boka-tid,received,2\n"
+    bad = (
+        good
+        + b"2024-03-30,U1,boka-tid,received,1\n2024-03-31,U1,boka-tid,opened,1\n"
+        + (b"2024-03-31,U1,boka-tid,received,2\n")
     )
     problems = parse_etj_cases("etj/cases-2024-03-31.csv", bad).problems
     assert [p.row for p in problems] == [3, 4, 5]
