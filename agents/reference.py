@@ -28,6 +28,7 @@ from schemas.events import (
     routing_decoder,
     unit_decoder,
 )
+from sinks import dead_letters
 from statflow.errors import ValidationError
 from streams import metrics
 from streams.context import Context
@@ -232,6 +233,7 @@ def reference_agent(
                 await dlq.send(key=r.message.key, value=r.message.value, headers=dlq_headers(r))
             if batch.rejected:
                 await app.producer.flush()
+                await asyncio.to_thread(dead_letters.record, ctx.store, batch.rejected)
             metrics.inc(
                 "statflow_events_accepted_total", len(msgs) - len(batch.rejected), topic=topic_name
             )

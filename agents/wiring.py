@@ -10,6 +10,7 @@ from typing import Any
 import faust
 
 from agents.batch import Decoded, HasEventId, decode_events
+from sinks import dead_letters
 from sinks.events import EventSink, EventTable
 from streams.context import Context
 from streams.ingest import BatchLoop, DeadLetters, Pipeline, make_producer
@@ -37,7 +38,11 @@ def register_batched(
 
     async def write(batch: Decoded[Any]) -> int:
         found = await lookup(batch)
-        return await asyncio.to_thread(sink.write, batch, found)
+        written = await asyncio.to_thread(sink.write, batch, found)
+        if batch.rejected:
+            token = f"dlq|{batch.topic}|{batch.partition}|{batch.start_offset}"
+            await asyncio.to_thread(dead_letters.record, ctx.store, batch.rejected, token)
+        return written
 
     pipeline = Pipeline(
         topic=spec.full(s),

@@ -14,6 +14,18 @@ SQL_MINUTES = (
 )
 
 
+SQL_REASONS = (
+    "SELECT formatDateTime(at, '%Y-%m-%dT%H:%i:%SZ'), topic, source_partition, source_offset, "
+    "reason FROM dead_letters "
+    "ORDER BY at DESC, topic, source_partition, source_offset DESC LIMIT 20"
+)
+SQL_FILES = (
+    "SELECT formatDateTime(max(at), '%Y-%m-%dT%H:%i:%SZ') AS t, name, kind, "
+    "argMax(status, at), argMax(rows, at), argMax(corrected, at) "
+    "FROM reconciliation_files GROUP BY sha256, name, kind ORDER BY t DESC, name LIMIT 10"
+)
+
+
 def live_view(reader: Reader) -> dict[str, Any]:
     snap = metrics.snapshot()
 
@@ -28,4 +40,19 @@ def live_view(reader: Reader) -> dict[str, Any]:
         "consumer_lag": samples("statflow_consumer_lag"),
         "dead_letters": samples("statflow_events_rejected_total"),
         "duplicates": samples("statflow_events_duplicate_total"),
+        # a topic prefix (tests, shared clusters) is kept: it names the real topic
+        "latest_dead_letter_reasons": [
+            dict(zip(("at", "topic", "partition", "offset", "reason"), r, strict=True))
+            for r in reader.query_rows(SQL_REASONS)
+        ],
+        "last_reconciliation": [
+            dict(
+                zip(
+                    ("at", "file", "kind", "status", "rows", "corrected_or_differing"),
+                    r,
+                    strict=True,
+                )
+            )  # fmt: skip
+            for r in reader.query_rows(SQL_FILES)
+        ],
     }

@@ -332,8 +332,9 @@ def test_live_view_rises_without_reload(served: Served, page: Any, screenshots: 
     for c in fresh:
         c["event_id"] = str(uuid.uuid4())
     # Playwright's sync API keeps an event loop in this thread; publish from another.
+    bad: list[Any] = [b'{"event_id": "broken"']  # a dead letter, with its reason listed
     with ThreadPoolExecutor(1) as pool:
-        pool.submit(publish, served.proc.settings, "ntjp.calls.v1", fresh).result(60)
+        pool.submit(publish, served.proc.settings, "ntjp.calls.v1", fresh + bad).result(60)
 
     page.wait_for_function(
         "n => +document.querySelector('#live-total').dataset.v >= n",
@@ -346,6 +347,10 @@ def test_live_view_rises_without_reload(served: Served, page: Any, screenshots: 
     assert page.locator("#live-ops tbody tr").count() >= 4
     lag_rows = page.locator("#live-lag-table tbody tr").count()
     assert lag_rows >= 1, "consumer lag per partition is listed"
+    reasons = "#live-latest_dead_letter_reasons"
+    page.wait_for_function(f"() => !!document.querySelector('{reasons} tbody tr')")
+    assert "not valid JSON" in page.locator(reasons).inner_text()
+    assert page.locator("#live-extra h2").count() == 2, "dead-letter reasons and reconciliation"
     shot(page, screenshots, "live")
 
 

@@ -117,3 +117,9 @@ def test_files_make_closed_days_exact(settings: Any, statflow: StatflowProcess,
     time.sleep(12)  # one watcher round
     assert hierarchy(statflow, first_day) == before
     assert len(statflow.get("/api/v1/reconciliation").json()["days"]) == len(days)
+    # the operations view lists the last files, once each
+    listed = {
+        f["file"]: f["status"] for f in statflow.get("/api/v1/live").json()["last_reconciliation"]
+    }
+    assert {f"ntjp/calls-{d}.csv": "applied" for d in days}.items() <= listed.items()
+    assert "quarantined" in listed.values()

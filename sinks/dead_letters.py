@@ -1,0 +1,26 @@
+"""A row per rejected message (topic, partition, offset, reason) for the
+operations view; the message itself goes to the DLQ topic, never here."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from agents.batch import Rejected
+from sinks.clickhouse import ClickHouseStore
+
+
+def record(store: ClickHouseStore, rejected: Sequence[Rejected], token: str | None = None) -> None:
+    """Insert the reasons; `token` makes a replayed batch's insert a no-op."""
+    if not rejected:
+        return
+    settings = {"insert_deduplication_token": token} if token else None
+    store.insert_columns(
+        "dead_letters",
+        {
+            "topic": [r.message.topic for r in rejected],
+            "source_partition": [r.message.partition for r in rejected],
+            "source_offset": [r.message.offset for r in rejected],
+            "reason": [r.reason for r in rejected],
+        },
+        settings,
+    )
