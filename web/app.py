@@ -78,6 +78,10 @@ def mount_web(app: FastAPI) -> None:
     def live_page() -> FileResponse:
         return page()
 
+    @app.get("/login", include_in_schema=False)
+    def login_page() -> FileResponse:
+        return page()
+
     @app.get("/web/meta.json", include_in_schema=False)
     def web_meta() -> JSONResponse:
         return JSONResponse(meta(), headers=_NO_STORE)

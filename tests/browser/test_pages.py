@@ -22,6 +22,8 @@ import httpx
 import pytest
 
 from reports import catalogue
+from reports.tiers import issue, load_secret
+from synth import etj
 from synth.webbtidbokning import make_calls
 from tests.browser.conftest import HISTORY, Served
 from tests.integration.kafka_util import publish
@@ -58,8 +60,10 @@ def page_params(page: Any) -> list[tuple[str, str]]:
     return parse_qsl(urlsplit(page.url).query)
 
 
-def api_json(served: Served, service: str, report: str, params: list[tuple[str, str]]) -> Any:
-    r = httpx.get(f"{served.url}/api/v1/reports/{service}/{report}", params=params, timeout=60)
+def api_json(served: Served, service: str, report: str, params: list[tuple[str, str]],
+             headers: dict[str, str] | None = None) -> Any:  # fmt: skip
+    r = httpx.get(f"{served.url}/api/v1/reports/{service}/{report}", params=params,
+                  headers=headers, timeout=60)  # fmt: skip
     assert r.status_code == 200, r.text
     return r.json()
 
@@ -82,10 +86,11 @@ def table(page: Any) -> dict[str, Any]:
     )
 
 
-def assert_table_is_api(page: Any, served: Served, service: str, report: str) -> Any:
+def assert_table_is_api(page: Any, served: Served, service: str, report: str,
+                        headers: dict[str, str] | None = None) -> Any:  # fmt: skip
     """The table on screen equals the API's JSON for the page URL's parameters."""
     params = page_params(page)
-    answer = api_json(served, service, report, params)
+    answer = api_json(served, service, report, params, headers)
     got = table(page)
     assert got["headers"] == [c["label"] for c in answer["columns"]]
     assert got["scopes"] == ["col"] * len(answer["columns"])
@@ -381,3 +386,62 @@ def test_static_assets_are_local(served: Served) -> None:
     assert len([c for c in meta["counties"] if c["code"] != "00"]) == 21
     levels = meta["reports"]["webbtidbokning/events-by-hierarchy"]["levels"]
     assert levels["county"] == {"key": "county_code", "label": "county_name"}
+
+
+def test_logged_in_pages_with_a_bearer_token(served: Served, page: Any, screenshots: Path) -> None:
+    practitioner = "a[data-report='stod-och-behandling/moments-per-practitioner']"
+    page.goto(served.url + "/")
+    page.wait_for_selector("section.service a[data-report]")
+    assert page.locator(practitioner).count() == 0, "open visitors see open reports only"
+
+    secret = load_secret(served.proc.settings)
+    provider = served.sob.care_providers[0]
+    token = issue(secret, "staff-1", [provider])
+    page.goto(served.url + "/login")
+    page.fill("#f-token", "Bearer " + token)
+    page.click("#login-submit")
+    page.wait_for_selector("#login-sub")
+    assert page.inner_text("#login-sub") == "staff-1"
+    assert provider in page.inner_text("#login-scope")
+    assert page.get_attribute("#login-link", "data-logged-in") == "true"
+    shot(page, screenshots, "login")
+
+    page.goto(served.url + "/")
+    page.wait_for_selector(practitioner)
+    page.click(practitioner)
+    wait_loaded(page)
+    auth = {"Authorization": f"Bearer {token}"}
+    answer = assert_table_is_api(page, served, "stod-och-behandling", "moments-per-practitioner",
+                                 auth)  # fmt: skip
+    assert answer["rows"], "the caller's own practitioners are listed"
+    assert token not in page.url
+    with page.expect_download() as download:
+        page.click("#exports a[data-format=csv]")
+    got = Path(download.value.path()).read_bytes()
+    q = [*page_params(page), ("format", "csv")]
+    want = httpx.get(f"{served.url}/api/v1/reports/stod-och-behandling/moments-per-practitioner",
+                     params=q, headers=auth, timeout=60).content  # fmt: skip
+    assert got == want
+    shot(page, screenshots, "logged-in--moments-per-practitioner")
+
+    # A unit_admin of the e-services sees its own units' unanswered cases only.
+    mine = sorted(etj.current_units(etj.make_etj_world(seed=7)))[:3]
+    unit_token = issue(secret, "unit-admin", [], ["unit_admin"], unit_ids=mine)
+    page.goto(served.url + "/login")
+    page.click("#logout")
+    page.fill("#f-token", unit_token)
+    page.click("#login-submit")
+    page.wait_for_selector("#login-sub")
+    page.goto(f"{served.url}/r/e-tjanster/unanswered-cases?from={PERIOD['from']}&to={PERIOD['to']}")
+    wait_loaded(page)
+    answer = assert_table_is_api(page, served, "e-tjanster", "unanswered-cases",
+                                 {"Authorization": f"Bearer {unit_token}"})  # fmt: skip
+    assert {row[0] for row in answer["rows"]} <= set(mine)
+    shot(page, screenshots, "logged-in--unanswered-cases")
+
+    page.goto(served.url + "/login")
+    page.click("#logout")
+    assert page.get_attribute("#login-link", "data-logged-in") == "false"
+    page.goto(served.url + "/r/stod-och-behandling/moments-per-practitioner")
+    page.wait_for_selector("#report-error [role=alert]")
+    assert "logged-in" in page.inner_text("#report-error")

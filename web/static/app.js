@@ -16,6 +16,18 @@ const I18N = {
     nav: "Huvudmeny",
     nav_reports: "Rapporter",
     nav_live: "Driftläge",
+    nav_login: "Logga in",
+    nav_logged_in: (who) => `Inloggad: ${who}`,
+    login_title: "Logga in",
+    login_intro: "Inloggad statistik visar din egen organisations uppgifter, även rapporter som bara finns för inloggade. Klistra in din åtkomstnyckel (bearer token). Den sparas bara i den här fliken och skickas bara till statistikens API.",
+    login_token: "Åtkomstnyckel",
+    login_submit: "Logga in",
+    logout: "Logga ut",
+    login_as: "Inloggad som",
+    login_scope: "Behörighet",
+    login_expires: "Giltig till",
+    login_bad: "Nyckeln går inte att läsa. Kontrollera att du klistrat in hela nyckeln.",
+    logged_in_only: "Endast för inloggade",
     toggle: "English",
     footer: "Öppen statistik över användningen av e-tjänster i vården. Antal invånare 1–9 redovisas inte.",
     home_title: "Statistik över e-tjänster",
@@ -83,6 +95,18 @@ const I18N = {
     nav: "Main menu",
     nav_reports: "Reports",
     nav_live: "Operations",
+    nav_login: "Log in",
+    nav_logged_in: (who) => `Logged in: ${who}`,
+    login_title: "Log in",
+    login_intro: "Logged-in statistics show your own organisation's data, including reports only served to logged-in staff. Paste your bearer token. It is kept in this tab only and sent only to the statistics API.",
+    login_token: "Bearer token",
+    login_submit: "Log in",
+    logout: "Log out",
+    login_as: "Logged in as",
+    login_scope: "Scope",
+    login_expires: "Valid until",
+    login_bad: "The token cannot be read. Check that you pasted all of it.",
+    logged_in_only: "Logged-in only",
     toggle: "Svenska",
     footer: "Open statistics on the use of e-health services. Resident counts of 1–9 are withheld.",
     home_title: "E-service statistics",
@@ -152,8 +176,10 @@ const LEVEL_LABELS = {
   en: { county: "county", care_provider: "care provider", unit: "unit", activity: "activity", moment: "moment", closing_reason: "closing reason", process: "programme" },
 };
 const FILTER_LABELS = {
-  sv: { county: "Län", care_provider: "Vårdgivare", unit: "Enhet", activity: "Aktivitet", process: "Program", moment: "Moment" },
-  en: { county: "County", care_provider: "Care provider", unit: "Unit", activity: "Activity", process: "Programme", moment: "Moment" },
+  sv: { county: "Län", care_provider: "Vårdgivare", unit: "Enhet", activity: "Aktivitet", process: "Program", moment: "Moment",
+        care_type: "Vårdtyp", case_type: "Ärendetyp", active_only: "Endast aktiva enheter" },
+  en: { county: "County", care_provider: "Care provider", unit: "Unit", activity: "Activity", process: "Programme", moment: "Moment",
+        care_type: "Care type", case_type: "Case type", active_only: "Active units only" },
 };
 const ACTIVITY = {
   sv: { MakeBooking: "Boka tid", CancelBooking: "Avboka tid", UpdateBooking: "Uppdatera tid", GetSubjectOfCareSchedule: "Mina tider" },
@@ -212,8 +238,35 @@ class ApiError extends Error {
   }
 }
 
+// --- logged-in tier -----------------------------------------------------------
+// The bearer token lives in this tab's sessionStorage only: never in a URL, a
+// cookie or the page, and it is sent only to this origin's API.
+
+const TOKEN_KEY = "statflow.token";
+const token = () => sessionStorage.getItem(TOKEN_KEY) || "";
+const authHeaders = () => (token() ? { Authorization: `Bearer ${token()}` } : {});
+
+function claims(tok = token()) {
+  try {
+    const part = tok.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
+    const bytes = Uint8Array.from(atob(part + "=".repeat((4 - (part.length % 4)) % 4)), (ch) => ch.charCodeAt(0));
+    return JSON.parse(new TextDecoder().decode(bytes));
+  } catch {
+    return null;
+  }
+}
+
+function scopeText(c) {
+  const roles = c.roles || [];
+  const parts = [];
+  if (roles.includes("region_admin")) parts.push(`region_admin ${c.county_code || ""}`.trim());
+  if (roles.includes("unit_admin")) parts.push(`unit_admin ${(c.unit_ids || []).join(", ")}`);
+  if ((c.care_providers || []).length) parts.push((c.care_providers || []).join(", "));
+  return parts.join(" · ") || roles.join(", ");
+}
+
 async function getJSON(url) {
-  const r = await fetch(url, { headers: { Accept: "application/json" }, cache: "no-store" });
+  const r = await fetch(url, { headers: { Accept: "application/json", ...authHeaders() }, cache: "no-store" });
   let body = null;
   try {
     body = await r.json();
@@ -296,6 +349,10 @@ function applyShell() {
   const toggle = document.getElementById("lang-toggle");
   toggle.textContent = t("toggle");
   toggle.lang = L === "en" ? "sv" : "en";
+  const login = document.getElementById("login-link");
+  const who = claims();
+  login.textContent = token() && who ? t("nav_logged_in", who.sub || "?") : t("nav_login");
+  login.dataset.loggedIn = token() ? "true" : "false";
   for (const a of document.querySelectorAll("header a[data-nav]")) {
     const base = a.getAttribute("href").split("?")[0];
     a.setAttribute("href", withLang(base));
@@ -348,6 +405,7 @@ async function route() {
   reportPage = null;
   if (path === "/" || path === "") return showHome();
   if (path === "/live" || path === "/live/") return showLive();
+  if (path === "/login" || path === "/login/") return showLogin();
   const main = document.getElementById("main");
   main.replaceChildren(h("h1", { text: t("not_found") }), h("p", {}, link("/", t("nav_reports"))));
   return undefined;
@@ -367,7 +425,8 @@ async function showHome() {
     const cat = await catalogue();
     const L = lang();
     const sections = cat.services.map((svc) => {
-      const reports = cat.reports.filter((r) => r.service === svc.id && r.tiers.includes("open"));
+      const tier = token() ? "logged_in" : "open";
+      const reports = cat.reports.filter((r) => r.service === svc.id && r.tiers.includes(tier));
       if (!reports.length) return null;
       const title = L === "en" ? svc.title_en : svc.title;
       const headingId = `svc-${svc.id}`;
@@ -377,6 +436,7 @@ async function showHome() {
           h("li", {},
             link(`/r/${encodeURIComponent(r.service)}/${encodeURIComponent(r.id)}`, L === "en" ? r.title_en : r.title,
               { "data-report": `${r.service}/${r.id}` }),
+            r.tiers.includes("open") ? "" : h("span", { class: "badge", text: ` ${t("logged_in_only")}` }),
             h("p", { lang: "en", text: r.description.length > 160 ? r.description.slice(0, 157) + "…" : r.description })))));
     });
     main.replaceChildren(
@@ -631,7 +691,14 @@ class ReportPage {
     this.exports.replaceChildren(h("span", { text: `${t("export")}:` }), ...fmts.map(([fmt, label]) => {
       const q = new URLSearchParams(api);
       q.set("format", fmt);
-      return h("a", { class: "button", href: `${this.base}?${q}`, download: "", "data-format": fmt }, label);
+      const a = h("a", { class: "button", href: `${this.base}?${q}`, download: "", "data-format": fmt }, label);
+      // A link cannot carry the bearer token: logged in, fetch it and hand over the file.
+      a.addEventListener("click", (ev) => {
+        if (!token() || a.dataset.blob) return;
+        ev.preventDefault();
+        downloadWithToken(a, `${this.base}?${q}`, `${this.report.id}.${fmt}`).catch((err) => showError(this.errorBox, err));
+      });
+      return a;
     }));
   }
 
@@ -950,6 +1017,71 @@ function chartSpec(report, answer, meta, measure) {
     series = [{ ...series[0], values: order.map((o) => o[1]) }];
   }
   return { kind: "bar", categories: cats, series, fmtCat: (c) => formatDim(x, c), xLabel: colLabel(x) };
+}
+
+async function downloadWithToken(anchor, url, name) {
+  const r = await fetch(url, { headers: authHeaders(), cache: "no-store" });
+  if (!r.ok) {
+    let body = null;
+    try { body = await r.json(); } catch { body = null; }
+    throw new ApiError(r.status, body);
+  }
+  const href = URL.createObjectURL(await r.blob());
+  const tmp = h("a", { href, download: name, "data-blob": "1", hidden: true });
+  document.body.append(tmp);
+  tmp.click();
+  tmp.remove();
+  setTimeout(() => URL.revokeObjectURL(href), 60000);
+}
+
+// --- log in -------------------------------------------------------------------
+
+function showLogin() {
+  const main = document.getElementById("main");
+  setTitle(t("login_title"));
+  main.dataset.report = "";
+  const box = h("div", { id: "login-state" });
+  const errorBox = h("div", { id: "login-error" });
+  const area = h("textarea", { id: "f-token", rows: "5", autocomplete: "off", spellcheck: "false" });
+  const form = h("form", { id: "login-form" },
+    h("label", { for: "f-token", text: t("login_token") }), area,
+    h("p", {}, h("button", { type: "submit", id: "login-submit", text: t("login_submit") })));
+  form.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const value = area.value.trim().replace(/^Bearer\s+/i, "");
+    if (!claims(value)) {
+      showError(errorBox, new Error(t("login_bad")));
+      return;
+    }
+    sessionStorage.setItem(TOKEN_KEY, value);
+    area.value = "";
+    errorBox.replaceChildren();
+    applyShell();
+    render();
+  });
+  function render() {
+    const c = token() ? claims() : null;
+    if (!c) {
+      box.replaceChildren();
+      form.hidden = false;
+      return;
+    }
+    form.hidden = true;
+    const expires = c.exp ? new Intl.DateTimeFormat(lang() === "en" ? "en-GB" : "sv-SE", { dateStyle: "medium", timeStyle: "short", timeZone: "Europe/Stockholm" }).format(new Date(c.exp * 1000)) : "–";
+    const out = h("button", { type: "button", id: "logout", class: "secondary", text: t("logout") });
+    out.addEventListener("click", () => {
+      sessionStorage.removeItem(TOKEN_KEY);
+      applyShell();
+      render();
+    });
+    box.replaceChildren(h("dl", { class: "kpis" },
+      h("div", {}, h("dt", { text: t("login_as") }), h("dd", { id: "login-sub", text: c.sub || "–" })),
+      h("div", {}, h("dt", { text: t("login_scope") }), h("dd", { id: "login-scope", text: scopeText(c) })),
+      h("div", {}, h("dt", { text: t("login_expires") }), h("dd", { text: expires }))),
+      h("p", {}, link("/", t("nav_reports")), " ", out));
+  }
+  main.replaceChildren(h("h1", { text: t("login_title") }), h("p", { text: t("login_intro") }), errorBox, box, form);
+  render();
 }
 
 // --- live view --------------------------------------------------------------
