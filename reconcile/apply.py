@@ -36,6 +36,7 @@ from schemas.contracts import DECODERS
 from sinks.calls import DAY_LOCK
 from sinks.clickhouse import ClickHouseStore
 from sinks.events import DEDUP
+from statflow import faults
 from streams import metrics
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
@@ -99,13 +100,26 @@ def _apply_calls(store: ClickHouseStore, f: CallsFile) -> int:
 
 
 def _apply_calls_locked(store: ClickHouseStore, f: CallsFile) -> int:
+    # Everything the day has except this file's own correction rows: so a run
+    # killed after writing them computes the same block again, which its
+    # token then drops, and the discrepancy record is still complete.
+    lo = dt.datetime.combine(f.day - dt.timedelta(days=1), dt.time(), dt.UTC)
     current = {
         (a, o): int(n)
         for a, o, n in store.query_rows(
-            "SELECT logical_address, operation, sum(calls) FROM ntjp_calls_daily "
-            "WHERE day = {d:Date} GROUP BY logical_address, operation",
-            {"d": f.day},
-        )
+            "SELECT logical_address, toString(operation), sum(calls) FROM ntjp_calls "
+            "WHERE occurred_at >= {lo:DateTime64(3, 'UTC')} "
+            "AND occurred_at < {hi:DateTime64(3, 'UTC')} "
+            "AND toDate(occurred_at, 'Europe/Stockholm') = {d:Date} "
+            "AND NOT startsWith(event_id, {own:String}) "
+            "GROUP BY logical_address, operation",
+            {
+                "d": f.day,
+                "lo": lo,
+                "hi": lo + dt.timedelta(days=3),
+                "own": f"file:{f.sha256[:16]}:",
+            },
+        )  # fmt: skip
     }
     fix = corrections(f.counts, current)
     # Noon in Stockholm lands in the file's day whatever the DST offset.
@@ -129,6 +143,7 @@ def _apply_calls_locked(store: ClickHouseStore, f: CallsFile) -> int:
             },
             {**DEDUP, "insert_deduplication_token": f"reconcile|{f.sha256}"},
         )
+    faults.point("reconcile.after-corrections")
     store.insert_columns(
         "reconciliation_corrections",
         {

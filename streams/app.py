@@ -12,6 +12,7 @@ from typing import Any
 import faust
 
 from agents import calls, drops, etj, reference, sob
+from statflow import faults
 from streams.context import Context
 
 log = logging.getLogger("statflow.app")
@@ -19,6 +20,7 @@ log = logging.getLogger("statflow.app")
 
 def create_app(ctx: Context, *, serve_api: bool) -> faust.App:
     s = ctx.settings
+    faults.arm(s.faults)
     app = faust.App(
         f"{s.consumer_group}-reference",
         broker=f"kafka://{s.kafka_bootstrap}",

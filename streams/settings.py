@@ -46,6 +46,12 @@ class Settings:
     export_ttl_seconds: int = 7 * 24 * 3600
     # Care providers whose organisation-level rows the open tier may show; "*" = all.
     open_care_providers: str = "*"
+    # Nightly files: how often the worker looks into the drop directory, and
+    # optionally the Stockholm times ("02:30,14:00") it applies them at; "" =
+    # as soon as they arrive.
+    drop_poll_seconds: int = 10
+    reconcile_at: str = ""
+    faults: str = ""  # named crash points, for fault tests only (statflow/faults.py)
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -82,6 +88,9 @@ class Settings:
             "STATFLOW_PSEUDONYM_SECRET": self.pseudonym_secret,
             "STATFLOW_EXPORT_TTL_SECONDS": str(self.export_ttl_seconds),
             "STATFLOW_OPEN_CARE_PROVIDERS": self.open_care_providers,
+            "STATFLOW_DROP_POLL_SECONDS": str(self.drop_poll_seconds),
+            "STATFLOW_RECONCILE_AT": self.reconcile_at,
+            "STATFLOW_FAULTS": self.faults,
         }
         if self.drop_dir is not None:
             env["STATFLOW_DROP_DIR"] = str(self.drop_dir)
@@ -111,4 +120,7 @@ class Settings:
             pseudonym_secret=env.get("STATFLOW_PSEUDONYM_SECRET", ""),
             export_ttl_seconds=_int(env, "STATFLOW_EXPORT_TTL_SECONDS", 7 * 24 * 3600),
             open_care_providers=env.get("STATFLOW_OPEN_CARE_PROVIDERS", "*"),
+            drop_poll_seconds=_int(env, "STATFLOW_DROP_POLL_SECONDS", 10),
+            reconcile_at=env.get("STATFLOW_RECONCILE_AT", ""),
+            faults=env.get("STATFLOW_FAULTS", ""),
         )

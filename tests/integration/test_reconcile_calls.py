@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -112,7 +113,6 @@ def test_files_make_closed_days_exact(settings: Any, statflow: StatflowProcess,
     path = files[first_day][1]
     path.write_bytes(path.read_bytes())
     before = hierarchy(statflow, first_day)
-    import time
 
     time.sleep(12)  # one watcher round
     assert hierarchy(statflow, first_day) == before
@@ -123,3 +123,47 @@ def test_files_make_closed_days_exact(settings: Any, statflow: StatflowProcess,
     }
     assert {f"ntjp/calls-{d}.csv": "applied" for d in days}.items() <= listed.items()
     assert "quarantined" in listed.values()
+
+
+def test_killed_while_applying_a_file_applies_it_exactly_once(
+    settings: Any, statflow: StatflowProcess, tmp_path: Path
+) -> None:
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    # The worker dies right after writing the corrections, before it records
+    # the file as applied: the restarted worker sees an unknown file again.
+    crashing = settings.with_(drop_dir=drop, drop_poll_seconds=1,
+                              faults="reconcile.after-corrections")  # fmt: skip
+    statflow.settings = crashing
+    world = make_world(seed=71, n_units=20)
+    truth = make_calls(world, dt.datetime(2024, 5, 6, tzinfo=dt.UTC),
+                       dt.datetime(2024, 5, 7, tzinfo=dt.UTC), 2_000, seed=71)  # fmt: skip
+    day = day_of(truth[len(truth) // 2])
+    truth = [c for c in truth if day_of(c) == day]
+    streamed = truth[: len(truth) * 4 // 5]  # the stream lost a fifth
+    publish(settings, "hsa.units.v1", world.units)
+    statflow.start()
+    publish(settings, "ntjp.calls.v1", streamed)
+    statflow.wait_for(
+        lambda: (
+            sum(hierarchy(statflow, day).values())
+            == sum(1 for c in streamed if c["operation"] in FOUR)
+        ),
+        what="the stream's share of the day",
+    )
+    counts = Counter((c["logical_address"], c["operation"]) for c in truth)
+    write_file(drop, day, counts)
+    assert statflow.proc is not None
+    assert statflow.proc.wait(60) == 137, "the fault point ended the worker"
+
+    statflow.settings = crashing.with_(faults="")
+    statflow.start()
+    want = {k: n for k, n in counts.items() if k[1] in FOUR}
+    statflow.wait_for(lambda: hierarchy(statflow, day) == want or hierarchy(statflow, day),
+                      timeout=90, what="the day equal to its file")  # fmt: skip
+    time.sleep(3)  # more watcher rounds: nothing may be applied twice
+    assert hierarchy(statflow, day) == want
+    [listed] = statflow.get("/api/v1/reconciliation").json()["days"]
+    # the record of what was corrected survived the crash, once
+    assert listed["correction"] == len(truth) - len(streamed)
+    assert listed["file_says"] - listed["stream"] == listed["correction"]
