@@ -20,17 +20,19 @@ import orjson
 
 from agents.batch import RawMessage
 from agents.reference import DimensionBatch, population, routing, units
-from reconcile import etj
+from reconcile import etj, sob
 from reconcile.files import (
     REFERENCE,
     CallsFile,
     EtjCasesFile,
     ReferenceFile,
+    SobCasesFile,
     corrections,
     kind_of,
     parse_calls,
     parse_etj_cases,
     parse_reference,
+    parse_sob_cases,
 )
 from schemas.contracts import DECODERS
 from sinks.calls import DAY_LOCK
@@ -74,6 +76,8 @@ def apply_file(store: ClickHouseStore, drop: Path, path: Path) -> Outcome:
         return apply_reference(store, drop, path, str(kind))
     if kind == "etj/cases":
         return apply_etj_cases(store, drop, path)
+    if kind == "sob/cases":
+        return apply_sob_cases(store, drop, path)
     parsed = parse_calls(name, path.read_bytes())
     if _known(store, parsed.sha256):
         return Outcome(name, "unchanged")
@@ -177,7 +181,25 @@ def apply_etj_cases(store: ClickHouseStore, drop: Path, path: Path) -> Outcome:
     return Outcome(name, "applied", differing, "etj/cases")
 
 
-AnyFile = CallsFile | ReferenceFile | EtjCasesFile
+def apply_sob_cases(store: ClickHouseStore, drop: Path, path: Path) -> Outcome:
+    name = str(path.relative_to(drop))
+    parsed = parse_sob_cases(name, path.read_bytes())
+    if _known(store, parsed.sha256):
+        return Outcome(name, "unchanged", kind="sob/cases")
+    if parsed.problems:
+        _quarantine(store, drop, path, parsed, "sob/cases")
+        metrics.inc("statflow_files_quarantined_total", kind="sob/cases")
+        return Outcome(name, "quarantined", kind="sob/cases")
+    nxt = (parsed.month + dt.timedelta(days=32)).replace(day=1)
+    month_end = dt.datetime(nxt.year, nxt.month, 1, tzinfo=STOCKHOLM).astimezone(dt.UTC)
+    filled = sob.apply(store, parsed, month_end)
+    _register(store, parsed, "applied", filled, "", "sob/cases")
+    metrics.inc("statflow_files_applied_total", kind="sob/cases")
+    metrics.inc("statflow_rows_corrected_total", filled, kind="sob/cases")
+    return Outcome(name, "applied", filled, "sob/cases")
+
+
+AnyFile = CallsFile | ReferenceFile | EtjCasesFile | SobCasesFile
 
 
 def _register(store: ClickHouseStore, f: AnyFile, status: str, corrected: int,
@@ -258,4 +280,21 @@ def discrepancies(store: ClickHouseStore, limit: int = 1000) -> list[dict[str, o
         {"n": limit},
     )
     out += [dict(zip(keys, r, strict=True)) | {"service": "e-tjanster"} for r in etj_rows]
+    # SOB monthly files: per month, cases in the file, transitions filled in,
+    # and cases reported as disagreeing with the streamed lifecycle.
+    sob_rows = store.query_rows(
+        "SELECT f.day, f.name, f.rows, f.corrected, ifNull(r.n, 0) FROM "
+        "(SELECT day, name, max(rows) AS rows, max(corrected) AS corrected "
+        " FROM reconciliation_files WHERE kind = 'sob/cases' AND status = 'applied' "
+        " GROUP BY day, name) AS f "
+        "LEFT JOIN (SELECT file, toNullable(count()) AS n FROM sob_reconciliation FINAL "
+        " GROUP BY file) AS r ON f.name = r.file "
+        "ORDER BY f.day DESC, f.name LIMIT {n:UInt32}",
+        {"n": limit},
+    )
+    out += [
+        {"day": m, "file": name, "service": "stod-och-behandling", "file_cases": int(rows),
+         "transitions_filled": int(filled), "cases_reported": int(n)}
+        for m, name, rows, filled, n in sob_rows
+    ]  # fmt: skip
     return out

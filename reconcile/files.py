@@ -16,16 +16,19 @@ from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import TypeVar
+from zoneinfo import ZoneInfo
 
 from schemas.events import CALL_OPERATIONS
 
 K = TypeVar("K", bound=Hashable)
+_STHLM = ZoneInfo("Europe/Stockholm")
 KINDS = {
     "ntjp/calls": re.compile(r"^calls-(\d{4}-\d{2}-\d{2})\.csv$"),
     "hsa/units": re.compile(r"^units-(\d{4}-\d{2}-\d{2})\.csv$"),
     "ntjp/routing": re.compile(r"^routing-(\d{4}-\d{2}-\d{2})\.csv$"),
     "scb/population": re.compile(r"^population-(\d{4})\.csv$"),
     "etj/cases": re.compile(r"^cases-(\d{4}-\d{2}-\d{2})\.csv$"),
+    "sob/cases": re.compile(r"^cases-(\d{4})-(\d{2})\.csv$"),
 }
 # Reference files carry the topic's record fields as columns; the table each replaces.
 REFERENCE = {
@@ -157,6 +160,106 @@ def _etj_row(out: EtjCasesFile, row: list[str]) -> str | None:
         return f"a second row for {unit} {case_type} {event}"
     out.counts[(unit, case_type, event)] = int(count)
     return None
+
+
+SOB_CASES_HEADER = ["case_id", "case_type", "process_name", "moment_name", "care_provider_id",
+                    "care_unit_id", "started_at", "completed_at", "closing_reason"]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class SobCase:
+    """One case as the platform knew it at month end."""
+
+    case_id: str
+    case_type: str
+    process_name: str
+    moment_name: str
+    care_provider_id: str
+    care_unit_id: str
+    started_at: dt.datetime | None
+    completed_at: dt.datetime | None
+    closing_reason: str
+
+
+@dataclass
+class SobCasesFile:
+    name: str
+    month: dt.date  # its first day
+    sha256: str
+    cases: dict[str, SobCase] = field(default_factory=dict)
+    problems: list[RowProblem] = field(default_factory=list)
+
+    @property
+    def day(self) -> dt.date:
+        return self.month
+
+    @property
+    def counts(self) -> dict[str, SobCase]:
+        return self.cases
+
+
+def _instant(text: str, name: str, month_end: dt.datetime) -> dt.datetime | None:
+    if text == "":
+        return None
+    try:
+        t = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"{name} is not an RFC 3339 timestamp") from None
+    if t.tzinfo is None:
+        raise ValueError(f"{name} needs an offset or Z")
+    if not dt.datetime(2000, 1, 1, tzinfo=dt.UTC) <= t < month_end:
+        raise ValueError(f"{name} is after the file's month (or before 2000)")
+    return t.astimezone(dt.UTC)
+
+
+def parse_sob_cases(name: str, data: bytes, month_end: dt.datetime | None = None) -> SobCasesFile:
+    """`sob/cases-YYYY-MM.csv`: one row per case as of the month's end."""
+    m = KINDS["sob/cases"].match(PurePath(name).name)
+    if not m:
+        raise ValueError(f"{name} is not named cases-YYYY-MM.csv")
+    month = dt.date(int(m.group(1)), int(m.group(2)), 1)
+    out = SobCasesFile(name, month, hashlib.sha256(data).hexdigest())
+    if month_end is None:
+        nxt = (month + dt.timedelta(days=32)).replace(day=1)
+        month_end = dt.datetime(nxt.year, nxt.month, 1, tzinfo=_STHLM)
+    try:
+        rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
+    except UnicodeDecodeError:
+        out.problems.append(RowProblem(0, "the file is not UTF-8"))
+        return out
+    if not rows or [h.strip() for h in rows[0]] != SOB_CASES_HEADER:
+        out.problems.append(RowProblem(1, f"the header must be {','.join(SOB_CASES_HEADER)}"))
+        return out
+    for i, row in enumerate(rows[1:], start=2):
+        try:
+            case = _sob_row(row, month_end)
+        except ValueError as exc:
+            out.problems.append(RowProblem(i, str(exc)))
+            continue
+        if case.case_id in out.cases:
+            out.problems.append(RowProblem(i, f"a second row for case {case.case_id[:64]}"))
+            continue
+        out.cases[case.case_id] = case
+    return out
+
+
+def _sob_row(row: list[str], month_end: dt.datetime) -> SobCase:
+    if len(row) != len(SOB_CASES_HEADER):
+        raise ValueError(f"expected {len(SOB_CASES_HEADER)} fields, got {len(row)}")
+    v = dict(zip(SOB_CASES_HEADER, (x.strip() for x in row), strict=True))
+    for key in ("case_id", "case_type", "care_provider_id", "care_unit_id"):
+        if not _ID.match(v[key]):
+            raise ValueError(f"{key} must be an id without spaces (at most 64 characters)")
+    for key in ("process_name", "moment_name"):
+        if not 1 <= len(v[key]) <= 256:
+            raise ValueError(f"{key} must be 1-256 characters")
+    started = _instant(v["started_at"], "started_at", month_end)
+    completed = _instant(v["completed_at"], "completed_at", month_end)
+    if completed is not None and started is not None and completed < started:
+        raise ValueError("completed_at is before started_at")
+    return SobCase(v["case_id"], v["case_type"], v["process_name"], v["moment_name"],
+                   v["care_provider_id"], v["care_unit_id"], started, completed,
+                   v["closing_reason"])  # fmt: skip
 
 
 def corrections(file_counts: Mapping[K, int], current: Mapping[K, int]) -> dict[K, int]:

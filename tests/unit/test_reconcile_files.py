@@ -78,3 +78,28 @@ def test_etj_cases_file_rows_are_checked_whole() -> None:
     problems = parse_etj_cases("etj/cases-2024-03-31.csv", bad).problems
     assert [p.row for p in problems] == [3, 4, 5]
     assert "not the file's day" in problems[0].reason and "second row" in problems[2].reason
+
+
+def test_sob_plan_fills_missing_transitions_and_reports_disagreements() -> None:
+    from reconcile.files import SobCase
+    from reconcile.sob import Lifecycle, plan
+
+    utc = dt.UTC
+    t = [dt.datetime(2024, 1, d, tzinfo=utc) for d in range(1, 32)]
+    start, end = dt.datetime(2024, 1, 1, tzinfo=utc), dt.datetime(2024, 2, 1, tzinfo=utc)
+
+    def case(cid: str, s: dt.datetime | None, c: dt.datetime | None) -> SobCase:
+        return SobCase(cid, "Process", "P", "M", "CP", "U", s, c, "")
+
+    cases = {"A": case("A", t[1], t[5]), "B": case("B", t[2], None), "C": case("C", t[3], None)}
+    stream = {
+        "A": Lifecycle(t[1], None),  # completion missing
+        "C": Lifecycle(t[2], None),  # start differs
+        "D": Lifecycle(t[4], None),  # ongoing, not in the file
+        "E": Lifecycle(t[0] - dt.timedelta(days=40), t[0] - dt.timedelta(days=5)),  # done before
+    }
+    fills, issues = plan(cases, stream, start, end)
+    assert [(f.case.case_id, f.status, f.at) for f in fills] == [
+        ("A", "Done", t[5]), ("B", "Inprogress", t[2])]  # fmt: skip
+    assert [(d.case_id, d.issue) for d in issues] == [
+        ("C", "start differs from the stream"), ("D", "in the stream but not in the file")]  # fmt: skip
