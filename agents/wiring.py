@@ -12,6 +12,7 @@ import faust
 from agents.batch import Decoded, HasEventId, decode_events
 from sinks import dead_letters
 from sinks.events import EventSink, EventTable
+from streams.backfill import REPLAYABLE, Replayable
 from streams.context import Context
 from streams.ingest import BatchLoop, DeadLetters, Pipeline, make_producer
 from streams.topics import TopicSpec
@@ -44,6 +45,7 @@ def register_batched(
             await asyncio.to_thread(dead_letters.record, ctx.store, batch.rejected, token)
         return written
 
+    REPLAYABLE[spec.full(s)] = Replayable(decode, table, lookup)
     pipeline = Pipeline(
         topic=spec.full(s),
         dlq_topic=spec.dlq(s),

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -15,12 +17,17 @@ from reports import audit, catalogue, engine, formats, quality, tiers
 from reports.exports import ExportRequest, Exports
 from reports.live import live_view
 from statflow.errors import AccessDenied, ParameterError, SinkError, UnknownReportError
-from streams import metrics
+from streams import backfill, metrics
 from streams.context import Context
+from streams.topics import BY_NAME
 
 
 def _error(status: int, message: str, **extra: Any) -> JSONResponse:
     return JSONResponse({"error": message, **extra}, status_code=status)
+
+
+log = logging.getLogger("statflow.api")
+background: set[asyncio.Task[None]] = set()  # keeps running jobs referenced
 
 
 def create_api(ctx: Context) -> FastAPI:
@@ -153,6 +160,51 @@ def create_api(ctx: Context) -> FastAPI:
             raise ParameterError("dir", "a drop directory on the server")
         done = await asyncio.to_thread(reconcile_apply.apply_dir, store, folder)
         return {"files": [o.__dict__ for o in done]}
+
+    jobs: dict[str, backfill.Progress] = {}
+
+    @app.post("/api/v1/backfill", status_code=202)
+    async def backfill_start(request: Request) -> dict[str, Any]:
+        caller = logged_in(request)
+        if "operator" not in caller.roles:
+            raise AccessDenied("a backfill needs the role operator", 403)
+        body = await request.json()
+        body = body if isinstance(body, dict) else {}
+        spec = BY_NAME.get(str(body.get("topic", "")))
+        if spec is None or spec.full(settings) not in backfill.REPLAYABLE:
+            raise ParameterError("topic", "a batched event topic, e.g. ntjp.calls.v1")
+        if any(j.state in ("starting", "reading", "swapping") for j in jobs.values()):
+            raise ParameterError("topic", "a backfill is already running; wait for it")
+        from_time = None
+        if body.get("from_time"):
+            try:
+                from_time = dt.datetime.fromisoformat(str(body["from_time"]))
+            except ValueError:
+                raise ParameterError("from_time", "an RFC 3339 timestamp") from None
+            if from_time.tzinfo is None:
+                raise ParameterError("from_time", "give an offset or Z")
+        from_offset = body.get("from_offset")
+        if from_offset is not None and (not isinstance(from_offset, int) or from_offset < 0):
+            raise ParameterError("from_offset", "a whole number >= 0")
+        job = backfill.Progress(spec.full(settings))
+        jobs[job.id] = job
+
+        async def go() -> None:
+            try:
+                await backfill.run(settings, store, job.topic, job, from_offset, from_time)
+            except Exception:  # noqa: BLE001 - the job records why; the API stays up
+                log.exception("backfill failed", extra={"topic": job.topic})
+
+        background.add(task := asyncio.create_task(go()))
+        task.add_done_callback(background.discard)
+        return job.to_json()
+
+    @app.get("/api/v1/backfill/{job_id}")
+    def backfill_status(job_id: str) -> dict[str, Any]:
+        job = jobs.get(job_id)
+        if job is None:
+            raise UnknownReportError(f"no backfill {job_id[:20]!r}")
+        return job.to_json()
 
     @app.get("/api/v1/live")
     def live() -> dict[str, Any]:

@@ -36,12 +36,16 @@ class ClickHouseStore:
     calls are serialised; against a server the lock costs next to nothing.
     """
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, share_lock: ClickHouseStore | None = None) -> None:
         self.database = check_identifier(settings.clickhouse_database)
         self.embedded = settings.embedded
         if self.embedded:
             Path(settings.dsn.removeprefix("chdb://")).mkdir(parents=True, exist_ok=True)
-        self._lock = threading.RLock()
+        # A second database on the same chDB path (a backfill's shadow) must
+        # queue behind the first store's calls, not run beside them.
+        self._lock: threading.RLock = (
+            share_lock._lock if share_lock is not None else threading.RLock()
+        )
         try:
             boot = clickhouse_connect.get_client(dsn=settings.dsn)
             boot.command(f"CREATE DATABASE IF NOT EXISTS {self.database}")

@@ -259,6 +259,11 @@ def _reconcile(args: argparse.Namespace, settings: Settings) -> int:
     if args.report:
         print(f"{'day':10}  {'stream':>9} {'file':>9} {'correction':>10}  file")
         for d in days:
+            if "stream" not in d:  # SOB monthly files: cases filled in and reported
+                print(f"{str(d['day']):10}  {d['file_cases']:>9} cases, "
+                      f"{d['transitions_filled']} filled, {d['cases_reported']} reported  "
+                      f"{d['file']}")  # fmt: skip
+                continue
             print(
                 f"{str(d['day']):10}  {d['stream']:>9} {d['file_says']:>9} {d['correction']:>10}  {d['file']}"
             )
@@ -267,6 +272,44 @@ def _reconcile(args: argparse.Namespace, settings: Settings) -> int:
             print(f"{f['status']:11} {f['name']}  corrected rows: {f['corrected']}")
         if any(f["status"] == "quarantined" for f in files):
             return 3
+    return 0
+
+
+def _backfill(args: argparse.Namespace, settings: Settings) -> int:
+    import time
+
+    import httpx
+
+    from reports import tiers
+    from streams.backfill import progress_bar
+
+    url = _running_api(settings)
+    if not url:
+        print("statflow: a backfill runs inside the process that ingests the topic; "
+              "start `statflow run` first", file=sys.stderr)  # fmt: skip
+        return 2
+    token = tiers.issue(tiers.load_secret(settings), "statflow-cli", ["*"], ["operator"])
+    body: dict[str, object] = {"topic": args.topic}
+    if args.from_offset is not None:
+        body["from_offset"] = args.from_offset
+    if args.from_time:
+        body["from_time"] = args.from_time
+    r = httpx.post(f"{url}/api/v1/backfill", json=body,
+                   headers={"Authorization": f"Bearer {token}"}, timeout=60)  # fmt: skip
+    if r.status_code != 202:
+        print(f"statflow: {r.json().get('error', r.text)}", file=sys.stderr)
+        return 2
+    job = r.json()
+    while job["state"] not in ("done", "failed"):
+        time.sleep(1)
+        job = httpx.get(f"{url}/api/v1/backfill/{job['id']}", timeout=60).json()
+        print("\r" + progress_bar(job), end="", file=sys.stderr, flush=True)
+    print(file=sys.stderr)
+    if job["state"] == "failed":
+        print(f"statflow: backfill failed, current tables untouched: {job['error']}",
+              file=sys.stderr)  # fmt: skip
+        return 1
+    print(f"swapped in: {', '.join(job['swapped'])}")
     return 0
 
 
@@ -327,6 +370,10 @@ def build_parser() -> argparse.ArgumentParser:
     rec = sub.add_parser("reconcile", help="apply nightly file drops now, or --report")
     rec.add_argument("dir", nargs="?", default=None)
     rec.add_argument("--report", action="store_true", help="per day: stream, file, correction")
+    bf = sub.add_parser("backfill", help="replay a topic into fresh tables and swap them in")
+    bf.add_argument("topic", help="a batched event topic, e.g. ntjp.calls.v1")
+    bf.add_argument("--from-offset", type=int, default=None, help="every partition from here")
+    bf.add_argument("--from-time", default=None, help="RFC 3339; from the first offset at it")
     aud = sub.add_parser("audit", help="list the audit log (logged-in reads, exports)")
     aud.add_argument("--limit", type=int, default=100)
     rep = sub.add_parser("report", help="print a report: SERVICE/REPORT")
@@ -362,6 +409,8 @@ def main(argv: list[str] | None = None) -> int:
             return _publish(args, settings)
         if args.command == "annotate":
             return _annotate(args, settings)
+        if args.command == "backfill":
+            return _backfill(args, settings)
         if args.command == "reconcile":
             if not args.report and not args.dir:
                 args.dir = str(settings.drop_dir or "")

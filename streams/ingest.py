@@ -26,6 +26,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListen
 
 from agents.batch import Decoded, RawMessage, Rejected
 from streams import metrics
+from streams.backfill import gate
 from streams.retry import until_written
 from streams.settings import Settings
 
@@ -129,8 +130,10 @@ class BatchLoop:
                     timeout_ms=self.settings.batch_timeout_ms,
                     max_records=self.settings.batch_max_records,
                 )
-                for tp, records in data.items():
-                    await self._one(tp, records)
+                # A backfill swapping this topic's tables holds the gate.
+                async with gate(self.pipeline.topic):
+                    for tp, records in data.items():
+                        await self._one(tp, records)
                 await self._report_lag()
         finally:
             await self.consumer.stop()

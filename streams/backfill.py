@@ -1,0 +1,238 @@
+"""Replay a topic into a fresh set of tables and swap them in, without downtime.
+
+Runs inside the process that ingests the topic (embedded `statflow run`):
+
+1. a shadow database gets every migration (the new schema, if it changed);
+   rows the files wrote (source != 'stream') and the file registry are copied
+   in, so reconciled days stay reconciled;
+2. the topic is read from an offset or a timestamp to the end offsets seen at
+   the start, through the same decode and sink as live ingest, while reports
+   keep answering from the current tables;
+3. under the topic's ingest gate (the live loop waits between batches) the
+   shadow reads on to the live checkpoints, then the raw table and every table
+   its materialized views fill are swapped with EXCHANGE TABLES (atomic per
+   table; a report reads either all old or all new rows of one table) and the
+   shadow database, now holding the old tables, is dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import re
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from agents.batch import Decoded, RawMessage, decode_events
+from sinks.checkpoints import Checkpoints
+from sinks.clickhouse import ClickHouseStore, check_identifier
+from sinks.events import EventSink, EventTable
+from sinks.migrate import migrate
+from statflow.errors import StatflowError
+from streams.settings import Settings
+
+Lookup = Callable[[Decoded[Any]], Awaitable[Mapping[str, str]]]
+log = logging.getLogger("statflow.backfill")
+
+
+class BackfillError(StatflowError):
+    """A backfill cannot start or could not finish (the current tables are untouched)."""
+
+
+@dataclass(frozen=True)
+class Replayable:
+    """What a batched topic needs to be replayed: its decoder, table and lookup."""
+
+    decode: Callable[[bytes | None], Any]
+    table: EventTable[Any]
+    lookup: Lookup
+
+
+REPLAYABLE: dict[str, Replayable] = {}  # full topic name -> how to replay it
+_GATES: dict[str, asyncio.Lock] = {}
+
+
+def gate(topic: str) -> asyncio.Lock:
+    """Held by the live loop around each batch, and by a backfill while it swaps."""
+    return _GATES.setdefault(topic, asyncio.Lock())
+
+
+@dataclass
+class Progress:
+    topic: str
+    id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    state: str = "starting"  # starting | reading | swapping | done | failed
+    read: int = 0
+    total: int = 0
+    started: float = field(default_factory=time.monotonic)
+    error: str = ""
+    swapped: tuple[str, ...] = ()
+
+    def eta_seconds(self, now: float | None = None) -> float | None:
+        """Remaining time at the rate so far; None before there is a rate."""
+        elapsed = (time.monotonic() if now is None else now) - self.started
+        if self.read <= 0 or elapsed <= 0 or self.total <= 0:
+            return None
+        return max(self.total - self.read, 0) / (self.read / elapsed)
+
+    def to_json(self) -> dict[str, Any]:
+        eta = self.eta_seconds()
+        return {
+            "id": self.id,
+            "topic": self.topic,
+            "state": self.state,
+            "read": self.read,
+            "total": self.total,
+            "eta_seconds": None if eta is None else round(eta, 1),
+            "error": self.error,
+            "swapped": list(self.swapped),
+        }
+
+
+_VIEW = re.compile(r"\bTO\s+`?(\w+)`?\.`?(\w+)`?.*?\bFROM\s+`?(\w+)`?\.`?(\w+)`?", re.S)
+
+
+def family_of(raw: str, views: Sequence[tuple[str, str]]) -> tuple[str, ...]:
+    """The raw table and every table a materialized view fills from it, pure.
+    `views` are (name, create query) of the database's materialized views."""
+    out = [raw]
+    for _, query in views:
+        m = _VIEW.search(query)
+        if m and m.group(4) == raw and m.group(2) not in out:
+            out.append(m.group(2))
+    return tuple(out)
+
+
+def progress_bar(p: Mapping[str, Any], width: int = 30) -> str:
+    total, read = int(p.get("total") or 0), int(p.get("read") or 0)
+    share = min(read / total, 1.0) if total else 0.0
+    filled = int(share * width)
+    eta = p.get("eta_seconds")
+    eta_text = "–" if eta is None else str(dt.timedelta(seconds=int(eta)))
+    return (f"[{'#' * filled}{'.' * (width - filled)}] {share:6.1%} "
+            f"{read}/{total} {p.get('state', '')} ETA {eta_text}")  # fmt: skip
+
+
+async def _start_offsets(
+    consumer: AIOKafkaConsumer, tps: list[TopicPartition], from_offset: int | None,
+    from_time: dt.datetime | None,
+) -> dict[TopicPartition, int]:  # fmt: skip
+    begin = await consumer.beginning_offsets(tps)
+    if from_time is not None:
+        found = await consumer.offsets_for_times(
+            {tp: int(from_time.timestamp() * 1000) for tp in tps}
+        )
+        ends = await consumer.end_offsets(tps)
+        return {tp: found[tp].offset if found.get(tp) else ends[tp] for tp in tps}
+    return {tp: max(begin[tp], from_offset or 0) for tp in tps}
+
+
+async def run(
+    settings: Settings, store: ClickHouseStore, topic: str, progress: Progress,
+    from_offset: int | None = None, from_time: dt.datetime | None = None,
+) -> None:  # fmt: skip
+    spec = REPLAYABLE.get(topic)
+    if spec is None:
+        progress.state, progress.error = "failed", "not a batched event topic of this process"
+        raise BackfillError(f"{topic} is not a batched event topic of this process")
+    shadow_db = f"{store.database}_backfill_{progress.id}"
+    log.info("backfill starting", extra={"topic": topic, "shadow": shadow_db})
+    shadow = ClickHouseStore(settings.with_(clickhouse_database=shadow_db), share_lock=store)
+    table = spec.table.table
+    try:
+        migrate(shadow)
+        db = check_identifier(store.database)
+        views = store.query_rows(
+            "SELECT name, create_table_query FROM system.tables "
+            "WHERE database = {db:String} AND engine = 'MaterializedView'",
+            {"db": store.database},
+        )
+        family = family_of(table, [(str(n), str(q)) for n, q in views])
+        shadow.command(f"INSERT INTO {table} SELECT * FROM {db}.{table} WHERE source != 'stream'")
+        shadow.command(f"INSERT INTO reconciliation_files SELECT * FROM {db}.reconciliation_files")
+        sink: EventSink[Any] = EventSink(shadow, spec.table)
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=settings.kafka_bootstrap, enable_auto_commit=False,
+            group_id=None, max_partition_fetch_bytes=8 * 1024 * 1024,
+        )  # fmt: skip
+        await consumer.start()
+        try:
+            # A consumer without a group or subscription knows no topic yet.
+            await consumer._client.force_metadata_update()  # noqa: SLF001
+            parts = consumer.partitions_for_topic(topic) or set()
+            if not parts:
+                raise BackfillError(f"topic {topic} has no partitions (does it exist?)")
+            tps = [TopicPartition(topic, p) for p in sorted(parts)]
+            consumer.assign(tps)
+            start = await _start_offsets(consumer, tps, from_offset, from_time)
+            for tp, off in start.items():
+                consumer.seek(tp, off)
+            ends = await consumer.end_offsets(tps)
+            progress.total = sum(max(ends[tp] - start[tp], 0) for tp in tps)
+            progress.state = "reading"
+            log.info("backfill reading", extra={"topic": topic, "records": progress.total})
+            await _read_until(consumer, spec, sink, progress, {tp: ends[tp] for tp in tps})
+            progress.state = "swapping"
+            async with gate(topic):
+                live = Checkpoints(store)
+                upto = {tp: max(live.get(topic, tp.partition) or 0, ends[tp]) for tp in tps}
+                progress.total += sum(upto[tp] - ends[tp] for tp in tps)
+                await _read_until(consumer, spec, sink, progress, upto)
+                progress.swapped = _swap(store, db, check_identifier(shadow_db), family)
+        finally:
+            await consumer.stop()
+        progress.state = "done"
+        log.info("backfill swapped in", extra={"topic": topic, "tables": list(progress.swapped)})
+    except Exception as exc:
+        progress.state, progress.error = "failed", str(exc)[:500]
+        raise
+    finally:
+        shadow.command(f"DROP DATABASE IF EXISTS {check_identifier(shadow_db)}")
+        shadow.close()
+
+
+def _swap(
+    store: ClickHouseStore, db: str, shadow_db: str, family: Sequence[str]
+) -> tuple[str, ...]:
+    """Exchange each table of the family; on a failure half-way, exchange back
+    what was done, so the current tables are never a mix of old and new."""
+    done: list[str] = []
+    try:
+        for name in family:
+            t = check_identifier(name)
+            store.command(f"EXCHANGE TABLES {db}.{t} AND {shadow_db}.{t}")
+            done.append(t)
+    except Exception:
+        for t in reversed(done):
+            store.command(f"EXCHANGE TABLES {db}.{t} AND {shadow_db}.{t}")
+        raise
+    return tuple(done)
+
+
+async def _read_until(
+    consumer: AIOKafkaConsumer, spec: Replayable, sink: EventSink[Any], progress: Progress,
+    upto: Mapping[TopicPartition, int],
+) -> None:  # fmt: skip
+    """Read every partition up to (not including) its `upto` offset."""
+    while True:
+        pending = [tp for tp, end in upto.items() if await consumer.position(tp) < end]
+        if not pending:
+            return
+        data = await consumer.getmany(*pending, timeout_ms=1000, max_records=20_000)
+        for tp, records in data.items():
+            records = [r for r in records if r.offset < upto[tp]]
+            if not records:
+                continue
+            msgs = [RawMessage(r.topic, r.partition, r.offset, r.key, r.value) for r in records]
+            batch = decode_events(tp.topic, tp.partition, msgs, spec.decode)
+            found = await spec.lookup(batch)
+            await asyncio.to_thread(sink.write, batch, found)
+            progress.read += len(records)
+            if await consumer.position(tp) > upto[tp]:
+                consumer.seek(tp, upto[tp])  # fetched past the mark: stop there
