@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 export TZ := UTC
 
-.PHONY: install system-deps demo test test-unit test-integration lint bench stack-up stack-down clean
+.PHONY: install system-deps demo test test-unit test-integration faults lint bench stack-up stack-down clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -34,10 +34,16 @@ test-integration: install
 
 lint: install
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy schemas streams agents sinks reports statflow deploy synth
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy schemas streams agents sinks reports statflow deploy synth reconcile web bench
 
 bench: install
 	$(PY) -m bench $(BENCH_ARGS)
+
+# The full fault suite (a short version runs in `make test`); writes
+# bench/results/faults.json.
+faults: install system-deps
+	STATFLOW_FAULTS_FULL=1 $(PY) -m pytest -q -p no:cacheprovider tests/faults
 
 stack-up: install
 	$(VENV)/bin/statflow stack up

@@ -16,6 +16,7 @@ import clickhouse_connect
 from clickhouse_connect.driver.client import Client
 from clickhouse_connect.driver.exceptions import ClickHouseError
 
+from statflow import faults
 from statflow.errors import ConfigError, SinkError
 from streams.settings import Settings
 
@@ -93,6 +94,8 @@ class ClickHouseStore:
         names = list(columns)
         if not names or not len(columns[names[0]]):
             return
+        if faults.failing("sink.writes-fail"):
+            raise SinkError(f"ClickHouse insert into {table} failed: injected fault (disk full)")
         with self._lock:
             try:
                 self._client.insert(

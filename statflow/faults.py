@@ -1,31 +1,51 @@
-"""Named crash points for fault tests: `STATFLOW_FAULTS=reconcile.after-corrections`
-makes the process die (like SIGKILL: no cleanup) the first time it passes that
-point. Armed once at start-up from the settings; unarmed, a point costs a set
-lookup."""
+"""Named faults for fault tests, armed once at start-up from STATFLOW_FAULTS:
+
+- crash points (`reconcile.after-corrections`): the process dies (like SIGKILL,
+  no cleanup) the first time it passes the point;
+- failing windows (`sink.writes-fail:15`): for that many seconds after start-up
+  every ClickHouse insert fails, as with a full disk.
+
+Unarmed, a check costs a dict lookup."""
 
 from __future__ import annotations
 
 import logging
 import os
+import time
 
 log = logging.getLogger("statflow.faults")
 _armed: set[str] = set()
+_windows: dict[str, float] = {}  # name -> monotonic deadline
 
 POINTS = (
     "reconcile.after-corrections",  # calls corrections written, file not yet registered
     "reconcile.after-fill",  # SOB transitions filled in, file not yet registered
 )
+WINDOWS = ("sink.writes-fail",)  # name:seconds
 
 
 def arm(spec: str) -> None:
-    names = {n.strip() for n in spec.split(",") if n.strip()}
-    unknown = names - set(POINTS)
-    if unknown:
-        from statflow.errors import ConfigError
+    from statflow.errors import ConfigError
 
-        raise ConfigError(f"STATFLOW_FAULTS: unknown point(s) {sorted(unknown)}; one of {POINTS}")
     _armed.clear()
-    _armed.update(names)
+    _windows.clear()
+    for item in (n.strip() for n in spec.split(",") if n.strip()):
+        name, _, seconds = item.partition(":")
+        if name in WINDOWS and seconds.replace(".", "", 1).isdigit():
+            _windows[name] = time.monotonic() + float(seconds)
+        elif name in POINTS and not seconds:
+            _armed.add(name)
+        else:
+            raise ConfigError(
+                f"STATFLOW_FAULTS: unknown fault {item!r}; one of {POINTS} or "
+                f"{', '.join(w + ':SECONDS' for w in WINDOWS)}"
+            )
+
+
+def failing(name: str) -> bool:
+    """Whether the failing window `name` is open now."""
+    deadline = _windows.get(name)
+    return deadline is not None and time.monotonic() < deadline
 
 
 def point(name: str) -> None:

@@ -50,5 +50,10 @@ def test_fault_points_are_named() -> None:
     faults.arm("reconcile.after-corrections")
     faults.arm("")
     faults.point("reconcile.after-corrections")  # disarmed: nothing happens
-    with pytest.raises(ConfigError, match="unknown point"):
+    with pytest.raises(ConfigError, match="unknown fault"):
         faults.arm("nowhere")
+    faults.arm("sink.writes-fail:30")
+    assert faults.failing("sink.writes-fail")
+    faults.arm("sink.writes-fail:0")
+    assert not faults.failing("sink.writes-fail")
+    faults.arm("")
