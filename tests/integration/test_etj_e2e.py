@@ -30,6 +30,7 @@ from synth.etj import (
 from tests.integration.compare import as_dicts, diff
 from tests.integration.harness import StatflowProcess
 from tests.integration.kafka_util import publish, read_all
+from tests.integration.test_quality_and_pdf import pdftotext
 from tests.oracle.etj import expected
 
 SERVICE = "e-tjanster"
@@ -175,3 +176,16 @@ def test_every_etj_report_cell_equals_the_oracle(settings: Any, statflow: Statfl
     assert len(dlq) == len(bad_cases)
     assert all(dict(m.headers)["error"] for m in dlq)
     assert len(read_all(settings, ETJ_LOGINS.dlq(settings), len(bad_logins))) == len(bad_logins)
+
+    # PDF: every report is an A4 page with its title; the numbers are the JSON's.
+    for report in KEYS:
+        headers = {"Authorization": f"Bearer {unit_token}"} if report == "unanswered-cases" else {}
+        r = statflow.get_with(f"/api/v1/reports/{SERVICE}/{report}", headers, format="pdf", **full)
+        assert r.status_code == 200 and r.content.startswith(b"%PDF"), report
+        answer = statflow.get_with(f"/api/v1/reports/{SERVICE}/{report}", headers, **full).json()
+        text = pdftotext(r.content)
+        assert answer["title"] in text, report
+        if report in ("cases-per-unit", "handling-times", "case-status"):
+            for row in answer["rows"]:
+                line = next(ln for ln in text.splitlines() if ln.strip().startswith(row[0] + " "))
+                assert all(str(v) in line.split() for v in row[2:4] if isinstance(v, int)), line
