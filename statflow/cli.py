@@ -139,6 +139,18 @@ def _report(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _auth(settings: Settings, role: str, subject: str = "statflow-cli") -> dict[str, str]:
+    """A short-lived token for the running API, signed with this machine's secret
+    (the same `statflow run` uses), for commands that act through it."""
+    import datetime as dt
+
+    from reports import tiers
+
+    secret = tiers.load_secret(settings)
+    token = tiers.issue(secret, subject, ["*"], [role], ttl=dt.timedelta(minutes=10))
+    return {"Authorization": f"Bearer {token}"}
+
+
 def _running_api(settings: Settings) -> str | None:
     """The URL of a statflow API on this machine's configured port, if one answers."""
     import httpx
@@ -151,7 +163,7 @@ def _running_api(settings: Settings) -> str | None:
 
 
 def _annotate(args: argparse.Namespace, settings: Settings) -> int:
-    from reports import quality, tiers
+    from reports import quality
 
     body = {"service": args.service, "reports": args.report or [], "from": args.date_from,
             "to": args.date_to, "text": args.text}  # fmt: skip
@@ -160,9 +172,9 @@ def _annotate(args: argparse.Namespace, settings: Settings) -> int:
     if url:
         import httpx
 
-        token = tiers.issue(tiers.load_secret(settings), args.by, ["*"], ["operator"])
+        auth = _auth(settings, "operator", args.by)
         r = httpx.post(f"{url}/api/v1/annotations", json=body, timeout=30,
-                       headers={"Authorization": f"Bearer {token}"})  # fmt: skip
+                       headers=auth)  # fmt: skip
         if r.status_code != 201:
             print(f"statflow: {r.json().get('error', r.text)}", file=sys.stderr)
             return 2
@@ -232,10 +244,7 @@ def _reconcile(args: argparse.Namespace, settings: Settings) -> int:
     if url:
         import httpx
 
-        from reports import tiers
-
-        token = tiers.issue(tiers.load_secret(settings), "statflow-cli", ["*"], ["operator"])
-        auth = {"Authorization": f"Bearer {token}"}
+        auth = _auth(settings, "operator")
         if args.report:
             days = httpx.get(f"{url}/api/v1/reconciliation", timeout=60).json()["days"]
         else:
@@ -280,7 +289,6 @@ def _backfill(args: argparse.Namespace, settings: Settings) -> int:
 
     import httpx
 
-    from reports import tiers
     from streams.backfill import progress_bar
 
     url = _running_api(settings)
@@ -288,14 +296,14 @@ def _backfill(args: argparse.Namespace, settings: Settings) -> int:
         print("statflow: a backfill runs inside the process that ingests the topic; "
               "start `statflow run` first", file=sys.stderr)  # fmt: skip
         return 2
-    token = tiers.issue(tiers.load_secret(settings), "statflow-cli", ["*"], ["operator"])
+    auth = _auth(settings, "operator")
     body: dict[str, object] = {"topic": args.topic}
     if args.from_offset is not None:
         body["from_offset"] = args.from_offset
     if args.from_time:
         body["from_time"] = args.from_time
     r = httpx.post(f"{url}/api/v1/backfill", json=body,
-                   headers={"Authorization": f"Bearer {token}"}, timeout=60)  # fmt: skip
+                   headers=auth, timeout=60)  # fmt: skip
     if r.status_code != 202:
         print(f"statflow: {r.json().get('error', r.text)}", file=sys.stderr)
         return 2
@@ -322,11 +330,9 @@ def _audit(args: argparse.Namespace, settings: Settings) -> int:
     if url:
         import httpx
 
-        from reports import tiers
-
-        token = tiers.issue(tiers.load_secret(settings), "statflow-cli", ["*"], ["auditor"])
+        auth = _auth(settings, "auditor")
         r = httpx.get(f"{url}/api/v1/audit", params={"limit": args.limit}, timeout=30,
-                      headers={"Authorization": f"Bearer {token}"})  # fmt: skip
+                      headers=auth)  # fmt: skip
         entries = r.json()["entries"]
     else:
         store = ClickHouseStore(settings)
