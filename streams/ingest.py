@@ -11,7 +11,9 @@ crash at any point safe:
   4. write the checkpoint (next offset) to ClickHouse,
   5. commit to Kafka (for lag tools only; ClickHouse is the authority).
 
-On (re)assignment each partition seeks to the sink's resume offset.
+On (re)assignment each partition seeks to the sink's resume offset; records
+read before that seek are dropped (Kafka delivers them again), so every batch
+starts at its partition's checkpoint.
 """
 
 from __future__ import annotations
@@ -91,8 +93,7 @@ class _Seek(ConsumerRebalanceListener):  # type: ignore[misc]
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
         for tp in sorted(assigned):
             offset = await asyncio.to_thread(self._loop.pipeline.resume, tp.topic, tp.partition)
-            self._loop.consumer.seek(tp, offset)
-            self._loop.checkpointed[tp] = offset
+            self._loop.seek(tp, offset)
             log.info(
                 "partition assigned",
                 extra={"topic": tp.topic, "partition": tp.partition, "offset": offset},
@@ -120,6 +121,10 @@ class BatchLoop:
         self._stopping = asyncio.Event()
         # The checkpoint each partition's next batch starts from.
         self.checkpointed: dict[TopicPartition, int] = {}
+        # Partitions sought since the last getmany returned. The listener runs
+        # while the loop awaits a write, so records already in hand for such a
+        # partition were read from where the consumer was before the seek.
+        self._sought: set[TopicPartition] = set()
 
     async def run(self) -> None:
         self.consumer.subscribe([self.pipeline.topic], listener=_Seek(self))
@@ -130,7 +135,11 @@ class BatchLoop:
                     timeout_ms=self.settings.batch_timeout_ms,
                     max_records=self.settings.batch_max_records,
                 )
-                # A backfill swapping this topic's tables holds the gate.
+                # getmany returns right after draining its buffers, without
+                # yielding: a seek before this line already shaped `data`.
+                self._sought.clear()
+                # A backfill swapping this topic's tables holds the gate (a seek
+                # while we wait for it lands in _sought).
                 async with gate(self.pipeline.topic):
                     for tp, records in data.items():
                         await self._one(tp, records)
@@ -141,12 +150,20 @@ class BatchLoop:
     def stop(self) -> None:
         self._stopping.set()
 
+    def seek(self, tp: TopicPartition, offset: int) -> None:
+        """Read `tp` from its checkpoint `offset` next."""
+        self.consumer.seek(tp, offset)
+        self.checkpointed[tp] = offset
+        self._sought.add(tp)
+
     async def _one(self, tp: TopicPartition, records: Sequence[Any]) -> None:
         start = self.checkpointed.get(tp)
-        if start is None:
-            # Fetched before our listener resumed this partition (from Kafka's
-            # committed offset, which lags ClickHouse's checkpoint): not ours
-            # to process; the seek makes Kafka deliver them again if needed.
+        if start is None or tp in self._sought:
+            # Read before our listener sought this partition to its checkpoint
+            # (from Kafka's committed offset, or by an earlier assignment): the
+            # consumer's position had moved past them, so they need not start
+            # at the checkpoint, and a batch of them would skip the records in
+            # between for good. The seek makes Kafka deliver all of them again.
             return
         records = [r for r in records if r.offset >= start]
         if not records:
