@@ -1,10 +1,10 @@
 """Idempotent writes of event rows, and repair after a crash between writes.
 
 Two kinds of duplicate need two mechanisms:
-- a batch Kafka re-delivers after a crash: rows carry their source partition
-  and offset, reading resumes after ClickHouse's checkpoint, and every block is
-  inserted under a deduplication token naming its batch (topic, partition,
-  start checkpoint, month) — see `resume`;
+- a batch Kafka re-delivers after a crash: rows carry their source partition,
+  offset and the deduplication token of their block (topic, partition, batch
+  start and end, month); reading resumes at ClickHouse's checkpoint after the
+  blocks already written are healed under their own tokens — see `resume`;
 - an event a producer published twice: its event_id is in the `<table>_seen`
   key-value table (filled by a materialized view from the raw table), looked
   up per batch.
@@ -33,7 +33,14 @@ Columns = dict[str, list[Any]]
 DEDUP = {"deduplicate_blocks_in_dependent_materialized_views": 1}
 
 
-def batch_token(table: str, topic: str, partition: int, start_offset: int, month: int) -> str:
+def batch_token(
+    table: str, topic: str, partition: int, start_offset: int, end_offset: int, month: int
+) -> str:
+    return f"{table}|{topic}|{partition}|{start_offset}-{end_offset}|{month}"
+
+
+def legacy_token(table: str, topic: str, partition: int, start_offset: int, month: int) -> str:
+    """The token of rows written before tokens were stored (migration 0010)."""
     return f"{table}|{topic}|{partition}|{start_offset}|{month}"
 
 
@@ -97,41 +104,41 @@ class EventSink(Generic[E]):
         for month, rows in sorted(months_of(columns["occurred_at"]).items()):
             block = {k: [v[i] for i in rows] for k, v in columns.items()}
             token = batch_token(self.spec.table, batch.topic, batch.partition,
-                                batch.start_offset, month)  # fmt: skip
+                                batch.start_offset, batch.next_offset, month)  # fmt: skip
+            block["batch_token"] = [token] * len(rows)
             self._store.insert_columns(
                 self.spec.table, block, {**DEDUP, "insert_deduplication_token": token}
             )
 
     def resume(self, topic: str, partition: int) -> int:
-        """The offset to read next; heals a crash between the rows and the checkpoint.
+        """The offset to read next (the checkpoint), after healing a crash
+        between a batch's blocks, its views and its checkpoint.
 
-        Rows past the checkpoint were written by the batch whose checkpoint never
-        landed. Each of its month blocks is inserted again under its own token:
-        the raw table drops it, and each materialized view (rollups, seen ids,
-        lifecycle) applies it only if it had missed it.
+        Rows past the checkpoint were written by a batch whose checkpoint never
+        landed, perhaps only some of its month blocks. Each block that exists
+        is inserted again under its own token: the raw table drops it, and each
+        materialized view (rollups, seen ids, lifecycle) applies it only if it
+        had missed it. Reading then starts again at the checkpoint: the seen
+        store recognises the events already written, and the rest (a month
+        block the crash cut off) are written now.
         """
         start = self.checkpoints.get(topic, partition) or 0
         table = self.spec.table
         where = "source = 'stream' AND source_partition = {p:Int32} AND source_offset >= {o:Int64}"
-        rows = self._store.query_rows(
-            f"SELECT toYYYYMM(occurred_at) AS m, max(source_offset) FROM {table} "
-            f"WHERE {where} GROUP BY m",
+        blocks = self._store.query_rows(
+            f"SELECT batch_token, toYYYYMM(occurred_at) AS m FROM {table} "
+            f"WHERE {where} GROUP BY batch_token, m ORDER BY m, batch_token",
             {"p": partition, "o": start},
         )
-        if not rows:
-            return start
-        for month, _ in sorted(rows):
+        for token, month in blocks:
             self._store.command(
-                f"INSERT INTO {table} SELECT * FROM {table} "
-                f"WHERE {where} AND toYYYYMM(occurred_at) = {{m:UInt32}}",
-                {"p": partition, "o": start, "m": int(month)},
+                f"INSERT INTO {table} SELECT * FROM {table} WHERE {where} "
+                "AND batch_token = {t:String} AND toYYYYMM(occurred_at) = {m:UInt32}",
+                {"p": partition, "o": start, "t": token, "m": int(month)},
                 settings={
                     **DEDUP,
-                    "insert_deduplication_token": batch_token(
-                        table, topic, partition, start, int(month)
-                    ),
+                    "insert_deduplication_token": token
+                    or legacy_token(table, topic, partition, start, int(month)),
                 },
             )
-        last = max(int(r[1]) for r in rows)
-        self.checkpoints.put(topic, partition, last + 1)
-        return last + 1
+        return start

@@ -5,7 +5,9 @@ make every rollup exact, and nothing may be counted twice."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -15,23 +17,29 @@ from sinks.calls import CALLS_TABLE
 from sinks.clickhouse import ClickHouseStore
 from sinks.events import EventSink
 from sinks.migrate import migrate
+from statflow.errors import SinkError
 from streams.settings import Settings
 
 TOPIC = "t.ntjp.calls.v1"
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> ClickHouseStore:
+def store(tmp_path: Path) -> Iterator[ClickHouseStore]:
     s = ClickHouseStore(Settings(home=tmp_path, clickhouse_database="repair"))
-    migrate(s)
-    return s
+    try:
+        migrate(s)
+        yield s
+    finally:
+        s.close()
 
 
-def batch(start: int, n: int) -> Decoded[NtjpCall]:
+def batch(start: int, n: int, late_every: int = 0) -> Decoded[NtjpCall]:
     out: Decoded[NtjpCall] = Decoded(TOPIC, 0, start + n, start)
     for i in range(start, start + n):
         # spans two UTC months and a Stockholm midnight: several blocks per batch
         when = dt.datetime(2024, 3, 31, 21, 0, tzinfo=dt.UTC) + dt.timedelta(minutes=7 * i)
+        if late_every and i % late_every == 0:
+            when -= dt.timedelta(days=40)  # a late event: an earlier month, a later offset
         call = NtjpCall(f"e{i}", when, "MakeBooking", f"SE-U{i % 3}")
         out.accepted.append((RawMessage(TOPIC, 0, i, None, None), call))
     return out
@@ -54,16 +62,19 @@ def test_view_missed_by_a_crash_is_filled_in_by_resume(store: ClickHouseStore) -
     store.command("ATTACH TABLE ntjp_calls_daily_mv")
     assert totals(store) == (100, 40, 100)
 
-    assert sink.resume(TOPIC, 0) == 100
+    assert sink.resume(TOPIC, 0) == 40  # read again from the checkpoint
     assert totals(store) == (100, 100, 100)
-    assert sink.resume(TOPIC, 0) == 100  # idempotent
+    assert sink.resume(TOPIC, 0) == 40  # idempotent
+    assert totals(store) == (100, 100, 100)
+    again = batch(40, 60)  # what Kafka delivers from the checkpoint
+    assert sink.write(again, {}) == 0 and again.duplicates == 60
     assert totals(store) == (100, 100, 100)
 
 
 def test_checkpoint_lost_after_everything_landed_counts_once(store: ClickHouseStore) -> None:
     sink = EventSink(store, CALLS_TABLE)
     sink.write(batch(0, 50), {})  # no checkpoint: the crash came just before it
-    assert sink.resume(TOPIC, 0) == 50
+    assert sink.resume(TOPIC, 0) == 0
     assert totals(store) == (50, 50, 50)
     # Kafka re-delivers the batch anyway (e.g. from its lagging commit)
     redelivered = batch(0, 50)
@@ -74,3 +85,30 @@ def test_checkpoint_lost_after_everything_landed_counts_once(store: ClickHouseSt
     )
     # 21:00Z on 31 March is 23:00 in Stockholm (CEST): the first 9 calls are in March
     assert daily[0] == (dt.date(2024, 3, 31), 9)
+
+
+def test_crash_between_month_blocks_loses_nothing(store: ClickHouseStore) -> None:
+    """Month blocks are written in month order while offsets interleave: a crash
+    after the first block must not make resume skip the offsets of the others."""
+    sink = EventSink(store, CALLS_TABLE)
+    crashed = batch(0, 90, late_every=4)  # February (late), March and April rows
+    real = store.insert_columns
+    calls = []
+
+    def die_after_first(table: str, columns: Any, settings: Any = None) -> None:
+        calls.append(table)
+        if len(calls) > 1:
+            raise SinkError("the process died here")
+        real(table, columns, settings)
+
+    store.insert_columns = die_after_first  # type: ignore[method-assign]
+    with pytest.raises(SinkError):
+        sink.write(crashed, {})
+    store.insert_columns = real  # type: ignore[method-assign]
+    raw = totals(store)[0]
+    assert 0 < raw < 90, "only the first month block landed"
+
+    assert sink.resume(TOPIC, 0) == 0
+    again = batch(0, 90, late_every=4)
+    assert sink.write(again, {}) == 90 - raw and again.duplicates == raw
+    assert totals(store) == (90, 90, 90)
