@@ -108,6 +108,29 @@ class ClickHouseStore:
             except ClickHouseError as exc:
                 raise SinkError(f"ClickHouse insert into {table} failed: {_short(exc)}") from exc
 
+    def existing(self, table: str, column: str, values: Sequence[str]) -> set[str]:
+        """Which of `values` are in `table.column`.
+
+        Embedded, through a probe table: inserting 20 000 ids is about 4x
+        cheaper than binding them as a query parameter, which clickhouse-connect
+        escapes one by one in Python (bench/README.md). Against a server the
+        parameter is used, since a shared probe table would mix workers' ids.
+        """
+        t, c = check_identifier(table), check_identifier(column)
+        if not values:
+            return set()
+        if not self.embedded:
+            sql = f"SELECT {c} FROM {t} WHERE {c} IN {{v:Array(String)}}"
+            return {r[0] for r in self.query_rows(sql, {"v": list(values)})}
+        probe = f"{t}_probe"
+        with self._lock:  # the probe is this call's until it has answered
+            self.command(f"CREATE TABLE IF NOT EXISTS {probe} (v String) ENGINE = Memory")
+            self.command(f"TRUNCATE TABLE {probe}")
+            self.insert_columns(probe, {"v": list(values)})
+            rows = self.query_rows(f"SELECT {c} FROM {t} WHERE {c} IN (SELECT v FROM {probe})")
+            self.command(f"TRUNCATE TABLE {probe}")
+        return {r[0] for r in rows}
+
     def close(self) -> None:
         with self._lock:
             self._client.close()

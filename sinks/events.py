@@ -81,14 +81,7 @@ class EventSink(Generic[E]):
         if not batch.accepted:
             return 0
         ids = [e.event_id for _, e in batch.accepted]
-        seen = {
-            r[0]
-            for r in self._store.query_rows(
-                f"SELECT event_id FROM {self.spec.table}_seen "
-                "WHERE event_id IN {ids:Array(String)}",
-                {"ids": ids},
-            )
-        }
+        seen = self._store.existing(f"{self.spec.table}_seen", "event_id", ids)
         fresh = [(m, e) for m, e in batch.accepted if e.event_id not in seen]
         batch.duplicates += len(batch.accepted) - len(fresh)
         if not fresh:

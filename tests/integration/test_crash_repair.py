@@ -97,7 +97,7 @@ def test_crash_between_month_blocks_loses_nothing(store: ClickHouseStore) -> Non
 
     def die_after_first(table: str, columns: Any, settings: Any = None) -> None:
         calls.append(table)
-        if len(calls) > 1:
+        if calls.count("ntjp_calls") > 1:
             raise SinkError("the process died here")
         real(table, columns, settings)
 
