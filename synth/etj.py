@@ -39,31 +39,15 @@ from zoneinfo import ZoneInfo
 
 import orjson
 
+from schemas.etj import LOGIN_METHODS, STANDARD_CASE_TYPES
 from synth.personnummer import test_personnummer
 from synth.stod import rfc3339, special_instants
 
 STHLM = ZoneInfo("Europe/Stockholm")
 
-# Stable ids from REPORTS.md, in its order (the report axis follows it).
-STANDARD_CASE_TYPES: tuple[str, ...] = (
-    "boka-tid",
-    "av-omboka-tid",
-    "bestall-tid",
-    "fornya-recept",
-    "kontakta-mottagningen",
-    "radgivning",
-    "bestall-intyg",
-    "provsvar",
-    "remiss",
-    "lakemedelsfraga",
-    "egenvard",
-    "uppdatera-kontaktuppgifter",
-)
-CASE_TYPE_KINDS = ("standard", "own", "integration")
-CARE_TYPES = ("primarvard", "specialistvard", "tandvard", "psykiatri", "kommunal", "ovrig")
-EVENTS = ("received", "assigned", "started", "answered", "closed")
-ACTORS = ("resident", "staff")
-METHODS = ("bankid", "freja", "siths", "password", "unknown")
+# The vocabulary is the contract's (schemas/etj.py); the tests' oracle keeps
+# its own copy on purpose. In this order: the login weights below follow it.
+METHODS = LOGIN_METHODS
 TOPICS = ("etj.cases.v1", "etj.logins.v1", "etj.accounts.v1", "etj.units.v1")
 OVERDUE_AFTER = dt.timedelta(hours=240)
 # Units connected before the 2009 database move got a surrogate date in May

@@ -16,9 +16,9 @@ import orjson
 import pytest
 
 from schemas.contracts import DECODERS
+from schemas.etj import CARE_TYPES
 from schemas.events import person_decoder
 from synth.etj import (
-    CARE_TYPES,
     LOST_DATES_BEFORE,
     METHODS,
     OVERDUE_AFTER,
