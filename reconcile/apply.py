@@ -28,6 +28,7 @@ from reconcile.files import (
     ReferenceFile,
     SobCasesFile,
     corrections,
+    end_of_month,
     kind_of,
     parse_calls,
     parse_etj_cases,
@@ -71,24 +72,42 @@ def _growing(path: Path, quiet: float = 2.0) -> bool:
 
 def apply_file(store: ClickHouseStore, drop: Path, path: Path) -> Outcome:
     name = str(path.relative_to(drop))
-    kind = kind_of(path.relative_to(drop))
+    kind = str(kind_of(path.relative_to(drop)))
+    data = path.read_bytes()
     if kind in REFERENCE:
-        return apply_reference(store, drop, path, str(kind))
+        ref = parse_reference(kind, name, data)
+        return _once(store, drop, path, kind, ref, lambda: _apply_reference(store, ref), None)
     if kind == "etj/cases":
-        return apply_etj_cases(store, drop, path)
+        etj_file = parse_etj_cases(name, data)
+        return _once(store, drop, path, kind, etj_file, lambda: _apply_etj(store, etj_file),
+                     "statflow_rows_differing_total")  # fmt: skip
     if kind == "sob/cases":
-        return apply_sob_cases(store, drop, path)
-    parsed = parse_calls(name, path.read_bytes())
+        sob_file = parse_sob_cases(name, data)
+        return _once(store, drop, path, kind, sob_file, lambda: _apply_sob(store, sob_file))
+    calls = parse_calls(name, data)
+    return _once(store, drop, path, kind, calls, lambda: _apply_calls(store, calls))
+
+
+AnyFile = CallsFile | ReferenceFile | EtjCasesFile | SobCasesFile
+
+
+def _once(store: ClickHouseStore, drop: Path, path: Path, kind: str, parsed: AnyFile,
+          apply: Callable[[], int],
+          counter: str | None = "statflow_rows_corrected_total") -> Outcome:  # fmt: skip
+    """Apply a parsed file whole, once per content: a known hash changes nothing,
+    a file with any bad row is quarantined, else `apply` (which registers the
+    file) runs and says how many rows it corrected, filled or found differing."""
     if _known(store, parsed.sha256):
-        return Outcome(name, "unchanged")
+        return Outcome(parsed.name, "unchanged", kind=kind)
     if parsed.problems:
-        _quarantine(store, drop, path, parsed)
-        metrics.inc("statflow_files_quarantined_total", kind="ntjp/calls")
-        return Outcome(name, "quarantined")
-    n = _apply_calls(store, parsed)
-    metrics.inc("statflow_files_applied_total", kind="ntjp/calls")
-    metrics.inc("statflow_rows_corrected_total", n, kind="ntjp/calls")
-    return Outcome(name, "applied", n)
+        _quarantine(store, drop, path, parsed, kind)
+        metrics.inc("statflow_files_quarantined_total", kind=kind)
+        return Outcome(parsed.name, "quarantined", kind=kind)
+    n = apply()
+    metrics.inc("statflow_files_applied_total", kind=kind)
+    if counter:
+        metrics.inc(counter, n, kind=kind)
+    return Outcome(parsed.name, "applied", n, kind)
 
 
 def _known(store: ClickHouseStore, sha: str) -> bool:
@@ -165,47 +184,26 @@ def _apply_calls_locked(store: ClickHouseStore, f: CallsFile) -> int:
     return len(keys)
 
 
-def apply_etj_cases(store: ClickHouseStore, drop: Path, path: Path) -> Outcome:
-    name = str(path.relative_to(drop))
-    parsed = parse_etj_cases(name, path.read_bytes())
-    if _known(store, parsed.sha256):
-        return Outcome(name, "unchanged", kind="etj/cases")
-    if parsed.problems:
-        _quarantine(store, drop, path, parsed, "etj/cases")
-        metrics.inc("statflow_files_quarantined_total", kind="etj/cases")
-        return Outcome(name, "quarantined", kind="etj/cases")
-    differing = etj.compare(store, parsed)
-    _register(store, parsed, "applied", differing, "", "etj/cases")
-    metrics.inc("statflow_files_applied_total", kind="etj/cases")
-    metrics.inc("statflow_rows_differing_total", differing, kind="etj/cases")
-    return Outcome(name, "applied", differing, "etj/cases")
+def _apply_etj(store: ClickHouseStore, f: EtjCasesFile) -> int:
+    differing = etj.compare(store, f)
+    _register(store, f, "applied", differing, "", "etj/cases")
+    return differing
 
 
-def apply_sob_cases(store: ClickHouseStore, drop: Path, path: Path) -> Outcome:
-    name = str(path.relative_to(drop))
-    parsed = parse_sob_cases(name, path.read_bytes())
-    if _known(store, parsed.sha256):
-        return Outcome(name, "unchanged", kind="sob/cases")
-    if parsed.problems:
-        _quarantine(store, drop, path, parsed, "sob/cases")
-        metrics.inc("statflow_files_quarantined_total", kind="sob/cases")
-        return Outcome(name, "quarantined", kind="sob/cases")
-    nxt = (parsed.month + dt.timedelta(days=32)).replace(day=1)
-    month_end = dt.datetime(nxt.year, nxt.month, 1, tzinfo=STOCKHOLM).astimezone(dt.UTC)
-    filled = sob.apply(store, parsed, month_end)
-    _register(store, parsed, "applied", filled, "", "sob/cases")
-    metrics.inc("statflow_files_applied_total", kind="sob/cases")
-    metrics.inc("statflow_rows_corrected_total", filled, kind="sob/cases")
-    return Outcome(name, "applied", filled, "sob/cases")
-
-
-AnyFile = CallsFile | ReferenceFile | EtjCasesFile | SobCasesFile
+def _apply_sob(store: ClickHouseStore, f: SobCasesFile) -> int:
+    filled = sob.apply(store, f, end_of_month(f.month))
+    _register(store, f, "applied", filled, "", "sob/cases")
+    return filled
 
 
 def _register(store: ClickHouseStore, f: AnyFile, status: str, corrected: int,
               report: str, kind: str = "ntjp/calls") -> None:  # fmt: skip
-    day = dt.date(1970, 1, 1) if isinstance(f, ReferenceFile) else f.day
-    rows = len(f.records) if isinstance(f, ReferenceFile) else len(f.counts)
+    if isinstance(f, ReferenceFile):
+        day, rows = dt.date(1970, 1, 1), len(f.records)
+    elif isinstance(f, SobCasesFile):
+        day, rows = f.month, len(f.cases)
+    else:
+        day, rows = f.day, len(f.counts)
     store.insert_columns(
         "reconciliation_files",
         {
@@ -229,17 +227,10 @@ def _quarantine(store: ClickHouseStore, drop: Path, path: Path, f: AnyFile,
     _register(store, f, "quarantined", 0, report.decode(), kind)
 
 
-def apply_reference(store: ClickHouseStore, drop: Path, path: Path, kind: str) -> Outcome:
+def _apply_reference(store: ClickHouseStore, parsed: ReferenceFile) -> int:
     """Replace a dimension table whole: readers see the old table or the new one,
     never a mix (EXCHANGE TABLES is atomic)."""
-    name = str(path.relative_to(drop))
-    parsed = parse_reference(kind, name, path.read_bytes())
-    if _known(store, parsed.sha256):
-        return Outcome(name, "unchanged")
-    if parsed.problems:
-        _quarantine(store, drop, path, parsed, kind)
-        metrics.inc("statflow_files_quarantined_total", kind=kind)
-        return Outcome(name, "quarantined")
+    kind = parsed.kind
     topic, table, _ = REFERENCE[kind]
     msgs = [RawMessage(topic, 0, 0, None, orjson.dumps(r, default=str)) for r in parsed.records]
     batch = ROWS[kind](msgs, DECODERS[topic](1 << 20))
@@ -251,8 +242,7 @@ def apply_reference(store: ClickHouseStore, drop: Path, path: Path, kind: str) -
     store.command(f"EXCHANGE TABLES {table} AND {swap}")
     store.command(f"DROP TABLE IF EXISTS {swap}")
     _register(store, parsed, "applied", len(parsed.records), "", kind)
-    metrics.inc("statflow_files_applied_total", kind=kind)
-    return Outcome(name, "applied", len(parsed.records), kind)
+    return len(parsed.records)
 
 
 def apply_dir(store: ClickHouseStore, drop: Path) -> list[Outcome]:

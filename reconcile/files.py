@@ -12,7 +12,7 @@ import datetime as dt
 import hashlib
 import io
 import re
-from collections.abc import Hashable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import TypeVar
@@ -72,25 +72,37 @@ def kind_of(relative: PurePath) -> str | None:
     return key if pattern and pattern.match(relative.name) else None
 
 
+def read_rows(data: bytes, header: list[str], problems: list[RowProblem]) -> list[list[str]]:
+    """The data rows of a CSV file with exactly `header`; [] after noting why
+    the file cannot be read at all (row 0: the encoding, row 1: the header)."""
+    try:
+        rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
+    except UnicodeDecodeError:
+        problems.append(RowProblem(0, "the file is not UTF-8"))
+        return []
+    if not rows or [h.strip() for h in rows[0]] != header:
+        problems.append(RowProblem(1, f"the header must be {','.join(header)}"))
+        return []
+    return rows[1:]
+
+
+def check_rows(rows: list[list[str]], check: Callable[[list[str]], str | None],
+               problems: list[RowProblem]) -> None:  # fmt: skip
+    """Note each data row `check` finds a problem in (row numbers as a spreadsheet shows)."""
+    for i, row in enumerate(rows, start=2):
+        problem = check(row)
+        if problem:
+            problems.append(RowProblem(i, problem))
+
+
 def parse_calls(name: str, data: bytes) -> CallsFile:
     """`ntjp/calls-YYYY-MM-DD.csv`: date,logical_address,operation,count for one day."""
     m = KINDS["ntjp/calls"].match(PurePath(name).name)
     if not m:
         raise ValueError(f"{name} is not named calls-YYYY-MM-DD.csv")
     out = CallsFile(name, dt.date.fromisoformat(m.group(1)), hashlib.sha256(data).hexdigest())
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        out.problems.append(RowProblem(0, "the file is not UTF-8"))
-        return out
-    rows = list(csv.reader(io.StringIO(text, newline="")))
-    if not rows or [h.strip() for h in rows[0]] != CALLS_HEADER:
-        out.problems.append(RowProblem(1, f"the header must be {','.join(CALLS_HEADER)}"))
-        return out
-    for i, row in enumerate(rows[1:], start=2):
-        problem = _calls_row(out, row)
-        if problem:
-            out.problems.append(RowProblem(i, problem))
+    rows = read_rows(data, CALLS_HEADER, out.problems)
+    check_rows(rows, lambda row: _calls_row(out, row), out.problems)
     return out
 
 
@@ -127,18 +139,8 @@ def parse_etj_cases(name: str, data: bytes) -> EtjCasesFile:
     if not m:
         raise ValueError(f"{name} is not named cases-YYYY-MM-DD.csv")
     out = EtjCasesFile(name, dt.date.fromisoformat(m.group(1)), hashlib.sha256(data).hexdigest())
-    try:
-        rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
-    except UnicodeDecodeError:
-        out.problems.append(RowProblem(0, "the file is not UTF-8"))
-        return out
-    if not rows or [h.strip() for h in rows[0]] != ETJ_CASES_HEADER:
-        out.problems.append(RowProblem(1, f"the header must be {','.join(ETJ_CASES_HEADER)}"))
-        return out
-    for i, row in enumerate(rows[1:], start=2):
-        problem = _etj_row(out, row)
-        if problem:
-            out.problems.append(RowProblem(i, problem))
+    rows = read_rows(data, ETJ_CASES_HEADER, out.problems)
+    check_rows(rows, lambda row: _etj_row(out, row), out.problems)
     return out
 
 
@@ -189,14 +191,6 @@ class SobCasesFile:
     cases: dict[str, SobCase] = field(default_factory=dict)
     problems: list[RowProblem] = field(default_factory=list)
 
-    @property
-    def day(self) -> dt.date:
-        return self.month
-
-    @property
-    def counts(self) -> dict[str, SobCase]:
-        return self.cases
-
 
 def _instant(text: str, name: str, month_end: dt.datetime) -> dt.datetime | None:
     if text == "":
@@ -212,6 +206,12 @@ def _instant(text: str, name: str, month_end: dt.datetime) -> dt.datetime | None
     return t.astimezone(dt.UTC)
 
 
+def end_of_month(month: dt.date) -> dt.datetime:
+    """The instant a month ends: Stockholm midnight starting the next month (UTC)."""
+    nxt = (month.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+    return dt.datetime(nxt.year, nxt.month, 1, tzinfo=_STHLM).astimezone(dt.UTC)
+
+
 def parse_sob_cases(name: str, data: bytes, month_end: dt.datetime | None = None) -> SobCasesFile:
     """`sob/cases-YYYY-MM.csv`: one row per case as of the month's end."""
     m = KINDS["sob/cases"].match(PurePath(name).name)
@@ -219,27 +219,19 @@ def parse_sob_cases(name: str, data: bytes, month_end: dt.datetime | None = None
         raise ValueError(f"{name} is not named cases-YYYY-MM.csv")
     month = dt.date(int(m.group(1)), int(m.group(2)), 1)
     out = SobCasesFile(name, month, hashlib.sha256(data).hexdigest())
-    if month_end is None:
-        nxt = (month + dt.timedelta(days=32)).replace(day=1)
-        month_end = dt.datetime(nxt.year, nxt.month, 1, tzinfo=_STHLM)
-    try:
-        rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
-    except UnicodeDecodeError:
-        out.problems.append(RowProblem(0, "the file is not UTF-8"))
-        return out
-    if not rows or [h.strip() for h in rows[0]] != SOB_CASES_HEADER:
-        out.problems.append(RowProblem(1, f"the header must be {','.join(SOB_CASES_HEADER)}"))
-        return out
-    for i, row in enumerate(rows[1:], start=2):
+    end = month_end or end_of_month(month)
+
+    def check(row: list[str]) -> str | None:
         try:
-            case = _sob_row(row, month_end)
+            case = _sob_row(row, end)
         except ValueError as exc:
-            out.problems.append(RowProblem(i, str(exc)))
-            continue
+            return str(exc)
         if case.case_id in out.cases:
-            out.problems.append(RowProblem(i, f"a second row for case {case.case_id[:64]}"))
-            continue
+            return f"a second row for case {case.case_id[:64]}"
         out.cases[case.case_id] = case
+        return None
+
+    check_rows(read_rows(data, SOB_CASES_HEADER, out.problems), check, out.problems)
     return out
 
 
@@ -293,17 +285,10 @@ def parse_reference(kind: str, name: str, data: bytes, max_bytes: int = 65536) -
 
     topic, _, header = REFERENCE[kind]
     out = ReferenceFile(name, kind, hashlib.sha256(data).hexdigest())
-    try:
-        rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
-    except UnicodeDecodeError:
-        out.problems.append(RowProblem(0, "the file is not UTF-8"))
-        return out
-    if not rows or [h.strip() for h in rows[0]] != header:
-        out.problems.append(RowProblem(1, f"the header must be {','.join(header)}"))
-        return out
+    rows = read_rows(data, header, out.problems)
     decode = DECODERS[topic](max_bytes)
     keys: set[tuple[object, ...]] = set()
-    for i, row in enumerate(rows[1:], start=2):
+    for i, row in enumerate(rows, start=2):
         if len(row) != len(header):
             out.problems.append(RowProblem(i, f"expected {len(header)} fields, got {len(row)}"))
             continue
