@@ -44,6 +44,7 @@ class ClickHouseStore:
             Path(settings.dsn.removeprefix("chdb://")).mkdir(parents=True, exist_ok=True)
         # A second database on the same chDB path (a backfill's shadow) must
         # queue behind the first store's calls, not run beside them.
+        self._probes: set[str] = set()  # probe tables known to exist (see `existing`)
         self._lock: threading.RLock = (
             share_lock._lock if share_lock is not None else threading.RLock()
         )
@@ -124,11 +125,12 @@ class ClickHouseStore:
             return {r[0] for r in self.query_rows(sql, {"v": list(values)})}
         probe = f"{t}_probe"
         with self._lock:  # the probe is this call's until it has answered
-            self.command(f"CREATE TABLE IF NOT EXISTS {probe} (v String) ENGINE = Memory")
-            self.command(f"TRUNCATE TABLE {probe}")
+            if probe not in self._probes:
+                self.command(f"CREATE TABLE IF NOT EXISTS {probe} (v String) ENGINE = Memory")
+                self._probes.add(probe)
+            self.command(f"TRUNCATE TABLE {probe}")  # also what a failed call left
             self.insert_columns(probe, {"v": list(values)})
             rows = self.query_rows(f"SELECT {c} FROM {t} WHERE {c} IN (SELECT v FROM {probe})")
-            self.command(f"TRUNCATE TABLE {probe}")
         return {r[0] for r in rows}
 
     def close(self) -> None:
