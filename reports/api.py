@@ -47,6 +47,12 @@ def create_api(ctx: Context) -> FastAPI:
     def caller_of(request: Request) -> tiers.Caller | None:
         return tiers.from_header(request.headers.get("authorization"), secret)
 
+    def with_role(request: Request, role: str, what: str) -> tiers.Caller:
+        caller = logged_in(request)
+        if role not in caller.roles:
+            raise AccessDenied(f"{what} needs the role {role}", 403)
+        return caller
+
     def logged_in(request: Request) -> tiers.Caller:
         caller = caller_of(request)
         if caller is None:
@@ -125,16 +131,12 @@ def create_api(ctx: Context) -> FastAPI:
 
     @app.get("/api/v1/audit")
     def audit_log(request: Request, limit: int = 100) -> dict[str, Any]:
-        caller = logged_in(request)
-        if "auditor" not in caller.roles:
-            raise AccessDenied("the audit log needs the role auditor", 403)
+        with_role(request, "auditor", "the audit log")
         return {"entries": audit.recent(store, min(max(limit, 1), 1000))}
 
     @app.post("/api/v1/annotations", status_code=201)
     async def annotate(request: Request) -> dict[str, Any]:
-        caller = logged_in(request)
-        if "operator" not in caller.roles:
-            raise AccessDenied("recording a data-quality note needs the role operator", 403)
+        caller = with_role(request, "operator", "recording a data-quality note")
         body = await request.json()
         note = quality.Annotation.parse(body if isinstance(body, dict) else {})
         await asyncio.to_thread(quality.add, store, note, caller.subject)
@@ -151,9 +153,7 @@ def create_api(ctx: Context) -> FastAPI:
 
     @app.post("/api/v1/reconciliation/run")
     async def reconcile_now(request: Request) -> dict[str, Any]:
-        caller = logged_in(request)
-        if "operator" not in caller.roles:
-            raise AccessDenied("applying file drops needs the role operator", 403)
+        with_role(request, "operator", "applying file drops")
         body = await request.json()
         folder = Path(str(body.get("dir", ""))) if isinstance(body, dict) else Path()
         if not folder.is_dir():
@@ -165,9 +165,7 @@ def create_api(ctx: Context) -> FastAPI:
 
     @app.post("/api/v1/backfill", status_code=202)
     async def backfill_start(request: Request) -> dict[str, Any]:
-        caller = logged_in(request)
-        if "operator" not in caller.roles:
-            raise AccessDenied("a backfill needs the role operator", 403)
+        with_role(request, "operator", "a backfill")
         body = await request.json()
         body = body if isinstance(body, dict) else {}
         spec = BY_NAME.get(str(body.get("topic", "")))

@@ -127,9 +127,9 @@ def scope(
     a region_admin sees its county's units and a unit_admin its own units
     instead. Open callers see organisation rows of opted-in providers only."""
     if caller is None:
-        if opted_in.strip() == "*" or not report.unit_scoped:
+        allowed = opted_in_providers(opted_in)
+        if allowed is None or not report.unit_scoped:
             return params
-        allowed = tuple(p.strip() for p in opted_in.split(",") if p.strip())
         return replace(params, open_care_providers=allowed)
     if report.platform_wide:
         return params
@@ -177,14 +177,21 @@ def _admin_scope(params: ReportParams, caller: Caller) -> ReportParams:
     return replace(params, caller_units=caller.unit_ids)
 
 
+def opted_in_providers(setting: str) -> tuple[str, ...] | None:
+    """STATFLOW_OPEN_CARE_PROVIDERS as a list; None = "*", every provider."""
+    if setting.strip() == "*":
+        return None
+    return tuple(p.strip() for p in setting.split(",") if p.strip())
+
+
 def open_row_filter(
     columns: Sequence[str], rows: list[list[Any]], opted_in: str
 ) -> tuple[list[list[Any]], bool]:
     """Open answers show organisation-level rows only for care providers that
     opted in ("*" = all); returns the rows kept and whether any were left out."""
-    if opted_in.strip() == "*" or "care_provider_id" not in columns:
+    allowed = opted_in_providers(opted_in)
+    if allowed is None or "care_provider_id" not in columns:
         return rows, False
-    allowed = {p.strip() for p in opted_in.split(",") if p.strip()}
     i = list(columns).index("care_provider_id")
     kept = [r for r in rows if r[i] in allowed]
     return kept, len(kept) != len(rows)
