@@ -84,9 +84,8 @@ RECEIVED, ASSIGNED, CLOSED = (
 )
 
 CASES_PER_UNIT = (
-    f"SELECT unit_id, any(unit_name), countIf({RECEIVED}), countIf({ASSIGNED}), "
-    f"countIf({CLOSED}) FROM {CASES} GROUP BY unit_id "
-    f"HAVING countIf({RECEIVED}) + countIf({ASSIGNED}) + countIf({CLOSED}) > 0 ORDER BY unit_id"
+    f"SELECT unit_id, any(unit_name), countIf({RECEIVED}) AS r, countIf({ASSIGNED}) AS a, "
+    f"countIf({CLOSED}) AS c FROM {CASES} GROUP BY unit_id HAVING r + a + c > 0 ORDER BY unit_id"
 )
 CASES_PER_CASE_TYPE = (
     f"SELECT case_type, case_type_kind, countIf({RECEIVED}), countIf({CLOSED}) "

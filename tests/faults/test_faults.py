@@ -19,26 +19,17 @@ from synth.webbtidbokning import make_calls, make_world, malformed_messages
 from tests.faults.conftest import FULL, record
 from tests.integration.harness import StatflowProcess
 from tests.integration.kafka_util import publish, read_all
-from tests.integration.test_restart import total_by_operation
+from tests.integration.test_restart import total_by_operation, want_by_operation
 from tests.integration.test_webbtidbokning_e2e import check_reports, publish_world
 
-FOUR = ("GetSubjectOfCareSchedule", "MakeBooking", "CancelBooking", "UpdateBooking")
 START, END = dt.datetime(2024, 1, 1, tzinfo=dt.UTC), dt.datetime(2024, 12, 31, tzinfo=dt.UTC)
 REPORTS = ("events-per-month", "bookings-per-county", "share-per-service",
            "my-bookings-per-month", "events-per-weekday", "events-by-hierarchy")  # fmt: skip
 
 
-def want(calls: list[dict[str, Any]]) -> dict[str, int]:
-    out: dict[str, int] = {}
-    for c in calls:
-        if c["operation"] in FOUR:
-            out[c["operation"]] = out.get(c["operation"], 0) + 1
-    return out
-
-
 def settle(proc: StatflowProcess, world: Any, calls: list[dict[str, Any]], what: str,
            timeout: float = 300) -> None:  # fmt: skip
-    proc.wait_for(lambda: total_by_operation(proc) == want(calls) or total_by_operation(proc),
+    proc.wait_for(lambda: total_by_operation(proc) == want_by_operation(calls) or total_by_operation(proc),
                   timeout=timeout, what=what)  # fmt: skip
     time.sleep(2)  # a late double count would show now
     cases = [{"report": r, "from": "2024-01-01", "to": "2024-12-31"} for r in REPORTS]
@@ -78,7 +69,9 @@ def test_sigkill_at_random_moments(settings: Any, statflow: StatflowProcess) -> 
         statflow.start()
     producer.join()
     settle(statflow, world, calls, f"exact totals after {kills} SIGKILLs")
-    record("sigkill", len(calls), want(calls), total_by_operation(statflow), kills=kills)
+    record(
+        "sigkill", len(calls), want_by_operation(calls), total_by_operation(statflow), kills=kills
+    )
 
 
 def test_kafka_restarted_and_redis_stopped_mid_stream(
@@ -103,7 +96,12 @@ def test_kafka_restarted_and_redis_stopped_mid_stream(
         settle(statflow, world, calls, "exact totals after the broker and Redis went away")
     finally:
         stack.up(local_stack)
-    record("kafka-restart+redis-stop", len(calls), want(calls), total_by_operation(statflow))
+    record(
+        "kafka-restart+redis-stop",
+        len(calls),
+        want_by_operation(calls),
+        total_by_operation(statflow),
+    )
 
 
 def committed(settings: Any, topic: str) -> int:
@@ -141,7 +139,7 @@ def test_clickhouse_refuses_writes_for_a_while(settings: Any, statflow: Statflow
     metrics = httpx.get(statflow.url + "/metrics", timeout=30).text
     assert "statflow_sink_failures_total" in metrics
     settle(statflow, world, calls, "caught up after ClickHouse came back", timeout=240)
-    record("clickhouse-writes-fail", len(calls), want(calls), total_by_operation(statflow),
+    record("clickhouse-writes-fail", len(calls), want_by_operation(calls), total_by_operation(statflow),
            failing_seconds=15)  # fmt: skip
 
 
@@ -163,5 +161,5 @@ def test_a_corpus_of_bad_input_between_valid_events(
     assert all(dict(m.headers).get("error") for m in dlq), "each with its reason"
     log = statflow.log.read_text("utf-8", "replace")
     assert "ingest loop failed" not in log and "Traceback" not in log, "no crash"
-    record("bad-input", len(stream), want(calls), total_by_operation(statflow),
+    record("bad-input", len(stream), want_by_operation(calls), total_by_operation(statflow),
            bad_messages=len(bad), in_dlq=len(dlq))  # fmt: skip

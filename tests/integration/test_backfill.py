@@ -15,17 +15,7 @@ from typing import Any
 from synth.webbtidbokning import make_calls, make_world
 from tests.integration.harness import ROOT, StatflowProcess
 from tests.integration.kafka_util import publish
-from tests.integration.test_restart import total_by_operation
-
-FOUR = ("GetSubjectOfCareSchedule", "MakeBooking", "CancelBooking", "UpdateBooking")
-
-
-def want(calls: list[dict[str, Any]]) -> dict[str, int]:
-    out: dict[str, int] = {}
-    for c in calls:
-        if c["operation"] in FOUR:
-            out[c["operation"]] = out.get(c["operation"], 0) + 1
-    return out
+from tests.integration.test_restart import total_by_operation, want_by_operation
 
 
 def test_backfill_swaps_fresh_tables_in_without_downtime(
@@ -38,7 +28,7 @@ def test_backfill_swaps_fresh_tables_in_without_downtime(
     publish(settings, "hsa.units.v1", world.units)
     publish(settings, "ntjp.calls.v1", first)
     statflow.start()
-    statflow.wait_for(lambda: total_by_operation(statflow) == want(first) or "not yet",
+    statflow.wait_for(lambda: total_by_operation(statflow) == want_by_operation(first) or "not yet",
                       timeout=180, what="the first calls ingested")  # fmt: skip
 
     # Reports are read the whole time; a total may only grow.
@@ -71,7 +61,7 @@ def test_backfill_swaps_fresh_tables_in_without_downtime(
     assert cli.returncode == 0, err.decode()
     assert b"100.0%" in err and b"ETA" in err, err.decode()[-500:]
     assert b"ntjp_calls" in out and b"ntjp_calls_daily" in out
-    statflow.wait_for(lambda: total_by_operation(statflow) == want(calls) or "not yet",
+    statflow.wait_for(lambda: total_by_operation(statflow) == want_by_operation(calls) or "not yet",
                       timeout=120, what="every call counted once after the swap")  # fmt: skip
     assert seen and {code for code, _ in seen} == {200}, "reports answered throughout"
     totals = [n for _, n in seen]
