@@ -1,4 +1,4 @@
-"""`python -m bench [ingest freshness reports profile | all] [--events N] [--quick]`."""
+"""`python -m bench [ingest freshness reports replay profile | all] [--events N] [--scale K] [--quick]`."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from typing import Any
 
 from bench import data, results
 
-NAMES = ("ingest", "freshness", "reports", "profile")
-DEFAULT = ("ingest", "freshness", "reports")
+NAMES = ("ingest", "freshness", "reports", "replay", "profile")
+DEFAULT = ("ingest", "freshness", "reports", "replay")
 TARGETS: dict[str, dict[str, str]] = {
     "ingest": {
         "statflow events/s": ">= 50000",
@@ -22,6 +22,7 @@ TARGETS: dict[str, dict[str, str]] = {
     },
     "freshness": {"delay p99 s": "<= 2", "worker peak RSS MB": "<= 500"},
     "reports": {"every report warm p95 ms": "<= 100"},
+    "replay": {},
     "profile": {},
 }
 
@@ -39,6 +40,10 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--rate", type=int, default=5000, help="freshness: events per second")
     ap.add_argument("--duration", type=float, help="freshness: seconds (default 30; quick 10)")
     ap.add_argument("--repeat", type=int, default=20, help="reports: warm calls per report")
+    ap.add_argument(
+        "--scale", type=int, default=1,
+        help="reports/replay: copy the ingested year K times in ClickHouse (50 = national scale)",
+    )  # fmt: skip
     ap.add_argument("--no-baseline", action="store_true", help="ingest: skip the baseline")
     ap.add_argument("--keep", action="store_true", help="keep topics and chDB homes afterwards")
     ap.add_argument("--results", type=Path, default=results.RESULTS_DIR, help="where to write")
@@ -54,6 +59,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         args.events = 100_000 if args.quick else 1_000_000
     if args.duration is None:
         args.duration = 10.0 if args.quick else 30.0
+    if args.scale < 1:
+        ap.error("--scale must be at least 1")
     if args.events < 10_000:
         ap.error("--events must be at least 10,000 (several batches per partition)")
     return args
@@ -65,7 +72,7 @@ def _load() -> list[float]:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
-    from bench import freshness, ingest, profile, reports
+    from bench import freshness, ingest, profile, replay, reports
     from bench.env import BenchEnv
 
     common = {
@@ -101,10 +108,18 @@ def main(argv: list[str] | None = None) -> int:
                 elif name == "reports":
                     params["warm_calls"] = args.repeat
                     params["sob_transactions_per_call"] = data.SOB_PER_CALL
+                    params["scale"] = args.scale
                     rds = ds if ds is not None else ingest.Dataset(env, "reports", args.events)
-                    figures = reports.run(rds, args.repeat)
-                    rds.close()
+                    figures = reports.run(rds, args.repeat, args.scale)
+                    ds = rds  # replay works on what the reports left
                     headers, rows = reports.HEADERS, reports.rows(figures)
+                elif name == "replay":
+                    params["scale"] = args.scale
+                    if ds is None or ds.worker is None or ds.sob_loaded == 0:
+                        ds = ds if ds is not None else ingest.Dataset(env, "replay", args.events)
+                        reports.run(ds, 1, args.scale)
+                    figures = replay.run(ds)
+                    headers, rows = replay.HEADERS, replay.rows(figures)
                 else:
                     params.pop("events")
                     params.update(rate=args.rate, duration_s=args.duration, tick_s=freshness.TICK)

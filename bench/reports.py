@@ -9,6 +9,7 @@ from typing import Any
 
 from bench.ingest import Dataset
 from bench.procinfo import PeakSampler
+from bench.scale import amplify
 from bench.stats import summary
 from streams.topics import SOB_TRANSACTIONS
 
@@ -91,9 +92,10 @@ def measure(ds: Dataset, repeat: int) -> dict[str, Any]:
     }
 
 
-def run(ds: Dataset, repeat: int = 20) -> dict[str, Any]:
+def run(ds: Dataset, repeat: int = 20, scale: int = 1) -> dict[str, Any]:
     """Load the SOB transactions (and the calls if `ingest` did not), let a worker
-    take everything in, restart it, then time every report."""
+    take everything in, copy the raw rows up to `scale` times (bench/scale.py),
+    restart the worker, then time every report."""
     if ds.loaded.calls == 0:
         ds.load_calls()
     ds.load_sob()
@@ -105,6 +107,7 @@ def run(ds: Dataset, repeat: int = 20) -> dict[str, Any]:
     load_seconds = time.monotonic() - t
     assert ds.worker is not None
     ds.worker.close()
+    scaled = amplify(ds.settings, scale) if scale > 1 else {"factor": 1, "seconds": 0.0}
     w = ds.new_worker("reports").start()
     with PeakSampler(w.pid) as mem:
         figures = measure(ds, repeat)
@@ -112,6 +115,7 @@ def run(ds: Dataset, repeat: int = 20) -> dict[str, Any]:
         calls=ds.loaded.calls,
         sob_transactions=ds.sob_loaded,
         sob_and_catch_up_seconds=load_seconds,
+        scale=scaled,
         peak_rss_mb=mem.figures()["peak_rss_mb"],
     )
     return figures

@@ -184,12 +184,17 @@ def create_api(ctx: Context) -> FastAPI:
         from_offset = body.get("from_offset")
         if from_offset is not None and (not isinstance(from_offset, int) or from_offset < 0):
             raise ParameterError("from_offset", "a whole number >= 0")
+        source = str(body.get("source", "kafka"))
+        if source not in ("kafka", "raw"):
+            raise ParameterError("source", "kafka (replay the topic) or raw (the raw table)")
+        if source == "raw" and (from_offset is not None or from_time is not None):
+            raise ParameterError("source", "raw rebuilds from the whole raw table; no from_*")
         job = backfill.Progress(spec.full(settings))
         jobs[job.id] = job
 
         async def go() -> None:
             try:
-                await backfill.run(settings, store, job.topic, job, from_offset, from_time)
+                await backfill.run(settings, store, job.topic, job, from_offset, from_time, source)
             except Exception:  # noqa: BLE001 - the job records why; the API stays up
                 log.exception("backfill failed", extra={"topic": job.topic})
 

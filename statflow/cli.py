@@ -302,6 +302,8 @@ def _backfill(args: argparse.Namespace, settings: Settings) -> int:
         body["from_offset"] = args.from_offset
     if args.from_time:
         body["from_time"] = args.from_time
+    if args.from_raw:
+        body["source"] = "raw"
     r = httpx.post(f"{url}/api/v1/backfill", json=body,
                    headers=auth, timeout=60)  # fmt: skip
     if r.status_code != 202:
@@ -380,6 +382,8 @@ def build_parser() -> argparse.ArgumentParser:
     bf.add_argument("topic", help="a batched event topic, e.g. ntjp.calls.v1")
     bf.add_argument("--from-offset", type=int, default=None, help="every partition from here")
     bf.add_argument("--from-time", default=None, help="RFC 3339; from the first offset at it")
+    bf.add_argument("--from-raw", action="store_true",
+                    help="recompute rollups from the raw table in ClickHouse, not Kafka")  # fmt: skip
     aud = sub.add_parser("audit", help="list the audit log (logged-in reads, exports)")
     aud.add_argument("--limit", type=int, default=100)
     rep = sub.add_parser("report", help="print a report: SERVICE/REPORT")

@@ -35,6 +35,7 @@ from sinks.clickhouse import ClickHouseStore, check_identifier
 from sinks.events import EventSink, EventTable
 from sinks.migrate import migrate
 from statflow.errors import StatflowError
+from streams import rebuild
 from streams.settings import Settings
 
 Lookup = Callable[[Decoded[Any]], Awaitable[Mapping[str, str]]]
@@ -136,7 +137,12 @@ async def _start_offsets(
 async def run(
     settings: Settings, store: ClickHouseStore, topic: str, progress: Progress,
     from_offset: int | None = None, from_time: dt.datetime | None = None,
+    source: str = "kafka",
 ) -> None:  # fmt: skip
+    """Rebuild the topic's tables from Kafka (`source="kafka"`, a replay through
+    the decoder) or from the raw table ClickHouse already holds (`"raw"`: every
+    rollup, seen store and lifecycle table recomputed by the views, e.g. after
+    a view's definition changed), then swap them in."""
     spec = REPLAYABLE.get(topic)
     if spec is None:
         progress.state, progress.error = "failed", "not a batched event topic of this process"
@@ -156,6 +162,23 @@ async def run(
         family = family_of(table, [(str(n), str(q)) for n, q in views])
         shadow.command(f"INSERT INTO {table} SELECT * FROM {db}.{table} WHERE source != 'stream'")
         shadow.command(f"INSERT INTO reconciliation_files SELECT * FROM {db}.reconciliation_files")
+        if source == "raw":
+            progress.total = await asyncio.to_thread(rebuild.count, store, table)
+            progress.state = "reading"
+
+            def copied(n: int) -> None:
+                progress.read += n
+
+            marks = await asyncio.to_thread(
+                rebuild.copy_before, store, shadow, table, topic, copied
+            )
+            progress.state = "swapping"
+            async with gate(topic):
+                await asyncio.to_thread(rebuild.copy_from, store, shadow, table, marks, copied)
+                progress.swapped = _swap(store, db, check_identifier(shadow_db), family)
+            progress.state = "done"
+            log.info("rebuild swapped in", extra={"topic": topic, "tables": list(progress.swapped)})
+            return
         sink: EventSink[Any] = EventSink(shadow, spec.table)
         consumer = AIOKafkaConsumer(
             bootstrap_servers=settings.kafka_bootstrap, enable_auto_commit=False,

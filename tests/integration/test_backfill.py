@@ -12,15 +12,19 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from synth.webbtidbokning import make_calls, make_world
 from tests.integration.harness import ROOT, StatflowProcess
 from tests.integration.kafka_util import publish
 from tests.integration.test_restart import total_by_operation, want_by_operation
 
 
+@pytest.mark.parametrize("source", ["kafka", "raw"])
 def test_backfill_swaps_fresh_tables_in_without_downtime(
-    settings: Any, statflow: StatflowProcess, tmp_path: Path
+    settings: Any, statflow: StatflowProcess, tmp_path: Path, source: str
 ) -> None:
+    """From Kafka (a replay) or from the raw table (rollups recomputed)."""
     world = make_world(seed=81, n_units=40)
     calls = make_calls(world, dt.datetime(2024, 1, 1, tzinfo=dt.UTC),
                        dt.datetime(2024, 12, 31, tzinfo=dt.UTC), 40_000, seed=81)  # fmt: skip
@@ -47,7 +51,8 @@ def test_backfill_swaps_fresh_tables_in_without_downtime(
     env = {**os.environ, **statflow.settings.to_env(), "PYTHONPATH": str(ROOT)}
     errors = tmp_path / "backfill.stderr"
     with errors.open("wb") as err_file:
-        cli = subprocess.Popen([sys.executable, "-m", "statflow", "backfill", "ntjp.calls.v1"],
+        cli = subprocess.Popen([sys.executable, "-m", "statflow", "backfill", "ntjp.calls.v1",
+                                *(["--from-raw"] if source == "raw" else [])],
                                cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=err_file)  # fmt: skip
         publish(settings, "ntjp.calls.v1", later)  # live traffic during the replay
         try:

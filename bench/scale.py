@@ -1,0 +1,69 @@
+"""National scale without hours of loading: the year that went through the
+whole pipeline is copied K-1 more times inside ClickHouse.
+
+Loading 50 M calls through Kafka and statflow takes over an hour on this
+machine (bench/README.md), all of it spent on what the ingest benchmark
+already measures. For report latency and replay only the stored volume
+matters, so each copy of the raw rows gets new event ids (and new case ids,
+so SOB moments multiply too) and goes into the raw tables through their
+materialized views, exactly as ingested rows do: rollups, seen stores and
+lifecycle tables grow with it. Times, units, counties and patients stay
+those of the original rows, so distributions are the generator's; distinct
+resident counts do not grow with K.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from sinks.clickhouse import ClickHouseStore
+from streams.settings import Settings
+
+# Copies are marked so that a copy is never copied again.
+MARK = "~x"
+
+# The columns each copy changes; the rest are copied as they are.
+_RENAMED: dict[str, tuple[str, ...]] = {
+    "ntjp_calls": ("event_id", "batch_token"),
+    "sob_transactions": ("event_id", "case_id", "batch_token"),
+}
+
+
+def copy_sql(table: str, columns: list[str]) -> str:
+    """INSERT ... SELECT of a table's original rows with marked ids, pure.
+    (chDB silently inserts nothing for `SELECT * REPLACE (...)`, so the
+    columns are named.)"""
+    renamed = _RENAMED[table]
+    exprs = [
+        f"concat({c}, '{MARK}', toString({{k:UInt32}}))" if c in renamed else c for c in columns
+    ]
+    return (
+        f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(exprs)} FROM {table} "
+        f"WHERE source = 'stream' AND position(event_id, '{MARK}') = 0"
+    )
+
+
+def amplify(settings: Settings, factor: int) -> dict[str, Any]:
+    """Make every streamed raw row exist `factor` times (run while no worker
+    holds the chDB path). Returns row counts and seconds."""
+    store = ClickHouseStore(settings)
+    try:
+        t0 = time.monotonic()
+        for table in _RENAMED:
+            columns = [
+                str(r[0])
+                for r in store.query_rows(
+                    "SELECT name FROM system.columns WHERE database = currentDatabase() "
+                    "AND table = {t:String} AND default_kind NOT IN ('MATERIALIZED', 'ALIAS') "
+                    "ORDER BY position",
+                    {"t": table},
+                )
+            ]
+            for k in range(1, factor):
+                store.command(copy_sql(table, columns), {"k": k}, {"insert_deduplicate": 0})
+        seconds = time.monotonic() - t0
+        counts = {t: int(store.query_rows(f"SELECT count() FROM {t}")[0][0]) for t in _RENAMED}
+    finally:
+        store.close()
+    return {"factor": factor, "seconds": seconds, "rows": counts}
