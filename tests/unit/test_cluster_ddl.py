@@ -218,3 +218,31 @@ def test_settings_carry_the_cluster_and_metrics_port() -> None:
     back = Settings.from_env(env)
     assert (back.clickhouse_cluster, back.metrics_port) == (C, 9464)
     assert (Settings.from_env({}).clickhouse_cluster, Settings.from_env({}).metrics_port) == ("", 0)
+
+
+def test_readme_engine_table_matches_the_rendering() -> None:
+    """README's "ClickHouse engines per mode" table is what the code does."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text("utf-8")
+    section = readme.split("## ClickHouse engines per mode", 1)[1].split("\n## ", 1)[0]
+    documented = {
+        m.group(1): (m.group(2), m.group(3), m.group(4))
+        for m in re.finditer(
+            r"^\| `(\w+)` \| [^|]+ \| ([^|]+) \| ([^|]+) \| ([^|]+) \|$", section, re.M
+        )
+    }
+    out = {CREATE_TABLE.match(s).group(1): s for s in rendered() if CREATE_TABLE.match(s)}  # type: ignore[union-attr]
+    files = {}
+    for m in migrate.load():
+        for stmt in m.statements:
+            t = CREATE_TABLE.match(stmt)
+            if t:
+                files[t.group(1)] = stmt
+    assert set(documented) == set(files) | {"schema_migrations"}
+    for table, stmt in files.items():
+        single, clustered, reads = documented[table]
+        assert re.search(rf"ENGINE = {re.escape(single.strip())}\s", stmt + "\n"), table
+        engine = clustered.strip().split("(")[0]
+        args = clustered.strip()[len(engine) :].strip("()")
+        want = f"ENGINE = {engine}({PATH}{', ' + args if args else ''})"
+        assert want in out[table], (table, want)
+        assert (reads.strip() == f"`{table}_all`") == (f"{table}_all" in out), table
