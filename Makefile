@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 export TZ := UTC
 
-.PHONY: install system-deps demo test test-unit test-integration faults lint bench stack-up stack-down clean
+.PHONY: install system-deps demo test test-unit test-integration test-docker faults lint bench stack-up stack-down clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -31,6 +31,13 @@ test-unit: install
 
 test-integration: install
 	$(PY) -m pytest -q -p no:cacheprovider tests/integration
+
+# The integration and fault suites with Kafka (KRaft), a ClickHouse server and
+# Redis in containers (testcontainers) instead of the local stack and chDB, so
+# the server code path runs for real. Needs a Docker engine; without one the
+# provider fails with a message (tests/services.py), it never falls back.
+test-docker: install
+	STATFLOW_TEST_DOCKER=1 $(PY) -m pytest -q -p no:cacheprovider tests/integration tests/faults
 
 lint: install
 	$(VENV)/bin/ruff check .

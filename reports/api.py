@@ -6,6 +6,7 @@ import asyncio
 import datetime as dt
 import json
 import logging
+import time
 from pathlib import Path
 from typing import Any
 
@@ -90,6 +91,7 @@ def create_api(ctx: Context) -> FastAPI:
 
     @app.get("/api/v1/reports/{service}/{report}")
     def get_report(service: str, report: str, request: Request) -> Response:
+        started = time.perf_counter()
         caller = caller_of(request)
         pairs = list(request.query_params.multi_items())
         result = engine.run(
@@ -105,6 +107,12 @@ def create_api(ctx: Context) -> FastAPI:
             headers["X-Statflow-Notes"] = json.dumps(result.notes, ensure_ascii=True)
         if result.params.format != "json":
             headers["Content-Disposition"] = f'attachment; filename="{formats.filename(result)}"'
+        # Answered reports only: their ids and format are validated, so the
+        # label values are bounded by the catalogue (an error is not a latency).
+        metrics.observe(
+            "statflow_report_seconds", time.perf_counter() - started,
+            service=service, report=report, format=result.params.format,
+        )  # fmt: skip
         return Response(body, media_type=media, headers=headers)
 
     @app.post("/api/v1/exports", status_code=202)

@@ -16,6 +16,7 @@ import clickhouse_connect
 from clickhouse_connect.driver.client import Client
 from clickhouse_connect.driver.exceptions import ClickHouseError
 
+from sinks.cluster import on_cluster
 from statflow import faults
 from statflow.errors import ConfigError, SinkError
 from streams.settings import Settings
@@ -40,6 +41,14 @@ class ClickHouseStore:
     def __init__(self, settings: Settings, share_lock: ClickHouseStore | None = None) -> None:
         self.database = check_identifier(settings.clickhouse_database)
         self.embedded = settings.embedded
+        self.cluster = settings.clickhouse_cluster
+        if self.cluster and self.embedded:
+            raise ConfigError(
+                "STATFLOW_CLICKHOUSE_CLUSTER needs a ClickHouse server (an http:// "
+                "STATFLOW_CLICKHOUSE_DSN); chDB has no cluster"
+            )
+        # DDL for every node of the cluster; "" on a single node or chDB.
+        self.on_cluster = f" {on_cluster(self.cluster)}" if self.cluster else ""
         if self.embedded:
             Path(settings.dsn.removeprefix("chdb://")).mkdir(parents=True, exist_ok=True)
         # A second database on the same chDB path (a backfill's shadow) must
@@ -50,7 +59,7 @@ class ClickHouseStore:
         )
         try:
             boot = clickhouse_connect.get_client(dsn=settings.dsn)
-            boot.command(f"CREATE DATABASE IF NOT EXISTS {self.database}")
+            boot.command(f"CREATE DATABASE IF NOT EXISTS {self.database}{self.on_cluster}")
             self._client: Client = clickhouse_connect.get_client(
                 dsn=settings.dsn, database=self.database
             )

@@ -2,7 +2,9 @@
 
 Every statement is idempotent (IF NOT EXISTS), so a crash half-way through a
 migration is healed by running it again; a version is recorded only after all
-its statements succeeded.
+its statements succeeded. Against a cluster (STATFLOW_CLICKHOUSE_CLUSTER) the
+same files are rendered ON CLUSTER with Replicated engines (sinks/cluster.py);
+otherwise they run exactly as written.
 """
 
 from __future__ import annotations
@@ -11,11 +13,17 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from sinks import cluster
 from sinks.clickhouse import ClickHouseStore
 from statflow.errors import MigrationError
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 _NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
+BOOKKEEPING = (
+    "CREATE TABLE IF NOT EXISTS schema_migrations "
+    "(version UInt32, name String, applied_at DateTime64(3, 'UTC') DEFAULT now64(3)) "
+    "ENGINE = MergeTree ORDER BY version"
+)
 
 
 @dataclass(frozen=True)
@@ -47,15 +55,25 @@ def load(folder: Path = MIGRATIONS) -> list[Migration]:
     return found
 
 
+def for_store(store: ClickHouseStore, folder: Path = MIGRATIONS) -> list[Migration]:
+    """The migrations as this store runs them (cluster-rendered or as written)."""
+    return cluster.render(load(folder), store.cluster, store.database)
+
+
+def bookkeeping(store: ClickHouseStore) -> list[str]:
+    # Replicated on a cluster too, so every replica agrees on what is applied;
+    # no Distributed companion: nobody reads it across shards.
+    if not store.cluster:
+        return [BOOKKEEPING]
+    return cluster.render_statement(BOOKKEEPING, store.cluster, store.database)
+
+
 def migrate(store: ClickHouseStore, folder: Path = MIGRATIONS) -> list[int]:
     """Apply what is missing; return the versions applied now."""
-    store.command(
-        "CREATE TABLE IF NOT EXISTS schema_migrations "
-        "(version UInt32, name String, applied_at DateTime64(3, 'UTC') DEFAULT now64(3)) "
-        "ENGINE = MergeTree ORDER BY version"
-    )
+    for stmt in bookkeeping(store):
+        store.command(stmt)
     done = {int(r[0]) for r in store.query_rows("SELECT version FROM schema_migrations")}
-    known = load(folder)
+    known = for_store(store, folder)
     newest = max((m.version for m in known), default=0)
     if done and max(done) > newest:
         raise MigrationError(

@@ -1,7 +1,8 @@
 """The Faust app: reference agents, the batched calls service, optionally the API.
 
 `statflow run` (embedded) puts everything in one process because a chDB path
-can be opened by one process only; `statflow worker` leaves the API out.
+can be opened by one process only; `statflow worker` leaves the API out and,
+with STATFLOW_METRICS_PORT, serves only /metrics and /healthz.
 """
 
 from __future__ import annotations
@@ -43,25 +44,23 @@ def create_app(ctx: Context, *, serve_api: bool) -> faust.App:
     etj.register(app, ctx)
     drops.register(app, ctx)
     if serve_api:
-        _register_api(app, ctx)
+        from reports.api import create_api
+
+        _serve_http(app, create_api(ctx), s.http_host, s.http_port, "report API")
+    elif s.metrics_port:
+        from streams.metrics_http import metrics_app
+
+        _serve_http(app, metrics_app(), s.http_host, s.metrics_port, "worker metrics")
     return app
 
 
-def _register_api(app: faust.App, ctx: Context) -> None:
+def _serve_http(app: faust.App, asgi: Any, host: str, port: int, what: str) -> None:
     import uvicorn
 
-    from reports.api import create_api
-
     @app.task
-    async def http_api() -> None:
-        config = uvicorn.Config(
-            create_api(ctx),
-            host=ctx.settings.http_host,
-            port=ctx.settings.http_port,
-            log_level="warning",
-            lifespan="off",
-        )
+    async def http_server() -> None:
+        config = uvicorn.Config(asgi, host=host, port=port, log_level="warning", lifespan="off")
         server: Any = uvicorn.Server(config)
         server.install_signal_handlers = lambda: None  # Faust owns the signals
-        log.info("report API listening", extra={"port": ctx.settings.http_port})
+        log.info("%s listening", what, extra={"port": port})
         await server.serve()

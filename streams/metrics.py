@@ -1,4 +1,8 @@
-"""Process-wide counters and gauges, rendered in Prometheus' text format."""
+"""Process-wide counters, gauges and histograms, rendered in Prometheus' text format.
+
+Each process exports its own: workers the ingest series (on STATFLOW_METRICS_PORT),
+the API its request latencies; Prometheus sums over instances.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,10 @@ from collections import defaultdict
 _lock = threading.Lock()
 _counters: dict[tuple[str, tuple[tuple[str, str], ...]], float] = defaultdict(float)
 _gauges: dict[tuple[str, tuple[tuple[str, str], ...]], float] = {}
+# Per series: observations per bucket (not cumulative), then the sum and the count.
+_histograms: dict[tuple[str, tuple[tuple[str, str], ...]], list[float]] = {}
+# Seconds. Reports aim at p95 <= 100 ms (README), so the steps are fine below 0.25 s.
+BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 _HELP = {
     "statflow_events_accepted_total": "events written to ClickHouse",
     "statflow_events_rejected_total": "events sent to the dead-letter topic",
@@ -18,6 +26,7 @@ _HELP = {
     "statflow_files_applied_total": "file drops applied",
     "statflow_files_quarantined_total": "file drops quarantined whole",
     "statflow_rows_corrected_total": "rows corrected by file drops",
+    "statflow_report_seconds": "time to answer a report request (query and format)",
 }
 
 
@@ -29,6 +38,16 @@ def inc(name: str, value: float = 1, **labels: str) -> None:
 def gauge(name: str, value: float, **labels: str) -> None:
     with _lock:
         _gauges[(name, tuple(sorted(labels.items())))] = value
+
+
+def observe(name: str, seconds: float, **labels: str) -> None:
+    """One observation of a histogram (declare its name in _HELP)."""
+    key = (name, tuple(sorted(labels.items())))
+    with _lock:
+        h = _histograms.setdefault(key, [0.0] * (len(BUCKETS) + 3))  # + "+Inf", sum, count
+        h[next((i for i, b in enumerate(BUCKETS) if seconds <= b), len(BUCKETS))] += 1
+        h[-2] += seconds
+        h[-1] += 1
 
 
 def value(name: str, **labels: str) -> float:
@@ -45,13 +64,29 @@ def snapshot() -> dict[str, list[tuple[dict[str, str], float]]]:
     return dict(out)
 
 
+def _series(name: str, labels: dict[str, str], v: float) -> str:
+    lab = ",".join(f'{k}="{val}"' for k, val in sorted(labels.items()))
+    return f"{name}{{{lab}}} {v:g}" if lab else f"{name} {v:g}"
+
+
 def render() -> str:
     lines = []
     for name, samples in sorted(snapshot().items()):
         kind = "counter" if name.endswith("_total") else "gauge"
         lines.append(f"# HELP {name} {_HELP.get(name, name)}")
         lines.append(f"# TYPE {name} {kind}")
-        for labels, v in samples:
-            lab = ",".join(f'{k}="{val}"' for k, val in sorted(labels.items()))
-            lines.append(f"{name}{{{lab}}} {v:g}" if lab else f"{name} {v:g}")
+        lines.extend(_series(name, labels, v) for labels, v in samples)
+    with _lock:
+        hists = sorted((k, list(h)) for k, h in _histograms.items())
+    for i, ((name, labels), h) in enumerate(hists):
+        if i == 0 or hists[i - 1][0][0] != name:
+            lines.append(f"# HELP {name} {_HELP.get(name, name)}")
+            lines.append(f"# TYPE {name} histogram")
+        running = 0.0
+        for bound, n in zip([*BUCKETS, float("inf")], h[:-2], strict=True):
+            running += n
+            le = "+Inf" if bound == float("inf") else f"{bound:g}"
+            lines.append(_series(f"{name}_bucket", {**dict(labels), "le": le}, running))
+        lines.append(_series(f"{name}_sum", dict(labels), h[-2]))
+        lines.append(_series(f"{name}_count", dict(labels), h[-1]))
     return "\n".join(lines) + "\n"

@@ -30,10 +30,17 @@ class Settings:
     kafka_bootstrap: str = "localhost:9092"
     clickhouse_dsn: str = ""  # "" = chdb on disk under home/chdb
     clickhouse_database: str = "statflow"
+    # A ClickHouse cluster name (remote_servers) to run the migrations ON CLUSTER
+    # with Replicated engines (sinks/cluster.py); "" = a single node or chDB.
+    clickhouse_cluster: str = ""
     redis_url: str = "redis://localhost:6379/0"
     drop_dir: Path | None = None
     http_host: str = "127.0.0.1"
     http_port: int = 8080
+    # `statflow worker` serves no API; with a port here it serves /metrics and
+    # /healthz on it (Prometheus scrapes each worker). 0 = none. `run` and `api`
+    # serve /metrics on the HTTP port.
+    metrics_port: int = 0
     topic_prefix: str = ""  # tests give each run its own topics
     consumer_group: str = "statflow"
     batch_max_records: int = 20000
@@ -74,9 +81,11 @@ class Settings:
             "STATFLOW_KAFKA_BOOTSTRAP": self.kafka_bootstrap,
             "STATFLOW_CLICKHOUSE_DSN": self.clickhouse_dsn,
             "STATFLOW_CLICKHOUSE_DATABASE": self.clickhouse_database,
+            "STATFLOW_CLICKHOUSE_CLUSTER": self.clickhouse_cluster,
             "STATFLOW_REDIS_URL": self.redis_url,
             "STATFLOW_HTTP_HOST": self.http_host,
             "STATFLOW_HTTP_PORT": str(self.http_port),
+            "STATFLOW_METRICS_PORT": str(self.metrics_port),
             "STATFLOW_TOPIC_PREFIX": self.topic_prefix,
             "STATFLOW_CONSUMER_GROUP": self.consumer_group,
             "STATFLOW_BATCH_MAX_RECORDS": str(self.batch_max_records),
@@ -105,10 +114,12 @@ class Settings:
             kafka_bootstrap=env.get("STATFLOW_KAFKA_BOOTSTRAP", "localhost:9092"),
             clickhouse_dsn=env.get("STATFLOW_CLICKHOUSE_DSN", ""),
             clickhouse_database=env.get("STATFLOW_CLICKHOUSE_DATABASE", "statflow"),
+            clickhouse_cluster=env.get("STATFLOW_CLICKHOUSE_CLUSTER", ""),
             redis_url=env.get("STATFLOW_REDIS_URL", "redis://localhost:6379/0"),
             drop_dir=Path(drop) if drop else None,
             http_host=env.get("STATFLOW_HTTP_HOST", "127.0.0.1"),
             http_port=_int(env, "STATFLOW_HTTP_PORT", 8080),
+            metrics_port=_int(env, "STATFLOW_METRICS_PORT", 0),
             topic_prefix=env.get("STATFLOW_TOPIC_PREFIX", ""),
             consumer_group=env.get("STATFLOW_CONSUMER_GROUP", "statflow"),
             batch_max_records=_int(env, "STATFLOW_BATCH_MAX_RECORDS", 20000),

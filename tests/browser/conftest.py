@@ -2,8 +2,8 @@
 web-booking and support-and-treatment data, and headless Debian Chromium
 driven by Playwright's Python package (never a downloaded browser).
 
-The stack fixture (`local_stack`: Kafka KRaft and redis-server) is the
-integration suite's; the server here is module-scoped so the pages share one
+The services (`services`: the local stack, or containers under
+STATFLOW_TEST_DOCKER=1) are the integration suite's; the server here is module-scoped so the pages share one
 ingest.
 """
 
@@ -20,12 +20,18 @@ from typing import Any
 
 import pytest
 
-from deploy import stack
 from streams.settings import Settings
 from synth import etj
 from synth.stod import SobWorld, make_sob_world, make_transactions
 from synth.webbtidbokning import World, make_calls, make_world
-from tests.integration.conftest import free_port, local_stack, settings, statflow  # noqa: F401
+from tests import services as provided
+from tests.integration.conftest import (  # noqa: F401
+    free_port,
+    service_provider,
+    services,
+    settings,
+    statflow,
+)
 from tests.integration.harness import ROOT, StatflowProcess
 from tests.integration.kafka_util import publish
 
@@ -122,16 +128,17 @@ def wait_ingested(
 
 @pytest.fixture(scope="module")
 def served(
-    local_stack: stack.StackConfig,  # noqa: F811
+    services: provided.Services,  # noqa: F811
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Served]:
     tmp = tmp_path_factory.mktemp("browser")
     tag = uuid.uuid4().hex[:10]
     cfg = Settings(
         home=tmp / "home",
-        kafka_bootstrap=f"127.0.0.1:{local_stack.kafka_port}",
+        kafka_bootstrap=services.kafka_bootstrap,
+        clickhouse_dsn=services.clickhouse_dsn or "",
         clickhouse_database=f"sf_{tag}",
-        redis_url=f"redis://127.0.0.1:{local_stack.redis_port}/0",
+        redis_url=services.redis_url,
         topic_prefix=f"t{tag}.",
         consumer_group=f"sf-{tag}",
         http_port=free_port(),

@@ -1,5 +1,6 @@
-"""The fault suite: real Kafka, Redis and chDB, faults injected from outside
-(SIGKILL, stopping the broker or Redis) or at named points (STATFLOW_FAULTS).
+"""The fault suite: real Kafka, Redis and ClickHouse (chDB, or containers under
+`make test-docker`), faults injected from outside (SIGKILL, stopping the broker
+or Redis) or at named points (STATFLOW_FAULTS).
 
 `make test` runs the short version; `make faults` (STATFLOW_FAULTS_FULL=1) the
 full one and writes bench/results/faults.json: scenarios, events, lost,
@@ -16,7 +17,14 @@ from typing import Any
 
 import pytest
 
-from tests.integration.conftest import free_port, local_stack, settings, statflow  # noqa: F401
+from tests.integration.conftest import (  # noqa: F401
+    free_port,
+    local_stack,
+    service_provider,
+    services,
+    settings,
+    statflow,
+)
 from tests.integration.harness import ROOT
 
 FULL = os.environ.get("STATFLOW_FAULTS_FULL") == "1"

@@ -1,24 +1,24 @@
-"""Integration fixtures: the real local stack (Kafka KRaft + redis-server), started
-once per session; each test gets its own topics, consumer group, ClickHouse
-database and chDB path, so tests never see each other's data."""
+"""Integration fixtures: Kafka, Redis and ClickHouse from one provider
+(tests/services.py): the real local stack (Kafka KRaft + redis-server, chDB per
+test) by default, or containers with STATFLOW_TEST_DOCKER=1 (`make
+test-docker`). Either way each test gets its own topics, consumer group and
+ClickHouse database (and chDB path), so tests never see each other's data."""
 
 from __future__ import annotations
 
-import os
 import socket
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from deploy import stack
 from streams.settings import Settings
+from tests import services as provided
 from tests.integration.harness import StatflowProcess
 
 ROOT = Path(__file__).resolve().parents[2]
-KAFKA_PORT = int(os.environ.get("STATFLOW_TEST_KAFKA_PORT", "19092"))
-REDIS_PORT = int(os.environ.get("STATFLOW_TEST_REDIS_PORT", "16379"))
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -28,11 +28,26 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(scope="session")
-def local_stack() -> Iterator[stack.StackConfig]:
-    cfg = stack.StackConfig(ROOT / ".statflow" / "test-stack", KAFKA_PORT, redis_port=REDIS_PORT)
-    stack.up(cfg)
-    yield cfg
-    stack.down(cfg)
+def service_provider() -> Iterator[provided.Provider]:
+    p = provided.provider(root=ROOT)
+    try:
+        yield p
+    finally:
+        p.close()
+
+
+@pytest.fixture(scope="session")
+def services(service_provider: provided.Provider) -> provided.Services:
+    return service_provider.services()
+
+
+@pytest.fixture(scope="session")
+def local_stack(service_provider: provided.Provider) -> stack.StackConfig:
+    """The local stack itself, for tests that kill and restart its processes."""
+    if not isinstance(service_provider, provided.LocalProvider):
+        pytest.skip("kills the local stack's Kafka and Redis processes (docker provider)")
+    service_provider.services()
+    return service_provider.stack_config
 
 
 def free_port() -> int:
@@ -42,18 +57,35 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def settings(local_stack: stack.StackConfig, tmp_path: Path) -> Settings:
+def settings(services: provided.Services, tmp_path: Path) -> Settings:
     tag = uuid.uuid4().hex[:10]
     return Settings(
         home=tmp_path / "home",
-        kafka_bootstrap=f"127.0.0.1:{local_stack.kafka_port}",
+        kafka_bootstrap=services.kafka_bootstrap,
+        clickhouse_dsn=services.clickhouse_dsn or "",
         clickhouse_database=f"sf_{tag}",
-        redis_url=f"redis://127.0.0.1:{local_stack.redis_port}/0",
+        redis_url=services.redis_url,
         topic_prefix=f"t{tag}.",
         consumer_group=f"sf-{tag}",
         http_port=free_port(),
         batch_timeout_ms=100,
     )
+
+
+@pytest.fixture
+def store_settings(service_provider: provided.Provider, tmp_path: Path) -> Callable[..., Settings]:
+    """Settings for a test that needs ClickHouse only (no Kafka, no Redis):
+    chDB under `home` locally; on a server, a database of its own."""
+
+    def make(database: str, home: Path | None = None) -> Settings:
+        dsn = service_provider.clickhouse_dsn()
+        home = home or tmp_path
+        if dsn is None:
+            return Settings(home=home, clickhouse_database=database)
+        db = f"{database}_{uuid.uuid4().hex[:8]}"
+        return Settings(home=home, clickhouse_dsn=dsn, clickhouse_database=db)
+
+    return make
 
 
 @pytest.fixture

@@ -5,8 +5,7 @@ make every rollup exact, and nothing may be counted twice."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from pathlib import Path
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -24,8 +23,8 @@ TOPIC = "t.ntjp.calls.v1"
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[ClickHouseStore]:
-    s = ClickHouseStore(Settings(home=tmp_path, clickhouse_database="repair"))
+def store(store_settings: Callable[..., Settings]) -> Iterator[ClickHouseStore]:
+    s = ClickHouseStore(store_settings("repair"))
     try:
         migrate(s)
         yield s

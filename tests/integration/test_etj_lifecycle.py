@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-from collections.abc import Iterator
-from pathlib import Path
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -27,9 +26,9 @@ CP = "SE2321000016-ETJ0"
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[ClickHouseStore]:
+def store(store_settings: Callable[..., Settings]) -> Iterator[ClickHouseStore]:
     # chDB holds one data path per process: close it, pass or fail.
-    s = ClickHouseStore(Settings(home=tmp_path, clickhouse_database="etj_life"))
+    s = ClickHouseStore(store_settings("etj_life"))
     try:
         migrate(s)
         _unit(s)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import orjson
@@ -27,8 +27,8 @@ DAY = dt.date(2024, 3, 31)  # a 23-hour day: its events still belong to it
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[ClickHouseStore]:
-    s = ClickHouseStore(Settings(home=tmp_path / "home", clickhouse_database="etj_rec"))
+def store(tmp_path: Path, store_settings: Callable[..., Settings]) -> Iterator[ClickHouseStore]:
+    s = ClickHouseStore(store_settings("etj_rec", tmp_path / "home"))
     try:
         migrate(s)
         yield s

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -31,8 +31,8 @@ HEADER = ("case_id,case_type,process_name,moment_name,care_provider_id,care_unit
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[ClickHouseStore]:
-    s = ClickHouseStore(Settings(home=tmp_path / "home", clickhouse_database="sob_rec"))
+def store(tmp_path: Path, store_settings: Callable[..., Settings]) -> Iterator[ClickHouseStore]:
+    s = ClickHouseStore(store_settings("sob_rec", tmp_path / "home"))
     try:
         migrate(s)
         yield s

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -20,8 +21,8 @@ HEADER = "hsa_id,name,kind,care_provider_id,county_code,updated_at"
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> ClickHouseStore:
-    s = ClickHouseStore(Settings(home=tmp_path, clickhouse_database="reference_files"))
+def store(store_settings: Callable[..., Settings]) -> ClickHouseStore:
+    s = ClickHouseStore(store_settings("reference_files"))
     migrate(s)
     return s
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -22,8 +22,8 @@ UTC = dt.UTC
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> ClickHouseStore:
-    s = ClickHouseStore(Settings(home=tmp_path, clickhouse_database="lifecycle"))
+def store(store_settings: Callable[..., Settings]) -> ClickHouseStore:
+    s = ClickHouseStore(store_settings("lifecycle"))
     migrate(s)
     return s
 

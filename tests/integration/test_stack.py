@@ -6,6 +6,7 @@ Maven and apt-installs redis-server first; warm it takes a few seconds.
 
 from __future__ import annotations
 
+import os
 import socket
 import uuid
 from collections.abc import Iterator
@@ -15,8 +16,16 @@ import redis
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from deploy.stack import ServiceStatus, StackConfig, down, status, up
+from tests.services import wants_docker
 
-pytestmark = pytest.mark.integration
+pytestmark = [
+    pytest.mark.integration,
+    # The docker provider replaces this tool (and needs no Java or redis-server);
+    # `make test` runs these.
+    pytest.mark.skipif(
+        wants_docker(os.environ), reason="tests the local stack tool (docker provider)"
+    ),
+]
 
 KAFKA_PORT, CONTROLLER_PORT, REDIS_PORT = 19192, 19193, 16479
 

@@ -1,0 +1,98 @@
+"""What Prometheus scrapes in the compose deployment, from real processes: a
+`statflow worker` serves its ingest series on STATFLOW_METRICS_PORT, and the
+report API times the reports it answers."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+from prometheus_client.parser import text_string_to_metric_families
+
+from streams.settings import Settings
+from streams.topics import BY_NAME
+from synth.webbtidbokning import make_calls, make_world
+from tests.integration.conftest import free_port
+from tests.integration.harness import StatflowProcess
+from tests.integration.kafka_util import publish
+
+
+def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    return {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for fam in text_string_to_metric_families(text)
+        for s in fam.samples
+    }
+
+
+class Worker(StatflowProcess):
+    """`statflow worker`: no API, so readiness is its metrics endpoint."""
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.settings.http_host}:{self.settings.metrics_port}"
+
+    def wait_ready(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc is not None and self.proc.poll() is not None:
+                raise RuntimeError(f"worker exited early:\n{self.tail()}")
+            try:
+                if httpx.get(self.url + "/healthz", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.3)
+        raise TimeoutError(f"worker metrics not up in {timeout}s:\n{self.tail()}")
+
+
+def test_a_worker_serves_its_ingest_metrics(settings: Settings, tmp_path: Path) -> None:
+    worker = Worker(settings.with_(metrics_port=free_port()), tmp_path / "worker.log", "worker")
+    world = make_world(seed=3, n_units=10)
+    calls = make_calls(
+        world, dt.datetime(2024, 1, 1, tzinfo=dt.UTC), dt.datetime(2024, 2, 1, tzinfo=dt.UTC),
+        500, seed=3,
+    )  # fmt: skip
+    publish(settings, "hsa.units.v1", world.units)
+    publish(settings, "ntjp.calls.v1", [*calls, b"{not json"])
+    topic = BY_NAME["ntjp.calls.v1"].full(settings)
+    try:
+        worker.start()
+
+        def ingested() -> Any:
+            got = samples(worker.get("/metrics").text)
+            accepted = got.get(("statflow_events_accepted_total", (("topic", topic),)))
+            rejected = got.get(("statflow_events_rejected_total", (("topic", topic),)))
+            return True if (accepted, rejected) == (500, 1) else (accepted, rejected)
+
+        worker.wait_for(ingested, timeout=120, what="worker /metrics counts the calls")
+        got = samples(worker.get("/metrics").text)
+        lags = [v for (name, labels), v in got.items() if name == "statflow_consumer_lag"]
+        assert lags and all(v == 0 for v in lags), lags
+        assert worker.get("/api/v1/reports").status_code == 404  # the worker serves no reports
+    finally:
+        worker.stop()
+
+
+def test_the_api_times_the_reports_it_answers(
+    settings: Settings, statflow: StatflowProcess
+) -> None:
+    statflow.start()
+    span = {"from": "2024-01-01", "to": "2024-01-31"}
+    statflow.report("webbtidbokning", "events-per-month", **span)
+    csv = statflow.get("/api/v1/reports/webbtidbokning/events-per-month", **span, format="csv")
+    assert csv.status_code == 200
+    assert statflow.get("/api/v1/reports/webbtidbokning/no-such-report").status_code == 404
+    got = samples(statflow.get("/metrics").text)
+    base = (("report", "events-per-month"), ("service", "webbtidbokning"))
+    for fmt in ("csv", "json"):
+        labels = tuple(sorted((*base, ("format", fmt))))
+        assert got[("statflow_report_seconds_count", labels)] == 1
+        assert (
+            got[("statflow_report_seconds_bucket", tuple(sorted((*labels, ("le", "+Inf")))))] == 1
+        )
+        assert got[("statflow_report_seconds_sum", labels)] > 0
+    assert not any("no-such-report" in str(k) for k in got)  # errors are not latencies
