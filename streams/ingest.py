@@ -87,8 +87,13 @@ class _Seek(ConsumerRebalanceListener):  # type: ignore[misc]
         self._loop = loop
 
     async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
-        for tp in revoked:
-            self._loop.checkpointed.pop(tp, None)
+        # Kafka hands a revoked partition to another worker only after every
+        # member has returned from this call. Waiting here for the batch in
+        # flight means its rows and checkpoint are in before the new owner
+        # reads the checkpoint: two workers never write one partition at once.
+        async with self._loop.busy:
+            for tp in revoked:
+                self._loop.checkpointed.pop(tp, None)
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
         for tp in sorted(assigned):
@@ -125,6 +130,8 @@ class BatchLoop:
         # while the loop awaits a write, so records already in hand for such a
         # partition were read from where the consumer was before the seek.
         self._sought: set[TopicPartition] = set()
+        # Held while a batch is written and checkpointed (see _Seek).
+        self.busy = asyncio.Lock()
 
     async def run(self) -> None:
         self.consumer.subscribe([self.pipeline.topic], listener=_Seek(self))
@@ -140,9 +147,12 @@ class BatchLoop:
                 self._sought.clear()
                 # A backfill swapping this topic's tables holds the gate (a seek
                 # while we wait for it lands in _sought).
-                async with gate(self.pipeline.topic):
+                done: dict[TopicPartition, int] = {}
+                async with gate(self.pipeline.topic), self.busy:
                     for tp, records in data.items():
-                        await self._one(tp, records)
+                        if (next_offset := await self._one(tp, records)) is not None:
+                            done[tp] = next_offset
+                await self._commit(done)
                 await self._report_lag()
         finally:
             await self.consumer.stop()
@@ -156,7 +166,8 @@ class BatchLoop:
         self.checkpointed[tp] = offset
         self._sought.add(tp)
 
-    async def _one(self, tp: TopicPartition, records: Sequence[Any]) -> None:
+    async def _one(self, tp: TopicPartition, records: Sequence[Any]) -> int | None:
+        """Write one partition's batch; return its checkpoint, None if skipped."""
         start = self.checkpointed.get(tp)
         if start is None or tp in self._sought:
             # Read before our listener sought this partition to its checkpoint
@@ -164,10 +175,10 @@ class BatchLoop:
             # consumer's position had moved past them, so they need not start
             # at the checkpoint, and a batch of them would skip the records in
             # between for good. The seek makes Kafka deliver all of them again.
-            return
+            return None
         records = [r for r in records if r.offset >= start]
         if not records:
-            return
+            return None
         messages = [RawMessage(r.topic, r.partition, r.offset, r.key, r.value) for r in records]
         decoded = self.pipeline.decode(tp.topic, tp.partition, messages)
         decoded.start_offset = start
@@ -180,15 +191,22 @@ class BatchLoop:
             tp.topic,
         )
         self.checkpointed[tp] = decoded.next_offset
-        try:
-            await self.consumer.commit({tp: decoded.next_offset})
-        except Exception as exc:  # noqa: BLE001 - advisory only; ClickHouse is the authority
-            log.warning("kafka commit failed", extra={"error": str(exc)})
         topic = self.pipeline.topic
         metrics.inc("statflow_events_accepted_total", written, topic=topic)
         metrics.inc("statflow_events_rejected_total", len(decoded.rejected), topic=topic)
         metrics.inc("statflow_events_duplicate_total", decoded.duplicates, topic=topic)
         metrics.inc("statflow_batches_total", topic=topic)
+        return decoded.next_offset
+
+    async def _commit(self, offsets: dict[TopicPartition, int]) -> None:
+        # Outside `busy`: a commit may wait on the group's rebalance, which
+        # waits on `busy` (_Seek.on_partitions_revoked).
+        if not offsets:
+            return
+        try:
+            await self.consumer.commit(offsets)
+        except Exception as exc:  # noqa: BLE001 - advisory only; ClickHouse is the authority
+            log.warning("kafka commit failed", extra={"error": str(exc)})
 
     async def _report_lag(self) -> None:
         for tp in self.consumer.assignment():

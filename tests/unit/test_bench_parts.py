@@ -62,7 +62,8 @@ def test_freshness_units_cover_every_partition() -> None:
 
 def test_cli_defaults_and_quick() -> None:
     a = cli.parse([])
-    assert a.names == ["ingest", "freshness", "reports"]
+    assert a.names == ["ingest", "freshness", "reports", "replay"]
+    assert a.scale == 1
     assert (a.events, a.duration, a.rate, a.repeat) == (1_000_000, 30.0, 5000, 20)
     q = cli.parse(["reports", "ingest", "--quick"])
     assert q.names == ["ingest", "reports"]  # dependency order
@@ -71,7 +72,7 @@ def test_cli_defaults_and_quick() -> None:
     assert cli.parse(["ingest", "--quick", "--events", "300000"]).events == 300_000
 
 
-@pytest.mark.parametrize("argv", [["nope"], ["--events", "10"]])
+@pytest.mark.parametrize("argv", [["nope"], ["--events", "10"], ["--scale", "0"]])
 def test_cli_refuses(argv: list[str]) -> None:
     with pytest.raises(SystemExit):
         cli.parse(argv)
