@@ -26,7 +26,17 @@ class StatflowProcess:
 
     @property
     def url(self) -> str:
-        return f"http://{self.settings.http_host}:{self.settings.http_port}"
+        # A worker answers only on its metrics port, a store only with
+        # ClickHouse's HTTP interface.
+        port = {
+            "worker": self.settings.metrics_port,
+            "store": self.settings.clickhouse_http_port,
+        }.get(self.command, self.settings.http_port)
+        return f"http://{self.settings.http_host}:{port}"
+
+    @property
+    def ready_path(self) -> str:
+        return {"worker": "/healthz", "store": "/ping"}.get(self.command, "/readyz")
 
     def start(self, timeout: float = 90) -> StatflowProcess:
         env = {**os.environ, **self.settings.to_env(), "PYTHONPATH": str(ROOT)}
@@ -48,7 +58,7 @@ class StatflowProcess:
             if self.proc is not None and self.proc.poll() is not None:
                 raise RuntimeError(f"statflow exited early:\n{self.tail()}")
             try:
-                if httpx.get(self.url + "/readyz", timeout=2).status_code == 200:
+                if httpx.get(self.url + self.ready_path, timeout=2).status_code == 200:
                     return
             except httpx.HTTPError:
                 pass
