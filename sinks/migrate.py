@@ -3,6 +3,10 @@
 Every statement is idempotent (IF NOT EXISTS), so a crash half-way through a
 migration is healed by running it again; a version is recorded only after all
 its statements succeeded.
+
+Statements name other databases through `${database}` (the store's) and
+`${reports_database}` (its views for report writers), replaced when they run:
+both come from settings, so a test or backfill database gets its own.
 """
 
 from __future__ import annotations
@@ -67,7 +71,11 @@ def migrate(store: ClickHouseStore, folder: Path = MIGRATIONS) -> list[int]:
         if mig.version in done:
             continue
         for stmt in mig.statements:
-            store.command(stmt)
+            store.command(
+                stmt.replace("${database}", store.database).replace(
+                    "${reports_database}", store.reports_database
+                )
+            )
         store.insert_columns("schema_migrations", {"version": [mig.version], "name": [mig.name]})
         applied.append(mig.version)
     return applied
