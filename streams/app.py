@@ -1,7 +1,9 @@
 """The Faust app: reference agents, the batched calls service, optionally the API.
 
 `statflow run` (embedded) puts everything in one process because a chDB path
-can be opened by one process only; `statflow worker` leaves the API out.
+can be opened by one process only; `statflow worker` leaves the API out. A
+process that owns the chDB path also serves ClickHouse's HTTP interface over it
+(sinks/chhttp) when STATFLOW_CLICKHOUSE_HTTP_PORT is set.
 """
 
 from __future__ import annotations
@@ -44,7 +46,22 @@ def create_app(ctx: Context, *, serve_api: bool) -> faust.App:
     drops.register(app, ctx)
     if serve_api:
         _register_api(app, ctx)
+    if ctx.store.embedded and s.clickhouse_http_port:
+        _register_clickhouse_http(app, ctx)
     return app
+
+
+def _register_clickhouse_http(app: faust.App, ctx: Context) -> None:
+    from sinks.chhttp.server import serve
+    from statflow.errors import ConfigError
+
+    @app.task
+    async def clickhouse_http() -> None:
+        try:
+            await serve(ctx.store, ctx.settings, hosted=True)
+        except ConfigError as exc:
+            # An extra for other tools; ingest and the report API go on without it.
+            log.warning("ClickHouse HTTP interface not served", extra={"reason": str(exc)})
 
 
 def _register_api(app: faust.App, ctx: Context) -> None:

@@ -53,6 +53,7 @@ def settings(local_stack: stack.StackConfig, tmp_path: Path) -> Settings:
         consumer_group=f"sf-{tag}",
         http_port=free_port(),
         batch_timeout_ms=100,
+        clickhouse_http_port=0,  # a fixed 8123 would clash between parallel runs
     )
 
 
