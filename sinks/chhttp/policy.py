@@ -319,7 +319,7 @@ def check_query_tree(tree: str, grant: Grant) -> None:
                 )
         elif "function_name:" in line:
             m = _TREE_FUNCTION.search(line)
-            if m and _reader_denied_function(m.group(1)):
+            if m and (_reader_denied_function(m.group(1)) or m.group(1).lower() in HOST_ACCESS):
                 raise denied(f"{m.group(1)}() is not served to a sql_reader token")
 
 

@@ -107,7 +107,9 @@ def credentials(headers: Mapping[str, str], values: Mapping[str, str]) -> tuple[
     scheme, _, rest = headers.get("authorization", "").partition(" ")
     if scheme.lower() == "basic":
         try:
-            name, _, password = base64.b64decode(rest.strip()).decode("utf-8").partition(":")
+            name, _, password = (
+                base64.b64decode(rest.strip(), validate=True).decode("utf-8").partition(":")
+            )
         except (ValueError, UnicodeDecodeError):
             raise bad_request("the Authorization header is not valid basic auth") from None
         return name or user, password or None
@@ -194,9 +196,17 @@ def response_encoding(accept: str, enabled: bool) -> str | None:
         return None
     for item in accept.split(","):
         name, _, params = item.strip().partition(";")
-        if name.strip().lower() in RESPONSE_ENCODINGS and "q=0" not in params.replace(" ", ""):
+        q = re.search(r"\bq=([0-9.]+)", params)
+        if name.strip().lower() in RESPONSE_ENCODINGS and not (q and _zero(q.group(1))):
             return name.strip().lower()
     return None
+
+
+def _zero(q: str) -> bool:
+    try:
+        return float(q) == 0
+    except ValueError:
+        return False
 
 
 def encode_body(data: bytes, encoding: str | None, level: int = 3) -> bytes:
