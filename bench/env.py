@@ -70,6 +70,7 @@ class BenchEnv:
             consumer_group=f"bench-{tag}",
             http_port=free_port(),
             log_level="warning",
+            clickhouse_http_port=0,  # measured processes serve only what they measure
         )
         self._namespaces.append(s)
         return s

@@ -6,9 +6,11 @@ needs to know clickhouse-connect's exception types.
 
 from __future__ import annotations
 
+import os
 import re
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +42,7 @@ class ClickHouseStore:
 
     def __init__(self, settings: Settings, share_lock: ClickHouseStore | None = None) -> None:
         self.database = check_identifier(settings.clickhouse_database)
+        self.reports_database = check_identifier(settings.reports_db)
         self.embedded = settings.embedded
         self.cluster = settings.clickhouse_cluster
         if self.cluster and self.embedded:
@@ -49,8 +52,12 @@ class ClickHouseStore:
             )
         # DDL for every node of the cluster; "" on a single node or chDB.
         self.on_cluster = f" {on_cluster(self.cluster)}" if self.cluster else ""
+        self._chdb_path = ""
         if self.embedded:
             Path(settings.dsn.removeprefix("chdb://")).mkdir(parents=True, exist_ok=True)
+            # chDB compares engine paths literally; clickhouse-connect opens the
+            # real path, and so must every further connection (engine_session).
+            self._chdb_path = os.path.realpath(settings.dsn.removeprefix("chdb://"))
         # A second database on the same chDB path (a backfill's shadow) must
         # queue behind the first store's calls, not run beside them.
         self._probes: set[str] = set()  # probe tables known to exist (see `existing`)
@@ -141,6 +148,28 @@ class ClickHouseStore:
             self.insert_columns(probe, {"v": list(values)})
             rows = self.query_rows(f"SELECT {c} FROM {t} WHERE {c} IN (SELECT v FROM {probe})")
         return {r[0] for r in rows}
+
+    @contextmanager
+    def engine_session(self) -> Iterator[Any]:
+        """A new chDB connection on this process's engine, held under this
+        store's lock, for one request of the ClickHouse HTTP interface
+        (sinks/chhttp). It starts with default settings and no current
+        database, like a request to a ClickHouse server, so what one request
+        SETs never reaches another or this store's own calls; the lock keeps it
+        from running beside them."""
+        if not self.embedded:
+            raise ConfigError(
+                "only the process that opened the chDB path can serve it; this store "
+                "talks to a ClickHouse server"
+            )
+        import chdb
+
+        with self._lock:
+            conn = chdb.connect(self._chdb_path)
+            try:
+                yield conn
+            finally:
+                conn.close()
 
     def close(self) -> None:
         with self._lock:

@@ -5,12 +5,16 @@ migration is healed by running it again; a version is recorded only after all
 its statements succeeded. Against a cluster (STATFLOW_CLICKHOUSE_CLUSTER) the
 same files are rendered ON CLUSTER with Replicated engines (sinks/cluster.py);
 otherwise they run exactly as written.
+
+Statements name other databases through `${database}` (the store's) and
+`${reports_database}` (its views for report writers), replaced when they run:
+both come from settings, so a test or backfill database gets its own.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from sinks import cluster
@@ -55,9 +59,19 @@ def load(folder: Path = MIGRATIONS) -> list[Migration]:
     return found
 
 
+def with_databases(migrations: list[Migration], database: str, reports: str) -> list[Migration]:
+    """The `${database}` and `${reports_database}` placeholders filled in, pure."""
+
+    def fill(stmt: str) -> str:
+        return stmt.replace("${database}", database).replace("${reports_database}", reports)
+
+    return [replace(m, statements=tuple(fill(s) for s in m.statements)) for m in migrations]
+
+
 def for_store(store: ClickHouseStore, folder: Path = MIGRATIONS) -> list[Migration]:
     """The migrations as this store runs them (cluster-rendered or as written)."""
-    return cluster.render(load(folder), store.cluster, store.database)
+    filled = with_databases(load(folder), store.database, store.reports_database)
+    return cluster.render(filled, store.cluster, store.database)
 
 
 def bookkeeping(store: ClickHouseStore) -> list[str]:

@@ -230,8 +230,12 @@ def _token(args: argparse.Namespace, settings: Settings) -> int:
         roles.append("region_admin")
     if args.unit and "unit_admin" not in roles:
         roles.append("unit_admin")
-    if not (args.care_provider or args.county_code or args.unit):
-        raise ConfigError("name --care-provider, or --county-code (region_admin), or --unit")
+    sql = {"sql_reader", "service"} & set(roles)  # the store's ClickHouse HTTP interface
+    if not (args.care_provider or args.county_code or args.unit or sql):
+        raise ConfigError(
+            "name --care-provider, or --county-code (region_admin), or --unit, or "
+            "--role sql_reader / --role service (ClickHouse HTTP interface)"
+        )
     secret = tiers.load_secret(settings)
     print(tiers.issue(secret, args.subject, args.care_provider or [], roles,
                       dt.timedelta(hours=args.hours), county_code=args.county_code,
@@ -353,6 +357,7 @@ def build_parser() -> argparse.ArgumentParser:
     st = sub.add_parser("stack", help="local Kafka and Redis without Docker")
     st.add_argument("action", choices=["up", "down", "status"])
     sub.add_parser("run", help="embedded: worker + API in one process")
+    sub.add_parser("store", help="own the chDB store and serve ClickHouse's HTTP interface")
     sub.add_parser("worker", help="agents only (distributed mode)")
     sub.add_parser("bench", help="benchmarks (see python -m bench --help)")
     sub.add_parser("api", help="report API only (distributed mode, http:// DSN)")
@@ -361,7 +366,7 @@ def build_parser() -> argparse.ArgumentParser:
     pub = sub.add_parser("publish", help="validate JSON lines, then produce them")
     pub.add_argument("topic")
     pub.add_argument("file", help="a JSON-lines file, or - for standard input")
-    tok = sub.add_parser("token", help="a development bearer token for logged-in reports")
+    tok = sub.add_parser("token", help="a bearer token: logged-in reports, or SQL (--role)")
     tok.add_argument("--care-provider", action="append")
     tok.add_argument("--role", action="append")
     tok.add_argument("--county-code", help="region_admin of this county (e-tjanster)")
@@ -411,6 +416,10 @@ def main(argv: list[str] | None = None) -> int:
             return _run(args, settings, serve_api=True)
         if args.command == "worker":
             return _run(args, settings, serve_api=False)
+        if args.command == "store":
+            from sinks.chhttp.server import run_store
+
+            return run_store(settings)
         if args.command == "api":
             return _api(args, settings)
         if args.command == "demo":

@@ -58,3 +58,18 @@ class AccessDenied(ReportError):
     def __init__(self, message: str, status: int = 403) -> None:
         super().__init__(message)
         self.status = status
+
+
+class ClickHouseHTTPError(StatflowError):
+    """A request to the store's ClickHouse HTTP interface was refused or failed.
+
+    Carries ClickHouse's own error code and name, so the answer can be shaped
+    the way ClickHouse shapes it (`Code: N. DB::Exception: ... (NAME)`) and
+    clients raise their usual exceptions.
+    """
+
+    def __init__(self, code: int, name: str, message: str, status: int = 500) -> None:
+        super().__init__(message)
+        self.code = code
+        self.name = name
+        self.status = status

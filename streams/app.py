@@ -2,7 +2,9 @@
 
 `statflow run` (embedded) puts everything in one process because a chDB path
 can be opened by one process only; `statflow worker` leaves the API out and,
-with STATFLOW_METRICS_PORT, serves only /metrics and /healthz.
+with STATFLOW_METRICS_PORT, serves only /metrics and /healthz. A process that
+owns the chDB path also serves ClickHouse's HTTP interface over it
+(sinks/chhttp) when STATFLOW_CLICKHOUSE_HTTP_PORT is set.
 """
 
 from __future__ import annotations
@@ -51,7 +53,22 @@ def create_app(ctx: Context, *, serve_api: bool) -> faust.App:
         from streams.metrics_http import metrics_app
 
         _serve_http(app, metrics_app(), s.http_host, s.metrics_port, "worker metrics")
+    if ctx.store.embedded and s.clickhouse_http_port:
+        _register_clickhouse_http(app, ctx)
     return app
+
+
+def _register_clickhouse_http(app: faust.App, ctx: Context) -> None:
+    from sinks.chhttp.server import serve
+    from statflow.errors import ConfigError
+
+    @app.task
+    async def clickhouse_http() -> None:
+        try:
+            await serve(ctx.store, ctx.settings, hosted=True)
+        except ConfigError as exc:
+            # An extra for other tools; ingest and the report API go on without it.
+            log.warning("ClickHouse HTTP interface not served", extra={"reason": str(exc)})
 
 
 def _serve_http(app: faust.App, asgi: Any, host: str, port: int, what: str) -> None:

@@ -149,7 +149,11 @@ async def run(
         raise BackfillError(f"{topic} is not a batched event topic of this process")
     shadow_db = f"{store.database}_backfill_{progress.id}"
     log.info("backfill starting", extra={"topic": topic, "shadow": shadow_db})
-    shadow = ClickHouseStore(settings.with_(clickhouse_database=shadow_db), share_lock=store)
+    # The shadow gets its own reports views too (migration 0011), dropped with it.
+    shadow_settings = settings.with_(
+        clickhouse_database=shadow_db, reports_database=f"{shadow_db}_reports"
+    )
+    shadow = ClickHouseStore(shadow_settings, share_lock=store)
     table = spec.table.table
     try:
         migrate(shadow)
@@ -216,6 +220,7 @@ async def run(
         progress.state, progress.error = "failed", str(exc)[:500]
         raise
     finally:
+        shadow.command(f"DROP DATABASE IF EXISTS {shadow.reports_database}")
         shadow.command(f"DROP DATABASE IF EXISTS {check_identifier(shadow_db)}")
         shadow.close()
 

@@ -24,6 +24,12 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
 
 
+def _port(env: Mapping[str, str], name: str, default: int) -> int:
+    """A port where "" (like 0) turns the listener off."""
+    raw = env.get(name)
+    return default if raw is None else _int(env, name, 0)
+
+
 @dataclass(frozen=True)
 class Settings:
     home: Path = Path(".statflow")
@@ -59,6 +65,17 @@ class Settings:
     drop_poll_seconds: int = 10
     reconcile_at: str = ""
     faults: str = ""  # named crash points, for fault tests only (statflow/faults.py)
+    # ClickHouse's HTTP interface over the embedded store (sinks/chhttp), served
+    # by the process that owns the chDB path; 0 = off. Host "" = http_host.
+    clickhouse_http_port: int = 8123
+    clickhouse_http_host: str = ""
+    # Per query of a sql_reader token: rows in the answer and seconds of work.
+    # Every query holds the store's lock, so a slow one delays ingest that long.
+    clickhouse_http_max_rows: int = 1_000_000
+    clickhouse_http_max_seconds: int = 10
+    # Views without personal identifiers for sql_reader tokens; "" =
+    # <clickhouse_database>_reports (so test databases get their own).
+    reports_database: str = ""
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -66,6 +83,10 @@ class Settings:
         if self.clickhouse_dsn:
             return self.clickhouse_dsn
         return f"chdb://{(self.home / 'chdb').resolve()}"
+
+    @property
+    def reports_db(self) -> str:
+        return self.reports_database or f"{self.clickhouse_database}_reports"
 
     @property
     def embedded(self) -> bool:
@@ -100,6 +121,11 @@ class Settings:
             "STATFLOW_DROP_POLL_SECONDS": str(self.drop_poll_seconds),
             "STATFLOW_RECONCILE_AT": self.reconcile_at,
             "STATFLOW_FAULTS": self.faults,
+            "STATFLOW_CLICKHOUSE_HTTP_PORT": str(self.clickhouse_http_port),
+            "STATFLOW_CLICKHOUSE_HTTP_HOST": self.clickhouse_http_host,
+            "STATFLOW_CLICKHOUSE_HTTP_MAX_ROWS": str(self.clickhouse_http_max_rows),
+            "STATFLOW_CLICKHOUSE_HTTP_MAX_SECONDS": str(self.clickhouse_http_max_seconds),
+            "STATFLOW_REPORTS_DATABASE": self.reports_database,
         }
         if self.drop_dir is not None:
             env["STATFLOW_DROP_DIR"] = str(self.drop_dir)
@@ -134,4 +160,9 @@ class Settings:
             drop_poll_seconds=_int(env, "STATFLOW_DROP_POLL_SECONDS", 10),
             reconcile_at=env.get("STATFLOW_RECONCILE_AT", ""),
             faults=env.get("STATFLOW_FAULTS", ""),
+            clickhouse_http_port=_port(env, "STATFLOW_CLICKHOUSE_HTTP_PORT", 8123),
+            clickhouse_http_host=env.get("STATFLOW_CLICKHOUSE_HTTP_HOST", ""),
+            clickhouse_http_max_rows=_int(env, "STATFLOW_CLICKHOUSE_HTTP_MAX_ROWS", 1_000_000),
+            clickhouse_http_max_seconds=_int(env, "STATFLOW_CLICKHOUSE_HTTP_MAX_SECONDS", 10),
+            reports_database=env.get("STATFLOW_REPORTS_DATABASE", ""),
         )

@@ -143,6 +143,7 @@ def served(
         consumer_group=f"sf-{tag}",
         http_port=free_port(),
         batch_timeout_ms=100,
+        clickhouse_http_port=0,  # a fixed 8123 would clash between parallel runs
     )
     proc = StatflowProcess(cfg, tmp / "statflow.log")
     try:

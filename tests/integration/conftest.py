@@ -69,6 +69,7 @@ def settings(services: provided.Services, tmp_path: Path) -> Settings:
         consumer_group=f"sf-{tag}",
         http_port=free_port(),
         batch_timeout_ms=100,
+        clickhouse_http_port=0,  # a fixed 8123 would clash between parallel runs
     )
 
 

@@ -18,7 +18,7 @@ from sinks.clickhouse import ClickHouseStore
 from statflow.errors import ConfigError, MigrationError
 from streams.settings import Settings
 
-C, DB = "statflow-prod", "stats"
+C, DB, REPORTS = "statflow-prod", "stats", "stats_reports"
 ON = "ON CLUSTER 'statflow-prod'"
 PATH = "'/clickhouse/tables/{uuid}/{shard}', '{replica}'"
 CREATE_TABLE = re.compile(r"^CREATE TABLE IF NOT EXISTS (\w+)\s")
@@ -28,7 +28,7 @@ class FakeStore:
     """What migrate() needs of a store, recording the DDL it is sent."""
 
     def __init__(self, cluster_name: str = "") -> None:
-        self.cluster, self.database = cluster_name, DB
+        self.cluster, self.database, self.reports_database = cluster_name, DB, REPORTS
         self.commands: list[str] = []
 
     def command(self, sql: str, *_: Any, **__: Any) -> None:
@@ -42,7 +42,12 @@ class FakeStore:
 
 
 def rendered() -> list[str]:
-    return [s for m in cluster.render(migrate.load(), C, DB) for s in m.statements]
+    return [s for m in cluster.render(filled(), C, DB) for s in m.statements]
+
+
+def filled() -> list[migrate.Migration]:
+    """The migration files with their database placeholders filled in."""
+    return migrate.with_databases(migrate.load(), DB, REPORTS)
 
 
 def engines_in_files() -> dict[str, str]:
@@ -59,8 +64,12 @@ def engines_in_files() -> dict[str, str]:
 
 def test_single_node_and_embedded_run_the_files_byte_for_byte() -> None:
     files = sorted(migrate.MIGRATIONS.glob("*.sql"))
-    as_written = [s for f in files for s in migrate.split_statements(f.read_text("utf-8"))]
-    assert cluster.render(migrate.load(), "", DB) == migrate.load()
+    as_written = [
+        s.replace("${database}", DB).replace("${reports_database}", REPORTS)
+        for f in files
+        for s in migrate.split_statements(f.read_text("utf-8"))
+    ]
+    assert cluster.render(filled(), "", DB) == filled()
     store = FakeStore()
     migrate.migrate(store)  # type: ignore[arg-type]
     assert store.commands == [migrate.BOOKKEEPING, *as_written]
@@ -100,13 +109,12 @@ def test_views_and_alters_run_on_cluster_and_alters_follow_the_reads_table() -> 
     stmts = rendered()
     views = [s for s in stmts if re.match(r"CREATE (MATERIALIZED )?VIEW", s)]
     assert len(views) == sum(
-        1
-        for m in migrate.load()
-        for s in m.statements
-        if re.match(r"CREATE (MATERIALIZED )?VIEW", s)
+        1 for m in filled() for s in m.statements if re.match(r"CREATE (MATERIALIZED )?VIEW", s)
     )
     for v in views:
-        assert re.match(rf"CREATE (MATERIALIZED )?VIEW IF NOT EXISTS \w+ {ON}( TO \w+)? AS\n", v), v
+        assert re.match(
+            rf"CREATE (MATERIALIZED )?VIEW IF NOT EXISTS [\w.]+ {ON}( TO \w+)? AS\n", v
+        ), v
     alters = [s for s in stmts if s.startswith("ALTER")]
     for t in ("ntjp_calls", "sob_transactions", "etj_cases", "etj_logins"):
         body = "ADD COLUMN IF NOT EXISTS batch_token String DEFAULT ''"
@@ -117,11 +125,11 @@ def test_views_and_alters_run_on_cluster_and_alters_follow_the_reads_table() -> 
 
 
 def test_statement_count_is_the_files_plus_reads_tables_and_their_alters() -> None:
-    files = [s for m in migrate.load() for s in m.statements]
+    files = [s for m in filled() for s in m.statements]
     replicated = [t for t, e in engines_in_files().items() if e != "EmbeddedRocksDB"]
     mirrored_alters = 4  # batch_token on the four raw tables
     assert len(rendered()) == len(files) + len(replicated) + mirrored_alters
-    assert [m.version for m in cluster.render(migrate.load(), C, DB)] == [
+    assert [m.version for m in cluster.render(filled(), C, DB)] == [
         m.version for m in migrate.load()
     ]
 

@@ -1,0 +1,181 @@
+"""One request's statement, run on this process's own chDB engine.
+
+Each request gets a new chDB connection on the engine the process's
+ClickHouseStore opened (`ClickHouseStore.engine_session`), under the store's
+lock: its own settings and current database, like a request to a ClickHouse
+server, so a client's settings never reach the worker's calls or another
+client's, and statements queue with the worker's instead of running beside
+them. On that session: USE, the client's settings, the role's limits and (for
+readers) `readonly = 1`; then ClickHouse's parser reads the statement
+(formatQuery) and, for a reader's SELECT, resolves it (EXPLAIN QUERY TREE) for
+the policy to check; then it runs. An INSERT's data is written to a file and
+read with `INSERT … FROM INFILE … FORMAT <its format>`, so a Native body from
+clickhouse-connect is applied as sent, settings such as
+insert_deduplication_token included.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sinks.chhttp import policy
+from sinks.chhttp.request import ChRequest, summary
+from sinks.chhttp.sql import Statement, classify, escape_param, infile_insert, without_format
+from sinks.clickhouse import ClickHouseStore
+from statflow.errors import ClickHouseHTTPError
+from streams.settings import Settings
+
+# chDB's Python layer turns these format names into Python objects, not bytes.
+_PYTHON_FORMATS = frozenset({"dataframe", "arrowtable", "debug"})
+_CODE = re.compile(r"^\s*Code: (\d+)\. DB::Exception: ", re.DOTALL)
+_NAME = re.compile(r"\s*\(([A-Z][A-Z0-9_]+)\)(?:\s*\(version [^)]*\))?\.?\s*$")
+_IN_SCOPE = re.compile(r": In scope SELECT formatQuerySingleLine\(.*$", re.DOTALL)
+_STATUS = {
+    **dict.fromkeys((192, 193, 194, 516), 401),
+    **dict.fromkeys((164, 291, 446, 497), 403),
+    **dict.fromkeys((60, 81, 46, 47, 56, 63), 404),
+    **dict.fromkeys(
+        (6, 26, 27, 32, 36, 43, 53, 62, 72, 73, 78, 80, 89, 115, 117, 271, 456, 457), 400
+    ),  # fmt: skip
+    229: 413,
+    48: 501,
+}
+
+
+@dataclass(frozen=True)
+class Answer:
+    body: bytes
+    format: str | None  # the answer's format, for statements that produce one
+    summary: dict[str, str]
+    timezone: str
+    compress: bool  # enable_http_compression in effect for this request
+
+
+class Engine:
+    def __init__(self, store: ClickHouseStore, settings: Settings) -> None:
+        self.store = store
+        self.limits = policy.Limits(
+            settings.clickhouse_http_max_rows, settings.clickhouse_http_max_seconds
+        )
+        self.scratch = (settings.home / "chhttp").resolve()  # INSERT bodies, briefly
+        version, timezone = store.query_rows("SELECT version(), timezone()")[0]
+        self.version, self.timezone = str(version), str(timezone)
+
+    def grant(self, subject: str, roles: tuple[str, ...]) -> policy.Grant:
+        return policy.grant_for(subject, roles, self.store.database, self.store.reports_database)
+
+    def run(self, grant: policy.Grant, req: ChRequest) -> Answer:
+        stmt = classify(req.query)
+        policy.check_statement(stmt, grant, req.method)
+        database = policy.session_database(grant, req.database)
+        pairs = policy.session_settings(grant, req.settings, self.limits)
+        fmt = _format_name(stmt.output_format or req.default_format or "TabSeparated")
+        with self.store.engine_session() as conn:
+            s = _Session(conn)
+            s.run(f"USE `{database}`")  # checked: an identifier from settings
+            s.run("SET " + ", ".join(f"{name} = {value}" for name, value in pairs))
+            if grant.role == policy.READER:
+                s.run("SET readonly = 1")
+            self._check(s, stmt, grant, req)
+            if stmt.insert_format is not None and stmt.data_offset is not None:
+                result = self._insert(s, stmt, req.query[stmt.data_offset :], req.params)
+            else:
+                result = s.query(stmt.text, fmt, req.params)
+            body = bytes(result.bytes() or b"")
+        compress = dict(pairs).get("enable_http_compression", "0").strip("'") == "1"
+        return Answer(
+            body,
+            fmt if stmt.is_read else None,
+            summary(result, len(body), inserted=stmt.kind == "insert"),
+            req.settings.get("session_timezone") or self.timezone,
+            compress,
+        )
+
+    def _check(self, s: _Session, stmt: Statement, grant: policy.Grant, req: ChRequest) -> None:
+        """ClickHouse's own reading of the statement must pass the same rules."""
+        try:
+            text = s.scalar("SELECT formatQuerySingleLine({q:String})", escape_param(stmt.text))
+        except ClickHouseHTTPError as exc:  # the parser's complaint, without our wrapper
+            raise ClickHouseHTTPError(exc.code, exc.name, _IN_SCOPE.sub("", str(exc)),
+                                      exc.status) from None  # fmt: skip
+        canonical = classify(text.encode())
+        if canonical.kind != stmt.kind:
+            raise ClickHouseHTTPError(
+                62, "SYNTAX_ERROR",
+                f"ClickHouse reads this statement as {canonical.kind}, not {stmt.kind}; "
+                "send it without tricks", 400,
+            )  # fmt: skip
+        policy.check_statement(canonical, grant, req.method)
+        if grant.role == policy.READER and stmt.kind == "select":
+            tree = s.text(f"EXPLAIN QUERY TREE {without_format(stmt)}", req.params)
+            policy.check_query_tree("\n".join(tree), grant)
+        else:
+            # On the store's own session: a reader's system.databases is filtered.
+            known = {str(r[0]) for r in self.store.query_rows("SELECT name FROM system.databases")}
+            policy.check_databases([stmt, canonical], grant, known)
+
+    def _insert(self, s: _Session, stmt: Statement, data: bytes, params: Mapping[str, str]) -> Any:
+        self.scratch.mkdir(parents=True, exist_ok=True)
+        fd, path = tempfile.mkstemp(prefix="insert-", suffix=".data", dir=self.scratch)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+            return s.query(infile_insert(stmt, path), "TabSeparated", params)
+        finally:
+            os.unlink(path)
+
+
+class _Session:
+    """A chDB connection whose errors come out as ClickHouse-shaped ones."""
+
+    def __init__(self, conn: Any) -> None:
+        self.conn = conn
+
+    def query(self, sql: str, fmt: str, params: Mapping[str, str] | None = None) -> Any:
+        try:
+            return self.conn.query(sql, fmt, params=dict(params or {}))
+        except Exception as exc:  # chDB raises RuntimeError with ClickHouse's text
+            raise from_engine(str(exc)) from None
+
+    def run(self, sql: str) -> None:
+        self.query(sql, "TabSeparated")
+
+    def text(self, sql: str, params: Mapping[str, str] | None = None) -> list[str]:
+        out = self.query(sql, "TSVRaw", params).bytes() or b""
+        return bytes(out).decode("utf-8", "replace").splitlines()
+
+    def scalar(self, sql: str, param: str) -> str:
+        return "\n".join(self.text(sql, {"q": param}))
+
+
+def from_engine(message: str) -> ClickHouseHTTPError:
+    """chDB's exception text (`Code: 60. DB::Exception: … (UNKNOWN_TABLE)`,
+    sometimes wrapped twice) as a ClickHouseHTTPError."""
+    m = _CODE.match(message)
+    if not m:
+        return ClickHouseHTTPError(1002, "UNKNOWN_EXCEPTION", message.strip()[:2000], 500)
+    code, text = int(m.group(1)), message
+    while (m := _CODE.match(text)) is not None:
+        text = text[m.end() :]
+    name = _NAME.search(text)
+    while (cut := _NAME.search(text)) is not None:  # "(READONLY) (version …). (READONLY)"
+        text = text[: cut.start()]
+    return ClickHouseHTTPError(
+        code, name.group(1) if name else "UNKNOWN_EXCEPTION", text.strip(), http_status(code)
+    )
+
+
+def http_status(code: int) -> int:
+    """The HTTP status ClickHouse's handler gives an exception code."""
+    return _STATUS.get(code, 500)
+
+
+def _format_name(name: str) -> str:
+    if name.lower() in _PYTHON_FORMATS or not re.match(r"^[A-Za-z][A-Za-z0-9_]*$", name):
+        raise ClickHouseHTTPError(73, "UNKNOWN_FORMAT", f"Unknown format {name[:64]}", 400)
+    return name

@@ -1,0 +1,332 @@
+"""Who may run what on the store's ClickHouse HTTP interface: pure rules.
+
+Two roles, carried by the same HS256 tokens as the report API (reports/tiers.py):
+
+- `sql_reader` (report writers, Grafana, notebooks): SELECT, SHOW, DESCRIBE and
+  EXISTS on the reports database of views without personal identifiers.
+  ClickHouse's own `readonly = 1` is the main guard and is set on every such
+  session after the client's settings, with a row and a time limit; on top,
+  every SELECT is resolved by ClickHouse (EXPLAIN QUERY TREE) and may name only
+  the reports database, a few metadata tables of `system`, and table functions
+  that make numbers. readonly alone would let `merge()`, `view()` and the
+  `file()` function through, and would let a query read the statflow database
+  itself, where patient ids live.
+- `service` (statflow workers and APIs in other processes): reads, inserts and
+  DDL on the statflow database and the databases named after it
+  (`<db>_reports`, `<db>_backfill_…`), which is what ClickHouseStore and the
+  migrations send. Never `system` writes, SET/USE/SYSTEM/KILL/GRANT/BACKUP.
+
+For everybody: one statement per request, no INTO OUTFILE / FROM INFILE / INSERT
+INTO FUNCTION, and no function that reaches the host or the network.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from sinks.chhttp.sql import Statement, quote_string
+from statflow.errors import ClickHouseHTTPError
+
+READER, SERVICE = "sql_reader", "service"
+SYSTEM_DATABASES = frozenset({"system", "information_schema", "INFORMATION_SCHEMA"})
+
+# Table functions and functions that read files, URLs, other servers or
+# programs on the store's host. Names are compared in lower case.
+HOST_ACCESS = frozenset({
+    "file", "filecluster", "url", "urlcluster", "s3", "s3cluster", "gcs", "oss", "cosn",
+    "hdfs", "hdfscluster", "remote", "remotesecure", "cluster", "clusterallreplicas",
+    "mysql", "postgresql", "sqlite", "mongodb", "redis", "jdbc", "odbc", "executable",
+    "azureblobstorage", "azureblobstoragecluster", "deltalake", "hudi", "iceberg",
+    "icebergs3", "icebergazure", "iceberghdfs", "iceberglocal", "input",
+    "arrowflight", "ytsaurus", "catboostevaluate",
+})  # fmt: skip
+# What else a reader may not call: dictionaries and Join tables read data the
+# database check cannot see; the rest reads the server's configuration.
+_READER_FUNCTIONS_DENIED = frozenset({
+    "joinget", "joingetornull", "getserversetting", "getmergetreesetting", "getmacro",
+    "filesystemavailable", "filesystemcapacity", "filesystemunreserved",
+    "showcertificate", "naivebayesclassifier",
+})  # fmt: skip
+READER_TABLE_FUNCTIONS = frozenset({
+    "numbers", "numbers_mt", "zeros", "zeros_mt", "values", "generateseries",
+    "generate_series", "generaterandom",
+})  # fmt: skip
+# Metadata a client or a BI tool looks at; system.tables, columns and databases
+# are filtered to the reports database for readers (see reader_limits).
+_SYSTEM_READABLE = frozenset({
+    "one", "numbers", "numbers_mt", "zeros", "zeros_mt", "settings", "databases", "tables",
+    "columns", "functions", "table_functions", "formats", "data_type_families", "time_zones",
+    "build_options", "collations", "table_engines", "aggregate_function_combinators",
+    "keywords", "merge_tree_settings",
+})  # fmt: skip
+READER_SYSTEM_TABLES = {
+    "system": _SYSTEM_READABLE,
+    "information_schema": frozenset({"tables", "columns", "schemata", "views"}),
+    "INFORMATION_SCHEMA": frozenset({"TABLES", "COLUMNS", "SCHEMATA", "VIEWS"}),
+}
+_SHOW_MODIFIERS = frozenset({"FULL", "EXTENDED", "TEMPORARY", "CHANGED"})
+_SHOW_ALLOWED = frozenset({
+    "TABLES", "DATABASES", "COLUMNS", "FIELDS", "CREATE", "DICTIONARIES", "SETTINGS",
+    "SETTING", "FUNCTIONS", "ENGINES", "INDEX", "INDEXES", "INDICES", "KEYS",
+})  # fmt: skip
+_SERVICE_KINDS = frozenset({"select", "show", "describe", "exists", "explain", "insert", "ddl"})
+_READER_KINDS = frozenset({"select", "show", "describe", "exists"})
+# Settings a reader may send: how answers are shaped, never what they may read.
+_READER_SETTING_PREFIXES = (
+    "output_format_", "format_", "date_time_", "interval_output_format", "input_format_",
+    "http_", "join_",
+)  # fmt: skip
+_READER_SETTINGS = frozenset({
+    "max_execution_time", "max_result_rows", "max_result_bytes", "result_overflow_mode",
+    "timeout_overflow_mode", "readonly", "extremes", "totals_mode", "max_block_size",
+    "session_timezone", "transform_null_in", "aggregate_functions_null_for_empty",
+    "prefer_column_name_to_alias", "union_default_mode", "log_comment", "limit", "offset",
+    "max_query_size", "enable_http_compression", "cancel_http_readonly_queries_on_client_close",
+    "cast_string_to_dynamic_use_inference", "use_concurrency_control",
+})  # fmt: skip
+_SETTING_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
+_TREE_TABLE = re.compile(r"\btable_name: ([^\s,]+)")
+_TREE_TABLE_FUNCTION = re.compile(r"\btable_function_name: ([^\s,]+)")
+_TREE_FUNCTION = re.compile(r"\bfunction_name: ([^\s,]+)")
+
+
+@dataclass(frozen=True)
+class Grant:
+    role: str  # READER or SERVICE
+    subject: str  # the token's subject, for the log (never a personal number)
+    home: str  # the statflow database
+    reports: str  # its reports database
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_rows: int
+    max_seconds: int
+
+
+def denied(message: str) -> ClickHouseHTTPError:
+    return ClickHouseHTTPError(497, "ACCESS_DENIED", message, 403)
+
+
+def readonly_refusal(message: str) -> ClickHouseHTTPError:
+    return ClickHouseHTTPError(164, "READONLY", message, 403)
+
+
+def grant_for(subject: str, roles: Sequence[str], home: str, reports: str) -> Grant:
+    """The strongest SQL role among a token's roles."""
+    for role in (SERVICE, READER):
+        if role in roles:
+            return Grant(role, subject, home, reports)
+    raise denied(
+        "this token has no SQL role: mint one with `statflow token --role sql_reader` "
+        "(reports database, read only) or `--role service` (statflow workers)"
+    )
+
+
+def check_statement(stmt: Statement, grant: Grant, method: str) -> None:
+    """Refuse what the role may not run; called on the client's text and again
+    on ClickHouse's canonical reading of it."""
+    if stmt.outfile or stmt.infile:
+        raise denied(
+            "INTO OUTFILE and FROM INFILE touch files on the store's host: read the answer "
+            "from the response, send insert data in the request body"
+        )
+    if stmt.into_function:
+        raise denied("INSERT INTO FUNCTION is not served: insert into a table")
+    reached = sorted(stmt.calls & HOST_ACCESS)
+    if reached:
+        raise denied(
+            f"{reached[0]}() reaches files, URLs or servers outside the store; it is not served"
+        )
+    if method == "GET" and not stmt.is_read:
+        raise readonly_refusal(
+            "Cannot execute query in readonly mode. For queries over HTTP, method GET implies "
+            "readonly. You should use method POST for modifying queries"
+        )
+    if grant.role == SERVICE:
+        _check_service(stmt)
+    else:
+        _check_reader(stmt)
+
+
+def _check_service(stmt: Statement) -> None:
+    if stmt.kind not in _SERVICE_KINDS:
+        raise denied(
+            f"{stmt.words[0] if stmt.words else 'this statement'} is not served to a service "
+            "token: send reads, INSERT or DDL (CREATE, ALTER, DROP, TRUNCATE, RENAME, "
+            "EXCHANGE, OPTIMIZE); settings go in the URL, one statement per request"
+        )
+
+
+def _check_reader(stmt: Statement) -> None:
+    if stmt.kind not in _READER_KINDS:
+        raise readonly_refusal(
+            "Cannot execute query in readonly mode: a sql_reader token runs SELECT, SHOW, "
+            "DESCRIBE and EXISTS only"
+        )
+    if stmt.kind == "show":
+        rest = [w for w in stmt.words[1:] if w not in _SHOW_MODIFIERS]
+        if not rest or rest[0] not in _SHOW_ALLOWED:
+            raise denied(
+                f"SHOW {' '.join(stmt.words[1:2])} is not served to a sql_reader token "
+                "(it can show other sessions' queries or the server's state)"
+            )
+    calls = sorted(c for c in stmt.calls if _reader_denied_function(c))
+    if calls:
+        raise denied(
+            f"{calls[0]}() reads data outside the reports database or the server's "
+            "configuration; it is not served to a sql_reader token"
+        )
+
+
+def _reader_denied_function(name: str) -> bool:
+    name = name.lower()
+    return name.startswith("dict") or name in _READER_FUNCTIONS_DENIED
+
+
+def allowed_database(grant: Grant, name: str) -> bool:
+    """A database a service token may name (and write)."""
+    return name in (grant.home, grant.reports) or name.startswith(grant.home + "_")
+
+
+def check_databases(stmts: Sequence[Statement], grant: Grant, known: set[str]) -> None:
+    """Every database a statement names must be the role's. A dotted name's
+    head counts as a database only if such a database exists (`t.col` is a
+    column). Service tokens: statflow's databases, and `system` for reading.
+    Readers (for SHOW, DESCRIBE, EXISTS; a SELECT is checked on its query tree):
+    the reports database and `system`."""
+    for stmt in stmts:
+        for name in [h for h, _ in stmt.qualified] + list(stmt.databases):
+            if not (name in known or name in stmt.databases):
+                continue
+            if name in SYSTEM_DATABASES:
+                if stmt.is_read:
+                    continue
+                raise denied(f"a service token does not write to the {name} database")
+            if grant.role == READER and name != grant.reports:
+                raise denied(
+                    f"database {name[:64]!r} is not served to a sql_reader token; "
+                    f"it reads {grant.reports!r}"
+                )
+            if grant.role == SERVICE and not allowed_database(grant, name):
+                raise denied(
+                    f"database {name[:64]!r} is not this store's: a service token works in "
+                    f"{grant.home!r} and the databases named {grant.home}_*"
+                )
+
+
+def session_database(grant: Grant, requested: str | None) -> str:
+    """The current database of the request's session."""
+    if requested and not _SETTING_NAME.match(requested):
+        raise denied(f"{requested[:64]!r} is not a database name")
+    if grant.role == READER:
+        if requested in (None, "", "default", grant.reports):
+            return grant.reports
+        raise denied(
+            f"a sql_reader token reads the database {grant.reports!r} only, not {requested[:64]!r}"
+        )
+    if requested in (None, "", "default"):
+        return grant.home
+    if allowed_database(grant, requested) or requested in SYSTEM_DATABASES:
+        return requested
+    raise denied(f"database {requested[:64]!r} is not this store's")
+
+
+def session_settings(
+    grant: Grant, client: Mapping[str, str], limits: Limits
+) -> list[tuple[str, str]]:
+    """SET pairs (name, SQL literal) for a request's session, in order. A
+    reader's settings come first and are limited to answer shaping; the
+    server's limits follow, then `readonly = 1`, after which ClickHouse refuses
+    any change, including a SETTINGS clause in the query."""
+    for name in client:
+        if not _SETTING_NAME.match(name):
+            raise ClickHouseHTTPError(
+                115, "UNKNOWN_SETTING", f"{name[:64]!r} is not a setting name", 400
+            )
+    defaults = [("enable_http_compression", "1")]  # compress for clients that accept it
+    if grant.role == SERVICE:
+        return defaults + [(k, quote_string(v)) for k, v in client.items()]
+    for name in client:
+        if name not in _READER_SETTINGS and not name.startswith(_READER_SETTING_PREFIXES):
+            raise readonly_refusal(
+                f"Cannot modify '{name}' setting in readonly mode: a sql_reader token may "
+                "set output and format settings only"
+            )
+    own = [(k, quote_string(v)) for k, v in client.items() if k not in _FORCED]
+    rows = _lowest(client.get("max_result_rows"), limits.max_rows, "max_result_rows")
+    secs = _lowest(client.get("max_execution_time"), limits.max_seconds, "max_execution_time")
+    return defaults + own + reader_limits(grant, rows, secs)
+
+
+_FORCED = frozenset({"max_result_rows", "max_execution_time", "result_overflow_mode",
+                     "timeout_overflow_mode", "readonly"})  # fmt: skip
+
+
+def _lowest(asked: str | None, limit: int, name: str) -> int:
+    """The client may tighten a limit, never loosen it (0 means none)."""
+    if asked is None:
+        return limit
+    try:
+        value = int(float(asked))
+    except ValueError:
+        raise ClickHouseHTTPError(
+            72, "CANNOT_PARSE_NUMBER", f"{name} must be a number, got {asked[:32]!r}", 400
+        ) from None
+    return limit if value <= 0 else min(value, limit)
+
+
+def reader_limits(grant: Grant, rows: int, seconds: int) -> list[tuple[str, str]]:
+    only = quote_string(grant.reports)
+    filters = (
+        f"{{'system.tables': {quote_string(f'database = {only}')}, "
+        f"'system.columns': {quote_string(f'database = {only}')}, "
+        f"'system.databases': {quote_string(f'name = {only}')}}}"
+    )
+    return [
+        ("max_result_rows", str(rows)),
+        ("result_overflow_mode", "'throw'"),
+        ("max_execution_time", str(seconds)),
+        ("timeout_overflow_mode", "'throw'"),
+        ("additional_table_filters", filters),
+    ]
+
+
+def check_query_tree(tree: str, grant: Grant) -> None:
+    """A reader's SELECT as ClickHouse resolved it (EXPLAIN QUERY TREE): every
+    table it reads (scalar and IN subqueries included; views are not expanded)
+    must be in the reports database or an allowed metadata table, and table
+    functions and functions must be harmless. Fails closed: a line naming a
+    table that cannot be parsed is refused."""
+    for line in tree.splitlines():
+        if "table_function_name:" in line:
+            m = _TREE_TABLE_FUNCTION.search(line)
+            name = m.group(1) if m else "?"
+            if name.lower() not in READER_TABLE_FUNCTIONS:
+                raise denied(
+                    f"the table function {name[:64]}() is not served to a sql_reader token; "
+                    f"read the views of {grant.reports!r}"
+                )
+        elif "table_name:" in line:
+            m = _TREE_TABLE.search(line)
+            if not m or not _reader_table(m.group(1), grant):
+                shown = m.group(1)[:96] if m else "a table"
+                raise denied(
+                    f"{shown} is outside the reports database: a sql_reader token reads "
+                    f"the views of {grant.reports!r}"
+                )
+        elif "function_name:" in line:
+            m = _TREE_FUNCTION.search(line)
+            if m and (_reader_denied_function(m.group(1)) or m.group(1).lower() in HOST_ACCESS):
+                raise denied(f"{m.group(1)}() is not served to a sql_reader token")
+
+
+def _reader_table(qualified: str, grant: Grant) -> bool:
+    db, dot, table = qualified.partition(".")
+    if not dot:
+        return False
+    if db == grant.reports:
+        return True
+    return table in READER_SYSTEM_TABLES.get(db, frozenset())
