@@ -1,4 +1,4 @@
-"""`python -m bench [ingest freshness reports replay profile | all] [--events N] [--scale K] [--quick]`."""
+"""`python -m bench [ingest freshness reports replay scaleout profile | all] [--events N] [--scale K] [--quick]`."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from typing import Any
 
 from bench import data, results
 
-NAMES = ("ingest", "freshness", "reports", "replay", "profile")
-DEFAULT = ("ingest", "freshness", "reports", "replay")
+NAMES = ("ingest", "freshness", "reports", "replay", "scaleout", "profile")
+DEFAULT = ("ingest", "freshness", "reports", "replay", "scaleout")
 TARGETS: dict[str, dict[str, str]] = {
     "ingest": {
         "statflow events/s": ">= 50000",
@@ -23,6 +23,7 @@ TARGETS: dict[str, dict[str, str]] = {
     "freshness": {"delay p99 s": "<= 2", "worker peak RSS MB": "<= 500"},
     "reports": {"every report warm p95 ms": "<= 100"},
     "replay": {},
+    "scaleout": {},
     "profile": {},
 }
 
@@ -72,7 +73,7 @@ def _load() -> list[float]:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
-    from bench import freshness, ingest, profile, replay, reports
+    from bench import freshness, ingest, profile, replay, reports, scaleout
     from bench.env import BenchEnv
 
     common = {
@@ -113,6 +114,13 @@ def main(argv: list[str] | None = None) -> int:
                     figures = reports.run(rds, args.repeat, args.scale)
                     ds = rds  # replay works on what the reports left
                     headers, rows = reports.HEADERS, reports.rows(figures)
+                elif name == "scaleout":
+                    src = ds if ds is not None else ingest.Dataset(env, "scaleout", args.events)
+                    if ds is not None and ds.worker is not None:
+                        ds.worker.close()  # the machine's cores go to the measured workers
+                    figures = scaleout.run(src)
+                    ds = src
+                    headers, rows = scaleout.HEADERS, scaleout.rows(figures)
                 elif name == "replay":
                     params["scale"] = args.scale
                     if ds is None or ds.worker is None or ds.sob_loaded == 0:

@@ -62,7 +62,7 @@ def test_freshness_units_cover_every_partition() -> None:
 
 def test_cli_defaults_and_quick() -> None:
     a = cli.parse([])
-    assert a.names == ["ingest", "freshness", "reports", "replay"]
+    assert a.names == ["ingest", "freshness", "reports", "replay", "scaleout"]
     assert a.scale == 1
     assert (a.events, a.duration, a.rate, a.repeat) == (1_000_000, 30.0, 5000, 20)
     q = cli.parse(["reports", "ingest", "--quick"])
