@@ -87,6 +87,8 @@ class Engine:
             else:
                 result = s.query(stmt.text, fmt, req.params)
             body = bytes(result.bytes() or b"")
+            if not body and fmt == "Native" and stmt.kind == "select":
+                body = _native_header(s, stmt, req.params)
         compress = dict(pairs).get("enable_http_compression", "0").strip("'") == "1"
         return Answer(
             body,
@@ -151,6 +153,31 @@ class _Session:
 
     def scalar(self, sql: str, param: str) -> str:
         return "\n".join(self.text(sql, {"q": param}))
+
+
+def _native_header(s: _Session, stmt: Statement, params: Mapping[str, str]) -> bytes:
+    """chDB writes nothing for an empty Native answer; ClickHouse writes a block
+    of 0 rows that still names the columns and their types, and clients (a
+    DataFrame's columns, Grafana's fields) rely on it."""
+    try:
+        columns = [line.split("\t")[:2] for line in
+                   s.text(f"DESCRIBE ({without_format(stmt)})", params)]  # fmt: skip
+    except ClickHouseHTTPError:
+        return b""
+    out = bytearray(_leb128(len(columns)) + _leb128(0))
+    for name, type_name in columns:
+        for text in (name.encode(), type_name.encode()):
+            out += _leb128(len(text)) + text
+    return bytes(out)
+
+
+def _leb128(n: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte, n = n & 0x7F, n >> 7
+        out.append(byte | (0x80 if n else 0))
+        if not n:
+            return bytes(out)
 
 
 def from_engine(message: str) -> ClickHouseHTTPError:

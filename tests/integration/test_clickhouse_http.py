@@ -236,6 +236,8 @@ def test_a_reader_sees_the_reports_views_without_personal_identifiers(store: Sto
     assert reader.query("SELECT day, unit_id, operation, calls FROM calls_per_day").result_rows == [
         (dt.date(2025, 3, 3), "SE1-U1", "MakeBooking", 2)
     ]
+    empty = reader.query("SELECT unit_id, calls FROM calls_per_day WHERE calls > 1000")
+    assert empty.column_names == ("unit_id", "calls") and empty.result_rows == []
     moments = reader.query("SELECT process, moment, unit_id, started FROM sob_moments_per_day")
     assert moments.result_rows == [("KBT", "Start", "SE1-U1", 1)]
     for view in views:
