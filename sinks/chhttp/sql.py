@@ -180,8 +180,8 @@ def classify(raw: bytes) -> Statement:
         depths.append(depth)
         depth += punct == "("
         if not kind:
-            if tok.kind in ("word", "quoted"):
-                kind = _KIND_OF.get(tok.text.upper(), "other")
+            if tok.kind in ("word", "quoted"):  # a quoted name is never a keyword
+                kind = _KIND_OF.get(tok.text.upper(), "other") if tok.kind == "word" else "other"
             elif punct != "(":
                 raise syntax_error(f"a statement cannot start with {tok.text!r}")
         elif kind == "insert" and _is_format_clause(sig, depths, len(sig) - 2):
