@@ -19,7 +19,8 @@ from __future__ import annotations
 import os
 import re
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -75,18 +76,19 @@ class Engine:
         database = policy.session_database(grant, req.database)
         pairs = policy.session_settings(grant, req.settings, self.limits)
         fmt = _format_name(stmt.output_format or req.default_format or "TabSeparated")
-        with self.store.engine_session() as conn:
+        # An INSERT's data goes to disk before the store's lock is taken.
+        with self._data_file(stmt, req.query) as path, self.store.engine_session() as conn:
             s = _Session(conn)
-            s.run(f"USE `{database}`")  # checked: an identifier from settings
+            s.run(f"USE `{database}`")  # checked: an identifier
             s.run("SET " + ", ".join(f"{name} = {value}" for name, value in pairs))
             if grant.role == policy.READER:
                 s.run("SET readonly = 1")
             self._check(s, stmt, grant, req)
-            if stmt.insert_format is not None and stmt.data_offset is not None:
-                result = self._insert(s, stmt, req.query[stmt.data_offset :], req.params)
-            else:
-                result = s.query(stmt.text, fmt, req.params)
+            sql = stmt.text if path is None else infile_insert(stmt, path)
+            result = s.query(sql, fmt, req.params)
             body = bytes(result.bytes() or b"")
+            if not body and fmt == "Native" and stmt.kind == "select":
+                body = _native_header(s, stmt, req.params)
         compress = dict(pairs).get("enable_http_compression", "0").strip("'") == "1"
         return Answer(
             body,
@@ -95,6 +97,22 @@ class Engine:
             req.settings.get("session_timezone") or self.timezone,
             compress,
         )
+
+    @contextmanager
+    def _data_file(self, stmt: Statement, query: bytes) -> Iterator[str | None]:
+        """The data of an INSERT … FORMAT in a file, for FROM INFILE; None for
+        every other statement."""
+        if stmt.insert_format is None or stmt.data_offset is None:
+            yield None
+            return
+        self.scratch.mkdir(parents=True, exist_ok=True)
+        fd, path = tempfile.mkstemp(prefix="insert-", suffix=".data", dir=self.scratch)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(memoryview(query)[stmt.data_offset :])
+            yield path
+        finally:
+            os.unlink(path)
 
     def _check(self, s: _Session, stmt: Statement, grant: policy.Grant, req: ChRequest) -> None:
         """ClickHouse's own reading of the statement must pass the same rules."""
@@ -119,16 +137,6 @@ class Engine:
             known = {str(r[0]) for r in self.store.query_rows("SELECT name FROM system.databases")}
             policy.check_databases([stmt, canonical], grant, known)
 
-    def _insert(self, s: _Session, stmt: Statement, data: bytes, params: Mapping[str, str]) -> Any:
-        self.scratch.mkdir(parents=True, exist_ok=True)
-        fd, path = tempfile.mkstemp(prefix="insert-", suffix=".data", dir=self.scratch)
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-            return s.query(infile_insert(stmt, path), "TabSeparated", params)
-        finally:
-            os.unlink(path)
-
 
 class _Session:
     """A chDB connection whose errors come out as ClickHouse-shaped ones."""
@@ -151,6 +159,31 @@ class _Session:
 
     def scalar(self, sql: str, param: str) -> str:
         return "\n".join(self.text(sql, {"q": param}))
+
+
+def _native_header(s: _Session, stmt: Statement, params: Mapping[str, str]) -> bytes:
+    """chDB writes nothing for an empty Native answer; ClickHouse writes a block
+    of 0 rows that still names the columns and their types, and clients (a
+    DataFrame's columns, Grafana's fields) rely on it."""
+    try:
+        columns = [line.split("\t")[:2] for line in
+                   s.text(f"DESCRIBE ({without_format(stmt)})", params)]  # fmt: skip
+    except ClickHouseHTTPError:
+        return b""
+    out = bytearray(_leb128(len(columns)) + _leb128(0))
+    for name, type_name in columns:
+        for text in (name.encode(), type_name.encode()):
+            out += _leb128(len(text)) + text
+    return bytes(out)
+
+
+def _leb128(n: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte, n = n & 0x7F, n >> 7
+        out.append(byte | (0x80 if n else 0))
+        if not n:
+            return bytes(out)
 
 
 def from_engine(message: str) -> ClickHouseHTTPError:

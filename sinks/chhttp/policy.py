@@ -40,7 +40,18 @@ HOST_ACCESS = frozenset({
     "mysql", "postgresql", "sqlite", "mongodb", "redis", "jdbc", "odbc", "executable",
     "azureblobstorage", "azureblobstoragecluster", "deltalake", "hudi", "iceberg",
     "icebergs3", "icebergazure", "iceberghdfs", "iceberglocal", "input",
-    "arrowflight", "ytsaurus", "catboostevaluate",
+    "arrowflight", "ytsaurus", "catboostevaluate", "filelog", "s3queue", "azurequeue",
+    "objectstoragequeue", "kafka", "rabbitmq", "nats", "hive", "executablepool",
+    "materializedpostgresql",
+    # ... or other databases, past the database checks
+    "merge", "distributed", "dictionary",
+})  # fmt: skip
+# Settings that name a file or a URL the engine reads or writes (chDB reads a
+# format_template_resultset of /etc/hostname and quotes it in its error).
+FILE_SETTINGS = frozenset({
+    "format_schema", "format_schema_source", "format_template_resultset",
+    "format_template_row", "input_format_record_errors_file_path", "output_format_schema",
+    "format_avro_schema_registry_url",
 })  # fmt: skip
 # What else a reader may not call: dictionaries and Join tables read data the
 # database check cannot see; the rest reads the server's configuration.
@@ -71,12 +82,14 @@ _SHOW_ALLOWED = frozenset({
     "TABLES", "DATABASES", "COLUMNS", "FIELDS", "CREATE", "DICTIONARIES", "SETTINGS",
     "SETTING", "FUNCTIONS", "ENGINES", "INDEX", "INDEXES", "INDICES", "KEYS",
 })  # fmt: skip
+_DDL_MODIFIERS = frozenset({"OR", "REPLACE", "TEMPORARY", "IF", "NOT", "EXISTS"})
+_DDL_OBJECTS = frozenset({"TABLE", "TABLES", "VIEW", "MATERIALIZED", "DATABASE"})
 _SERVICE_KINDS = frozenset({"select", "show", "describe", "exists", "explain", "insert", "ddl"})
 _READER_KINDS = frozenset({"select", "show", "describe", "exists"})
 # Settings a reader may send: how answers are shaped, never what they may read.
 _READER_SETTING_PREFIXES = (
-    "output_format_", "format_", "date_time_", "interval_output_format", "input_format_",
-    "http_", "join_",
+    "output_format_", "format_csv_", "format_tsv_", "format_custom_", "date_time_",
+    "interval_output_format", "join_",
 )  # fmt: skip
 _READER_SETTINGS = frozenset({
     "max_execution_time", "max_result_rows", "max_result_bytes", "result_overflow_mode",
@@ -135,6 +148,9 @@ def check_statement(stmt: Statement, grant: Grant, method: str) -> None:
         )
     if stmt.into_function:
         raise denied("INSERT INTO FUNCTION is not served: insert into a table")
+    files = sorted(stmt.names & FILE_SETTINGS)
+    if files:
+        raise denied(f"the setting {files[0]} names a file on the store's host; it is not served")
     reached = sorted(stmt.calls & HOST_ACCESS)
     if reached:
         raise denied(
@@ -158,6 +174,15 @@ def _check_service(stmt: Statement) -> None:
             "token: send reads, INSERT or DDL (CREATE, ALTER, DROP, TRUNCATE, RENAME, "
             "EXCHANGE, OPTIMIZE); settings go in the URL, one statement per request"
         )
+    if stmt.kind == "ddl" and stmt.words[0] not in ("TRUNCATE", "OPTIMIZE"):
+        # Dictionaries, functions, users and named collections are global and can
+        # name sources outside the store; statflow's migrations make none.
+        what = next((w for w in stmt.words[1:] if w not in _DDL_MODIFIERS), "")
+        if what not in _DDL_OBJECTS:
+            raise denied(
+                f"{stmt.words[0]} {what} is not served to a service token: DDL on tables, "
+                "views and databases only"
+            )
 
 
 def _check_reader(stmt: Statement) -> None:
@@ -246,6 +271,8 @@ def session_settings(
             raise ClickHouseHTTPError(
                 115, "UNKNOWN_SETTING", f"{name[:64]!r} is not a setting name", 400
             )
+        if name.lower() in FILE_SETTINGS:
+            raise denied(f"the setting {name} names a file on the store's host; it is not served")
     defaults = [("enable_http_compression", "1")]  # compress for clients that accept it
     if grant.role == SERVICE:
         return defaults + [(k, quote_string(v)) for k, v in client.items()]

@@ -66,6 +66,7 @@ class Statement:
     data_offset: int | None = None  # where that data starts in the request bytes
     infile_at: int | None = None  # where FROM INFILE goes in `text` (before SETTINGS/FORMAT)
     calls: frozenset[str] = frozenset()  # names followed by '(' (functions, table functions)
+    names: frozenset[str] = frozenset()  # every identifier and keyword, lower-case
     qualified: tuple[tuple[str, str], ...] = ()  # the `a.b` heads of dotted names
     databases: tuple[str, ...] = ()  # names after the keyword DATABASE
     outfile: bool = False  # INTO OUTFILE (writes a file on the host)
@@ -179,8 +180,8 @@ def classify(raw: bytes) -> Statement:
         depths.append(depth)
         depth += punct == "("
         if not kind:
-            if tok.kind in ("word", "quoted"):
-                kind = _KIND_OF.get(tok.text.upper(), "other")
+            if tok.kind in ("word", "quoted"):  # a quoted name is never a keyword
+                kind = _KIND_OF.get(tok.text.upper(), "other") if tok.kind == "word" else "other"
             elif punct != "(":
                 raise syntax_error(f"a statement cannot start with {tok.text!r}")
         elif kind == "insert" and _is_format_clause(sig, depths, len(sig) - 2):
@@ -284,6 +285,7 @@ def _with_references(stmt: Statement, sig: list[Token]) -> Statement:
     return replace(
         stmt,
         calls=frozenset(calls),
+        names=frozenset(t.text.lower() for t in sig if t.kind in ("word", "quoted")),
         qualified=tuple(qualified),
         databases=tuple(databases),
         outfile=flags["outfile"],

@@ -149,6 +149,13 @@ def test_clickhouse_connect_queries_commands_and_inserts_once_per_token(store: S
     assert (
         svc.raw_query("SELECT name FROM http_events ORDER BY id", fmt="CSV") == b'"a"\n"b"\n"c"\n'
     )
+    typed = svc.raw_query("SELECT 7 AS n", fmt="RowBinaryWithNamesAndTypes")
+    assert typed == b"\x01\x01n\x05UInt8\x07"
+    tables = svc.query(  # what backfill asks
+        "SELECT name FROM system.tables WHERE database = {db:String} AND name LIKE 'http_%'",
+        parameters={"db": store.db},
+    ).result_rows
+    assert sorted(tables) == [("http_events",), ("http_events_mv",), ("http_events_total",)]
 
 
 def test_settings_apply_to_one_query_only(store: Store) -> None:
@@ -201,6 +208,8 @@ def test_grafana_style_queries_in_the_body(store: Store) -> None:
             "calls_per_day",
             "etj_cases_per_day",
         ]
+        r = http.get(store.url, params={"query": "SELECT 1", "query_id": "grafana-1"})
+        assert r.text == "1\n" and r.headers["x-clickhouse-query-id"] == "grafana-1"
         r = http.get(store.url, params={"query": "SELECT {x:UInt8} + 1", "param_x": "41"})
         assert r.text == "42\n" and r.headers["x-clickhouse-format"] == "TabSeparated"
         r = http.post(store.url, content=b"SELECT getSetting('max_execution_time')",
@@ -236,6 +245,8 @@ def test_a_reader_sees_the_reports_views_without_personal_identifiers(store: Sto
     assert reader.query("SELECT day, unit_id, operation, calls FROM calls_per_day").result_rows == [
         (dt.date(2025, 3, 3), "SE1-U1", "MakeBooking", 2)
     ]
+    empty = reader.query("SELECT unit_id, calls FROM calls_per_day WHERE calls > 1000")
+    assert empty.column_names == ("unit_id", "calls") and empty.result_rows == []
     moments = reader.query("SELECT process, moment, unit_id, started FROM sob_moments_per_day")
     assert moments.result_rows == [("KBT", "Start", "SE1-U1", 1)]
     for view in views:

@@ -87,6 +87,7 @@ def test_readers_read(query: bytes) -> None:
         (b"SELECT `file`('/etc/hostname')", 497),
         (b"SELECT * FROM remote('127.0.0.1', sf.t)", 497),
         (b"SELECT 1 INTO OUTFILE '/tmp/x'", 497),
+        (b"SELECT 1 FORMAT Template SETTINGS format_template_resultset = '/etc/hostname'", 497),
     ],
 )
 def test_readers_are_refused_writes_and_reaching_out(query: bytes, code: int) -> None:
@@ -104,10 +105,33 @@ def test_readers_are_refused_writes_and_reaching_out(query: bytes, code: int) ->
         b"INSERT INTO t SELECT * FROM url('http://x', CSV)",
         b"INSERT INTO t FROM INFILE '/etc/passwd' FORMAT LineAsString",
         b"INSERT INTO FUNCTION remote('h', d.t) VALUES (1)",
+        b"SELECT 1 SETTINGS input_format_record_errors_file_path = '/tmp/x'",
+        b"CREATE TABLE t (a String) ENGINE = File(LineAsString, '/etc/passwd')",
+        b"CREATE TABLE t (a String) ENGINE = Merge('other', '.*')",
+        b"CREATE DICTIONARY d (k UInt64, v String) PRIMARY KEY k "
+        b"SOURCE(HTTP(url 'http://x' format 'TSV')) LAYOUT(FLAT()) LIFETIME(0)",
+        b"CREATE OR REPLACE FUNCTION f AS (x) -> x",
+        b"CREATE USER u",
+        b"DROP NAMED COLLECTION c",
     ],
 )
 def test_service_tokens_run_reads_inserts_and_ddl_only(query: bytes) -> None:
     assert refused(check_statement, classify(query), SVC, "POST").code == 497
+
+
+def test_service_tokens_run_statflows_ddl() -> None:
+    for q in (
+        b"CREATE TABLE IF NOT EXISTS t (a UInt8) ENGINE = MergeTree ORDER BY a",
+        b"CREATE MATERIALIZED VIEW IF NOT EXISTS mv TO t AS SELECT 1 AS a",
+        b"CREATE OR REPLACE VIEW v AS SELECT 1",
+        b"ALTER TABLE t ADD COLUMN IF NOT EXISTS b String DEFAULT ''",
+        b"DROP TABLE IF EXISTS t",
+        b"TRUNCATE TABLE t",
+        b"EXCHANGE TABLES sf.t AND sf_backfill_1.t",
+        b"OPTIMIZE TABLE t FINAL",
+        b"CREATE TABLE s (k String) ENGINE = EmbeddedRocksDB PRIMARY KEY k",
+    ):
+        check_statement(classify(q), SVC, "POST")
 
 
 def test_get_implies_readonly_like_clickhouse() -> None:
@@ -176,6 +200,9 @@ def test_readers_may_not_set_what_decides_what_they_read() -> None:
     for name in ("additional_table_filters", "allow_introspection_functions", "max_threads"):
         err = refused(session_settings, READ, {name: "1"}, LIMITS)
         assert err.code == 164 and name in str(err)
+    for role in (READ, SVC):  # read or write files on the host
+        for name in ("format_template_resultset", "format_schema", "output_format_schema"):
+            assert refused(session_settings, role, {name: "/etc/hostname"}, LIMITS).code == 497
     assert refused(session_settings, READ, {"max_result_rows": "lots"}, LIMITS).code == 72
     assert refused(session_settings, SVC, {"bad name": "1"}, LIMITS).code == 115
 

@@ -29,6 +29,8 @@ from statflow.errors import ClickHouseHTTPError
         (b"/* SELECT */ DROP TABLE t", "ddl"),
         (b"-- SELECT\nDROP TABLE t", "ddl"),
         (b"#! SELECT\nTRUNCATE TABLE t", "ddl"),
+        (b"`SELECT` 1", "other"),  # a quoted name is never a keyword
+        (b"`DROP`", "other"),
     ],
 )
 def test_kind_is_the_first_word_after_comments(query: bytes, kind: str) -> None:
