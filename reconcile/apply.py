@@ -235,12 +235,13 @@ def _apply_reference(store: ClickHouseStore, parsed: ReferenceFile) -> int:
     msgs = [RawMessage(topic, 0, 0, None, orjson.dumps(r, default=str)) for r in parsed.records]
     batch = ROWS[kind](msgs, DECODERS[topic](1 << 20))
     swap = f"{table}_swap"
-    store.command(f"DROP TABLE IF EXISTS {swap}")  # a leftover of a crash half-way
-    store.command(f"CREATE TABLE {swap} AS {table}")
+    on = store.on_cluster  # runtime DDL reaches every replica too
+    store.command(f"DROP TABLE IF EXISTS {swap}{on}")  # a leftover of a crash half-way
+    store.command(f"CREATE TABLE {swap}{on} AS {table}")
     if batch.columns:
         store.insert_columns(swap, batch.columns)
-    store.command(f"EXCHANGE TABLES {table} AND {swap}")
-    store.command(f"DROP TABLE IF EXISTS {swap}")
+    store.command(f"EXCHANGE TABLES {table} AND {swap}{on}")
+    store.command(f"DROP TABLE IF EXISTS {swap}{on}")
     _register(store, parsed, "applied", len(parsed.records), "", kind)
     return len(parsed.records)
 

@@ -220,8 +220,9 @@ async def run(
         progress.state, progress.error = "failed", str(exc)[:500]
         raise
     finally:
-        shadow.command(f"DROP DATABASE IF EXISTS {shadow.reports_database}")
-        shadow.command(f"DROP DATABASE IF EXISTS {check_identifier(shadow_db)}")
+        on = shadow.on_cluster  # runtime DDL reaches every replica too
+        shadow.command(f"DROP DATABASE IF EXISTS {shadow.reports_database}{on}")
+        shadow.command(f"DROP DATABASE IF EXISTS {check_identifier(shadow_db)}{on}")
         shadow.close()
 
 
@@ -234,11 +235,11 @@ def _swap(
     try:
         for name in family:
             t = check_identifier(name)
-            store.command(f"EXCHANGE TABLES {db}.{t} AND {shadow_db}.{t}")
+            store.command(f"EXCHANGE TABLES {db}.{t} AND {shadow_db}.{t}{store.on_cluster}")
             done.append(t)
     except Exception:
         for t in reversed(done):
-            store.command(f"EXCHANGE TABLES {db}.{t} AND {shadow_db}.{t}")
+            store.command(f"EXCHANGE TABLES {db}.{t} AND {shadow_db}.{t}{store.on_cluster}")
         raise
     return tuple(done)
 
