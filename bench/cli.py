@@ -45,6 +45,10 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         "--scale", type=int, default=1,
         help="reports/replay: copy the ingested year K times in ClickHouse (50 = national scale)",
     )  # fmt: skip
+    ap.add_argument(
+        "--batch-records", type=int, default=None,
+        help="STATFLOW_BATCH_MAX_RECORDS of the measured workers (default: statflow's)",
+    )  # fmt: skip
     ap.add_argument("--no-baseline", action="store_true", help="ingest: skip the baseline")
     ap.add_argument("--keep", action="store_true", help="keep topics and chDB homes afterwards")
     ap.add_argument("--results", type=Path, default=results.RESULTS_DIR, help="where to write")
@@ -78,6 +82,7 @@ def main(argv: list[str] | None = None) -> int:
 
     common = {
         "events": args.events,
+        "batch_max_records": args.batch_records,
         "quick": args.quick,
         "world": {"care_providers": data.CARE_PROVIDERS, "units": data.UNITS},
         "period": [data.START.date().isoformat(), data.END.date().isoformat()],
@@ -85,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
         "compression": "lz4",
     }
     failed = []
-    with BenchEnv(keep=args.keep) as env:
+    with BenchEnv(keep=args.keep, batch_max_records=args.batch_records) as env:
         ds: ingest.Dataset | None = None
         for name in args.names:
             print(f"\n== {name} ==", flush=True)

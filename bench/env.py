@@ -38,11 +38,13 @@ def free_port() -> int:
 class BenchEnv:
     """The stack under .statflow/bench-stack, and one private namespace per run."""
 
-    def __init__(self, keep: bool = False) -> None:
+    def __init__(self, keep: bool = False, batch_max_records: int | None = None) -> None:
         self.cfg = stack.StackConfig(
             ROOT / ".statflow" / "bench-stack", KAFKA_PORT, redis_port=REDIS_PORT
         )
         self.keep = keep
+        # None = statflow's default; bench --batch-records tries others.
+        self.batch_max_records = batch_max_records
         self.run_tag = time.strftime("%Y%m%d%H%M%S") + uuid.uuid4().hex[:4]
         self._namespaces: list[Settings] = []
 
@@ -72,6 +74,8 @@ class BenchEnv:
             log_level="warning",
             clickhouse_http_port=0,  # measured processes serve only what they measure
         )
+        if self.batch_max_records is not None:
+            s = s.with_(batch_max_records=self.batch_max_records)
         self._namespaces.append(s)
         return s
 

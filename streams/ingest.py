@@ -147,11 +147,8 @@ class BatchLoop:
                 self._sought.clear()
                 # A backfill swapping this topic's tables holds the gate (a seek
                 # while we wait for it lands in _sought).
-                done: dict[TopicPartition, int] = {}
                 async with gate(self.pipeline.topic), self.busy:
-                    for tp, records in data.items():
-                        if (next_offset := await self._one(tp, records)) is not None:
-                            done[tp] = next_offset
+                    done = await self._write_all(list(data.items()))
                 await self._commit(done)
                 await self._report_lag()
         finally:
@@ -166,8 +163,32 @@ class BatchLoop:
         self.checkpointed[tp] = offset
         self._sought.add(tp)
 
-    async def _one(self, tp: TopicPartition, records: Sequence[Any]) -> int | None:
-        """Write one partition's batch; return its checkpoint, None if skipped."""
+    async def _write_all(
+        self, jobs: list[tuple[TopicPartition, Sequence[Any]]]
+    ) -> dict[TopicPartition, int]:
+        """Write each partition's batch in turn; return their checkpoints.
+
+        The next partition's batch is decoded in a thread while this one is
+        written: decoding is pure Python and chDB releases the GIL while it
+        inserts, so the two use both cores instead of taking turns.
+        """
+        done: dict[TopicPartition, int] = {}
+        ahead: asyncio.Task[Decoded[Any] | None] | None = None
+        try:
+            for i, (tp, records) in enumerate(jobs):
+                decoded = await ahead if ahead is not None else self._decode(tp, records)
+                ahead = None
+                if i + 1 < len(jobs):
+                    ahead = asyncio.create_task(asyncio.to_thread(self._decode, *jobs[i + 1]))
+                if decoded is not None and (offset := await self._write(tp, decoded)) is not None:
+                    done[tp] = offset
+        finally:
+            if ahead is not None:
+                ahead.cancel()  # pure work; its result is simply dropped
+        return done
+
+    def _decode(self, tp: TopicPartition, records: Sequence[Any]) -> Decoded[Any] | None:
+        """One partition's batch from its checkpoint on, decoded; None to skip."""
         start = self.checkpointed.get(tp)
         if start is None or tp in self._sought:
             # Read before our listener sought this partition to its checkpoint
@@ -182,6 +203,12 @@ class BatchLoop:
         messages = [RawMessage(r.topic, r.partition, r.offset, r.key, r.value) for r in records]
         decoded = self.pipeline.decode(tp.topic, tp.partition, messages)
         decoded.start_offset = start
+        return decoded
+
+    async def _write(self, tp: TopicPartition, decoded: Decoded[Any]) -> int | None:
+        """Write, dead-letter and checkpoint one batch; return its checkpoint."""
+        if tp in self._sought or self.checkpointed.get(tp) != decoded.start_offset:
+            return None  # sought while it was decoded ahead: read again from there
         written = await until_written(lambda: self.pipeline.write(decoded), tp.topic)
         await self.dead.send(self.pipeline.dlq_topic, decoded.rejected)
         await until_written(
