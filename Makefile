@@ -24,7 +24,7 @@ demo: install
 	$(VENV)/bin/statflow demo
 
 test: install system-deps
-	$(PY) -m pytest -q -p no:cacheprovider tests
+	$(PY) -m pytest -q -p no:cacheprovider --durations=15 tests
 
 test-unit: install
 	$(PY) -m pytest -q -p no:cacheprovider tests/unit

@@ -17,7 +17,7 @@ from typing import Any
 
 from bench.ingest import Dataset
 from bench.procinfo import PeakSampler
-from statflow.cli import _auth
+from statflow.ops import auth_headers
 from streams.topics import NTJP_CALLS, SOB_TRANSACTIONS
 
 RUNS = (
@@ -30,7 +30,7 @@ RUNS = (
 def run(ds: Dataset) -> dict[str, Any]:
     w = ds.worker
     assert w is not None
-    headers = _auth(ds.settings, "operator", "bench")
+    headers = auth_headers(ds.settings, "operator", "bench")
     out = []
     with PeakSampler(w.pid) as mem:
         for topic, source, table in RUNS:
