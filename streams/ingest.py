@@ -94,6 +94,8 @@ class _Seek(ConsumerRebalanceListener):  # type: ignore[misc]
         async with self._loop.busy:
             for tp in revoked:
                 self._loop.checkpointed.pop(tp, None)
+                # The new owner reports this partition's lag from now on.
+                metrics.forget("statflow_consumer_lag", topic=tp.topic, partition=str(tp.partition))
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
         for tp in sorted(assigned):

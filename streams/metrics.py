@@ -40,6 +40,12 @@ def gauge(name: str, value: float, **labels: str) -> None:
         _gauges[(name, tuple(sorted(labels.items())))] = value
 
 
+def forget(name: str, **labels: str) -> None:
+    """Drop a gauge series that no longer describes anything this process holds."""
+    with _lock:
+        _gauges.pop((name, tuple(sorted(labels.items()))), None)
+
+
 def observe(name: str, seconds: float, **labels: str) -> None:
     """One observation of a histogram (declare its name in _HELP)."""
     key = (name, tuple(sorted(labels.items())))

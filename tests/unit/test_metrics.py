@@ -73,3 +73,12 @@ async def test_worker_endpoint_serves_metrics_and_health() -> None:
         assert 'statflow_events_accepted_total{topic="t"} 3' in r.text
         assert (await client.get("/healthz")).json() == {"status": "ok"}
         assert (await client.get("/api/v1/reports")).status_code == 404  # no reports here
+
+
+def test_a_forgotten_gauge_series_is_no_longer_exported() -> None:
+    metrics.gauge("statflow_consumer_lag", 5, topic="t", partition="0")
+    metrics.gauge("statflow_consumer_lag", 7, topic="t", partition="1")
+    metrics.forget("statflow_consumer_lag", topic="t", partition="0")
+    metrics.forget("statflow_consumer_lag", topic="t", partition="9")  # never there: no error
+    assert 'partition="0"' not in metrics.render()
+    assert metrics.value("statflow_consumer_lag", topic="t", partition="1") == 7
