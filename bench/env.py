@@ -114,7 +114,17 @@ class Worker:
 
     @property
     def url(self) -> str:
-        return f"http://{self.settings.http_host}:{self.settings.http_port}"
+        # A worker answers only on its metrics port, a store only with
+        # ClickHouse's HTTP interface (as tests/integration/harness.py).
+        port = {
+            "worker": self.settings.metrics_port,
+            "store": self.settings.clickhouse_http_port,
+        }.get(self.command, self.settings.http_port)
+        return f"http://{self.settings.http_host}:{port}"
+
+    @property
+    def ready_path(self) -> str:
+        return {"worker": "/healthz", "store": "/ping"}.get(self.command, "/readyz")
 
     @property
     def pid(self) -> int:
@@ -140,7 +150,7 @@ class Worker:
         while time.monotonic() < deadline:
             self.check_alive()
             try:
-                if self.client.get("/readyz", timeout=2).status_code == 200:
+                if self.client.get(self.ready_path, timeout=2).status_code == 200:
                     return
             except httpx.HTTPError:
                 pass

@@ -14,7 +14,6 @@ import time
 from typing import Any
 
 import clickhouse_connect
-import httpx
 
 from bench.env import Worker, free_port
 from bench.ingest import Dataset
@@ -30,27 +29,14 @@ CHECKPOINTED = (
 )
 
 
-def _wait_ping(w: Worker, port: int, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        w.check_alive()
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/ping", timeout=2).text == "Ok.\n":
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    raise TimeoutError(f"statflow store not answering on {port}\n{w.tail()}")
-
-
 def run_one(ds: Dataset, n_workers: int) -> dict[str, Any]:
     own = ds.fork(f"scaleout{n_workers}")
     port = free_port()
     s = own.settings.with_(jwt_secret=SECRET, clickhouse_http_port=port)
-    store = Worker(s, s.home / "store.log", command="store").spawn()
+    store = Worker(s, s.home / "store.log", command="store")
     workers: list[Worker] = []
     try:
-        _wait_ping(store, port)
+        store.start()
         token = tiers.issue(SECRET, "bench", [], ["service"])
         remote = s.with_(clickhouse_dsn=f"http://bench:{token}@127.0.0.1:{port}",
                          clickhouse_http_port=0)  # fmt: skip

@@ -223,7 +223,7 @@ def create_api(ctx: Context) -> FastAPI:
 
     @app.get("/metrics")
     def prometheus() -> PlainTextResponse:
-        return PlainTextResponse(metrics.render(), media_type="text/plain; version=0.0.4")
+        return PlainTextResponse(metrics.render(), media_type=metrics.CONTENT_TYPE)
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:

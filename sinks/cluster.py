@@ -31,7 +31,7 @@ stay the single source and single-node DDL is left exactly as written.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -187,6 +187,22 @@ def _replicated(sql: str, name: str, kind: str) -> tuple[str, str]:
     )
 
 
+def _unquoted(text: str, start: int = 0) -> Iterator[tuple[int, str, int]]:
+    """(index, character, parenthesis depth after it) of every character of
+    `text` from `start` that is outside quotes."""
+    depth, quote = 0, ""
+    for j in range(start, len(text)):
+        c = text[j]
+        if quote:
+            quote = "" if c == quote and text[j - 1] != "\\" else quote
+            continue
+        if c in "'`\"":
+            quote = c
+            continue
+        depth += (c == "(") - (c == ")")
+        yield j, c, depth
+
+
 def _arguments(sql: str, pos: int) -> tuple[str, int]:
     """The text inside the parentheses that open at `pos` (after blanks), and
     the index after them; ("", pos) if no parentheses follow."""
@@ -195,34 +211,16 @@ def _arguments(sql: str, pos: int) -> tuple[str, int]:
         i += 1
     if i >= len(sql) or sql[i] != "(":
         return "", pos
-    depth, quote = 0, ""
-    for j in range(i, len(sql)):
-        c = sql[j]
-        if quote:
-            quote = "" if c == quote and sql[j - 1] != "\\" else quote
-        elif c in "'`\"":
-            quote = c
-        elif c == "(":
-            depth += 1
-        elif c == ")":
-            depth -= 1
-            if depth == 0:
-                return sql[i + 1 : j].strip(), j + 1
+    for j, c, depth in _unquoted(sql, i):
+        if c == ")" and depth == 0:
+            return sql[i + 1 : j].strip(), j + 1
     raise MigrationError(f"unbalanced parentheses after position {pos}: {sql[:120]!r}")
 
 
 def _top_level_commands(body: str) -> list[str]:
-    parts, depth, quote, start = [], 0, "", 0
-    for j, c in enumerate(body):
-        if quote:
-            quote = "" if c == quote and body[j - 1] != "\\" else quote
-        elif c in "'`\"":
-            quote = c
-        elif c == "(":
-            depth += 1
-        elif c == ")":
-            depth -= 1
-        elif c == "," and depth == 0:
+    parts, start = [], 0
+    for j, c, depth in _unquoted(body):
+        if c == "," and depth == 0:
             parts.append(body[start:j])
             start = j + 1
     parts.append(body[start:])

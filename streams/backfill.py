@@ -147,7 +147,7 @@ async def run(
     if spec is None:
         progress.state, progress.error = "failed", "not a batched event topic of this process"
         raise BackfillError(f"{topic} is not a batched event topic of this process")
-    shadow_db = f"{store.database}_backfill_{progress.id}"
+    shadow_db = check_identifier(f"{store.database}_backfill_{progress.id}")
     log.info("backfill starting", extra={"topic": topic, "shadow": shadow_db})
     # The shadow gets its own reports views too (migration 0011), dropped with it.
     shadow_settings = settings.with_(
@@ -167,63 +167,78 @@ async def run(
         shadow.command(f"INSERT INTO {table} SELECT * FROM {db}.{table} WHERE source != 'stream'")
         shadow.command(f"INSERT INTO reconciliation_files SELECT * FROM {db}.reconciliation_files")
         if source == "raw":
-            progress.total = await asyncio.to_thread(rebuild.count, store, table)
-            progress.state = "reading"
-
-            def copied(n: int) -> None:
-                progress.read += n
-
-            marks = await asyncio.to_thread(
-                rebuild.copy_before, store, shadow, table, topic, copied
-            )
-            progress.state = "swapping"
-            async with gate(topic):
-                await asyncio.to_thread(rebuild.copy_from, store, shadow, table, marks, copied)
-                progress.swapped = _swap(store, db, check_identifier(shadow_db), family)
-            progress.state = "done"
-            log.info("rebuild swapped in", extra={"topic": topic, "tables": list(progress.swapped)})
-            return
-        sink: EventSink[Any] = EventSink(shadow, spec.table)
-        consumer = AIOKafkaConsumer(
-            bootstrap_servers=settings.kafka_bootstrap, enable_auto_commit=False,
-            group_id=None, max_partition_fetch_bytes=8 * 1024 * 1024,
-        )  # fmt: skip
-        await consumer.start()
-        try:
-            # A consumer without a group or subscription knows no topic yet.
-            await consumer._client.force_metadata_update()  # noqa: SLF001
-            parts = consumer.partitions_for_topic(topic) or set()
-            if not parts:
-                raise BackfillError(f"topic {topic} has no partitions (does it exist?)")
-            tps = [TopicPartition(topic, p) for p in sorted(parts)]
-            consumer.assign(tps)
-            start = await _start_offsets(consumer, tps, from_offset, from_time)
-            for tp, off in start.items():
-                consumer.seek(tp, off)
-            ends = await consumer.end_offsets(tps)
-            progress.total = sum(max(ends[tp] - start[tp], 0) for tp in tps)
-            progress.state = "reading"
-            log.info("backfill reading", extra={"topic": topic, "records": progress.total})
-            await _read_until(consumer, spec, sink, progress, {tp: ends[tp] for tp in tps})
-            progress.state = "swapping"
-            async with gate(topic):
-                live = Checkpoints(store)
-                upto = {tp: max(live.get(topic, tp.partition) or 0, ends[tp]) for tp in tps}
-                progress.total += sum(upto[tp] - ends[tp] for tp in tps)
-                await _read_until(consumer, spec, sink, progress, upto)
-                progress.swapped = _swap(store, db, check_identifier(shadow_db), family)
-        finally:
-            await consumer.stop()
+            await _from_raw(store, shadow, topic, table, progress, db, shadow_db, family)
+        else:
+            await _from_kafka(settings, store, shadow, spec, topic, progress, from_offset,
+                              from_time, db, shadow_db, family)  # fmt: skip
         progress.state = "done"
-        log.info("backfill swapped in", extra={"topic": topic, "tables": list(progress.swapped)})
+        log.info("backfill swapped in",
+                 extra={"topic": topic, "source": source, "tables": list(progress.swapped)})  # fmt: skip
     except Exception as exc:
         progress.state, progress.error = "failed", str(exc)[:500]
         raise
     finally:
         on = shadow.on_cluster  # runtime DDL reaches every replica too
         shadow.command(f"DROP DATABASE IF EXISTS {shadow.reports_database}{on}")
-        shadow.command(f"DROP DATABASE IF EXISTS {check_identifier(shadow_db)}{on}")
+        shadow.command(f"DROP DATABASE IF EXISTS {shadow_db}{on}")
         shadow.close()
+
+
+async def _from_raw(
+    store: ClickHouseStore, shadow: ClickHouseStore, topic: str, table: str, progress: Progress,
+    db: str, shadow_db: str, family: Sequence[str],
+) -> None:  # fmt: skip
+    """Fill the shadow from the raw table (streams/rebuild.py), then swap."""
+
+    def copied(n: int) -> None:
+        progress.read += n
+
+    progress.total = await asyncio.to_thread(rebuild.count, store, table)
+    progress.state = "reading"
+    marks = await asyncio.to_thread(rebuild.copy_before, store, shadow, table, topic, copied)
+    progress.state = "swapping"
+    async with gate(topic):
+        await asyncio.to_thread(rebuild.copy_from, store, shadow, table, marks, copied)
+        progress.swapped = _swap(store, db, shadow_db, family)
+
+
+async def _from_kafka(
+    settings: Settings, store: ClickHouseStore, shadow: ClickHouseStore, spec: Replayable,
+    topic: str, progress: Progress, from_offset: int | None, from_time: dt.datetime | None,
+    db: str, shadow_db: str, family: Sequence[str],
+) -> None:  # fmt: skip
+    """Fill the shadow by replaying the topic through decoder and sink, then swap."""
+    sink: EventSink[Any] = EventSink(shadow, spec.table)
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=settings.kafka_bootstrap, enable_auto_commit=False,
+        group_id=None, max_partition_fetch_bytes=8 * 1024 * 1024,
+    )  # fmt: skip
+    await consumer.start()
+    try:
+        # A consumer without a group or subscription knows no topic yet.
+        await consumer._client.force_metadata_update()  # noqa: SLF001
+        parts = consumer.partitions_for_topic(topic) or set()
+        if not parts:
+            raise BackfillError(f"topic {topic} has no partitions (does it exist?)")
+        tps = [TopicPartition(topic, p) for p in sorted(parts)]
+        consumer.assign(tps)
+        start = await _start_offsets(consumer, tps, from_offset, from_time)
+        for tp, off in start.items():
+            consumer.seek(tp, off)
+        ends = await consumer.end_offsets(tps)
+        progress.total = sum(max(ends[tp] - start[tp], 0) for tp in tps)
+        progress.state = "reading"
+        log.info("backfill reading", extra={"topic": topic, "records": progress.total})
+        await _read_until(consumer, spec, sink, progress, {tp: ends[tp] for tp in tps})
+        progress.state = "swapping"
+        async with gate(topic):
+            live = Checkpoints(store)
+            upto = {tp: max(live.get(topic, tp.partition) or 0, ends[tp]) for tp in tps}
+            progress.total += sum(upto[tp] - ends[tp] for tp in tps)
+            await _read_until(consumer, spec, sink, progress, upto)
+            progress.swapped = _swap(store, db, shadow_db, family)
+    finally:
+        await consumer.stop()
 
 
 def _swap(

@@ -9,6 +9,9 @@ from __future__ import annotations
 import threading
 from collections import defaultdict
 
+# The media type of what `render` writes (Prometheus' text exposition format).
+CONTENT_TYPE = "text/plain; version=0.0.4"
+
 _lock = threading.Lock()
 _counters: dict[tuple[str, tuple[tuple[str, str], ...]], float] = defaultdict(float)
 _gauges: dict[tuple[str, tuple[tuple[str, str], ...]], float] = {}

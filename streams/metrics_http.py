@@ -14,11 +14,9 @@ from starlette.routing import Route
 
 from streams import metrics
 
-CONTENT_TYPE = "text/plain; version=0.0.4"
-
 
 async def _metrics(_: Request) -> PlainTextResponse:
-    return PlainTextResponse(metrics.render(), media_type=CONTENT_TYPE)
+    return PlainTextResponse(metrics.render(), media_type=metrics.CONTENT_TYPE)
 
 
 async def _healthz(_: Request) -> JSONResponse:

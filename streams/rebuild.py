@@ -55,16 +55,17 @@ def copy_before(
     """Pass 1; returns the marks pass 2 starts from."""
     t, db = check_identifier(table), check_identifier(store.database)
     marks = marks_of(Checkpoints(store).all(), topic)
+    params = _params(marks)
     months = store.query_rows(
         f"SELECT toYYYYMM(occurred_at) AS m, count() FROM {t} WHERE {_BEFORE} "
         "GROUP BY m ORDER BY m",
-        _params(marks),
+        params,
     )
     for month, n in months:
         shadow.command(
             f"INSERT INTO {t} SELECT * FROM {db}.{t} "
             f"WHERE toYYYYMM(occurred_at) = {{m:UInt32}} AND {_BEFORE}",
-            {"m": int(month), **_params(marks)},
+            {"m": int(month), **params},
             settings=_COPY,
         )
         copied(int(n))
@@ -77,10 +78,11 @@ def copy_from(
 ) -> None:  # fmt: skip
     """Pass 2, under the ingest gate."""
     t, db = check_identifier(table), check_identifier(store.database)
-    rows = store.query_rows(f"SELECT count() FROM {t} WHERE {_FROM}", _params(marks))
+    params = _params(marks)
+    rows = store.query_rows(f"SELECT count() FROM {t} WHERE {_FROM}", params)
     shadow.command(
         f"INSERT INTO {t} SELECT * FROM {db}.{t} WHERE {_FROM}",
-        _params(marks),
+        params,
         settings=_COPY,
     )
     copied(int(rows[0][0]) if rows else 0)

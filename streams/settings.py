@@ -85,6 +85,11 @@ class Settings:
         return f"chdb://{(self.home / 'chdb').resolve()}"
 
     @property
+    def clickhouse_http_bind(self) -> str:
+        """Where the ClickHouse HTTP interface listens (its own host or the API's)."""
+        return self.clickhouse_http_host or self.http_host
+
+    @property
     def reports_db(self) -> str:
         return self.reports_database or f"{self.clickhouse_database}_reports"
 

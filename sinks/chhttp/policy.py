@@ -26,7 +26,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from sinks.chhttp.sql import Statement, quote_string
+from sinks.chhttp.sql import READ_KINDS, Statement, quote_string
 from statflow.errors import ClickHouseHTTPError
 
 READER, SERVICE = "sql_reader", "service"
@@ -84,8 +84,8 @@ _SHOW_ALLOWED = frozenset({
 })  # fmt: skip
 _DDL_MODIFIERS = frozenset({"OR", "REPLACE", "TEMPORARY", "IF", "NOT", "EXISTS"})
 _DDL_OBJECTS = frozenset({"TABLE", "TABLES", "VIEW", "MATERIALIZED", "DATABASE"})
-_SERVICE_KINDS = frozenset({"select", "show", "describe", "exists", "explain", "insert", "ddl"})
-_READER_KINDS = frozenset({"select", "show", "describe", "exists"})
+_SERVICE_KINDS = READ_KINDS | {"insert", "ddl"}
+_READER_KINDS = READ_KINDS - {"explain"}
 # Settings a reader may send: how answers are shaped, never what they may read.
 _READER_SETTING_PREFIXES = (
     "output_format_", "format_csv_", "format_tsv_", "format_custom_", "date_time_",
@@ -214,6 +214,11 @@ def _reader_denied_function(name: str) -> bool:
 def allowed_database(grant: Grant, name: str) -> bool:
     """A database a service token may name (and write)."""
     return name in (grant.home, grant.reports) or name.startswith(grant.home + "_")
+
+
+def names_databases(stmts: Sequence[Statement]) -> bool:
+    """Whether check_databases has anything to check (and so needs `known`)."""
+    return any(stmt.qualified or stmt.databases for stmt in stmts)
 
 
 def check_databases(stmts: Sequence[Statement], grant: Grant, known: set[str]) -> None:

@@ -75,9 +75,7 @@ def parse(
     if ctype.lower().startswith("multipart/form-data"):
         fields += form_fields(body, ctype)
         body = b""
-    values: dict[str, str] = {}
-    for k, v in fields:
-        values[k] = v
+    values = dict(fields)  # the last of a repeated name wins, as in ClickHouse
     query_param = values.get("query", "")
     query = (query_param.encode() + b"\n" + body) if query_param else body
     user, token = credentials(headers, values)

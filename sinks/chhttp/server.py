@@ -192,7 +192,7 @@ class _HostedServer(uvicorn.Server):
 
 
 def listen(settings: Settings) -> socket.socket:
-    host = settings.clickhouse_http_host or settings.http_host
+    host = settings.clickhouse_http_bind
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     # IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only on sockets that say so,
     # and without it every keep-alive answer waits out a 40 ms delayed ACK.
@@ -246,7 +246,7 @@ def run_store(settings: Settings) -> int:
     store = ClickHouseStore(settings)
     try:
         migrate(store)
-        host = settings.clickhouse_http_host or settings.http_host
+        host = settings.clickhouse_http_bind
         print(
             f"statflow: ClickHouse HTTP interface at http://{host}:{settings.clickhouse_http_port}/"
             f" (database {store.database}, reports {store.reports_database})",

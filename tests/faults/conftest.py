@@ -18,7 +18,6 @@ from typing import Any
 import pytest
 
 from tests.integration.conftest import (  # noqa: F401
-    free_port,
     local_stack,
     service_provider,
     services,

@@ -18,7 +18,7 @@ from streams.topics import NTJP_CALLS
 from synth.webbtidbokning import make_calls, make_world, malformed_messages
 from tests.faults.conftest import FULL, record
 from tests.integration.harness import StatflowProcess
-from tests.integration.kafka_util import publish, read_all
+from tests.integration.kafka_util import partitions, publish, read_all
 from tests.integration.test_restart import total_by_operation, want_by_operation
 from tests.integration.test_webbtidbokning_e2e import check_reports, publish_world
 
@@ -116,10 +116,7 @@ def committed(settings: Any, topic: str) -> int:
                              enable_auto_commit=False)  # fmt: skip
         await c.start()
         try:
-            parts = c.partitions_for_topic(topic) or set()
-            if not parts:
-                await c._client.force_metadata_update()  # noqa: SLF001
-                parts = c.partitions_for_topic(topic) or set()
+            parts = await partitions(c, topic)
             return sum([await c.committed(TopicPartition(topic, p)) or 0 for p in parts])
         finally:
             await c.stop()

@@ -27,6 +27,15 @@ def publish(
     return asyncio.run(go())
 
 
+async def partitions(consumer: AIOKafkaConsumer, topic_full: str) -> set[int]:
+    """The topic's partitions; a fresh consumer may need a metadata update first."""
+    parts = consumer.partitions_for_topic(topic_full) or set()
+    if not parts:
+        await consumer._client.force_metadata_update()  # noqa: SLF001
+        parts = consumer.partitions_for_topic(topic_full) or set()
+    return set(parts)
+
+
 def read_all(settings: Settings, topic_full: str, expected: int, timeout: float = 60) -> list[Any]:
     """Read a whole topic from the start until `expected` records or the timeout."""
 
@@ -38,11 +47,7 @@ def read_all(settings: Settings, topic_full: str, expected: int, timeout: float 
         )
         await consumer.start()
         try:
-            parts = consumer.partitions_for_topic(topic_full) or set()
-            if not parts:
-                await consumer._client.force_metadata_update()  # noqa: SLF001
-                parts = consumer.partitions_for_topic(topic_full) or set()
-            tps = [TopicPartition(topic_full, p) for p in parts]
+            tps = [TopicPartition(topic_full, p) for p in await partitions(consumer, topic_full)]
             consumer.assign(tps)
             await consumer.seek_to_beginning(*tps)
             out: list[Any] = []

@@ -5,11 +5,9 @@ report API times the reports it answers."""
 from __future__ import annotations
 
 import datetime as dt
-import time
 from pathlib import Path
 from typing import Any
 
-import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
 from streams.settings import Settings
@@ -28,29 +26,11 @@ def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
     }
 
 
-class Worker(StatflowProcess):
-    """`statflow worker`: no API, so readiness is its metrics endpoint."""
-
-    @property
-    def url(self) -> str:
-        return f"http://{self.settings.http_host}:{self.settings.metrics_port}"
-
-    def wait_ready(self, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc is not None and self.proc.poll() is not None:
-                raise RuntimeError(f"worker exited early:\n{self.tail()}")
-            try:
-                if httpx.get(self.url + "/healthz", timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.3)
-        raise TimeoutError(f"worker metrics not up in {timeout}s:\n{self.tail()}")
-
-
 def test_a_worker_serves_its_ingest_metrics(settings: Settings, tmp_path: Path) -> None:
-    worker = Worker(settings.with_(metrics_port=free_port()), tmp_path / "worker.log", "worker")
+    # A worker has no API: the harness waits on its metrics port's /healthz.
+    worker = StatflowProcess(
+        settings.with_(metrics_port=free_port()), tmp_path / "worker.log", "worker"
+    )
     world = make_world(seed=3, n_units=10)
     calls = make_calls(
         world, dt.datetime(2024, 1, 1, tzinfo=dt.UTC), dt.datetime(2024, 2, 1, tzinfo=dt.UTC),
