@@ -73,9 +73,27 @@ def snapshot() -> dict[str, list[tuple[dict[str, str], float]]]:
     return dict(out)
 
 
+def _number(v: float) -> str:
+    """A sample value at full precision, as Prometheus' own clients write it
+    (`:g` would turn a counter of 1,234,568 into 1.23457e+06)."""
+    if isinstance(v, int):
+        return str(v)
+    if v != v:
+        return "NaN"
+    if v in (float("inf"), float("-inf")):
+        return "+Inf" if v > 0 else "-Inf"
+    if v.is_integer() and abs(v) < 2**63:
+        return str(int(v))
+    return repr(v)
+
+
+def _label(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
+
+
 def _series(name: str, labels: dict[str, str], v: float) -> str:
-    lab = ",".join(f'{k}="{val}"' for k, val in sorted(labels.items()))
-    return f"{name}{{{lab}}} {v:g}" if lab else f"{name} {v:g}"
+    lab = ",".join(f'{k}="{_label(val)}"' for k, val in sorted(labels.items()))
+    return f"{name}{{{lab}}} {_number(v)}" if lab else f"{name} {_number(v)}"
 
 
 def render() -> str:

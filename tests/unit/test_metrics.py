@@ -82,3 +82,21 @@ def test_a_forgotten_gauge_series_is_no_longer_exported() -> None:
     metrics.forget("statflow_consumer_lag", topic="t", partition="9")  # never there: no error
     assert 'partition="0"' not in metrics.render()
     assert metrics.value("statflow_consumer_lag", topic="t", partition="1") == 7
+
+
+def test_values_keep_full_precision() -> None:
+    """A counter of 1,234,568 must not be exposed as 1.23457e+06."""
+    metrics.inc("statflow_events_accepted_total", 1_234_568, topic="ntjp.calls.v1")
+    metrics.gauge("statflow_consumer_lag", 0.1 + 0.2, topic="ntjp.calls.v1", partition="0")
+    text = metrics.render()
+    assert 'statflow_events_accepted_total{topic="ntjp.calls.v1"} 1234568\n' in text
+    assert 'statflow_consumer_lag{partition="0",topic="ntjp.calls.v1"} 0.30000000000000004' in text
+    fam = families()
+    (sample,) = fam["statflow_events_accepted"].samples  # type: ignore[attr-defined]
+    assert sample.value == 1_234_568
+
+
+def test_label_values_are_escaped() -> None:
+    metrics.gauge("statflow_consumer_lag", 1, topic='a"b\\c\nd', partition="0")
+    (sample,) = families()["statflow_consumer_lag"].samples  # type: ignore[attr-defined]
+    assert sample.labels["topic"] == 'a"b\\c\nd'
