@@ -41,7 +41,7 @@ def register_batched(
         found = await lookup(batch)
         written = await asyncio.to_thread(sink.write, batch, found)
         if batch.rejected:
-            token = f"dlq|{batch.topic}|{batch.partition}|{batch.start_offset}"
+            token = dead_letters.batch_token(batch)
             await asyncio.to_thread(dead_letters.record, ctx.store, batch.rejected, token)
         return written
 

@@ -17,7 +17,9 @@ SQL_MINUTES = (
 SQL_REASONS = (
     "SELECT formatDateTime(at, '%Y-%m-%dT%H:%i:%SZ'), topic, source_partition, source_offset, "
     "reason FROM dead_letters "
-    "ORDER BY at DESC, topic, source_partition, source_offset DESC LIMIT 20"
+    "ORDER BY at DESC, topic, source_partition, source_offset DESC "
+    # a message re-read after a crash is rejected (and recorded) again
+    "LIMIT 1 BY topic, source_partition, source_offset LIMIT 20"
 )
 SQL_FILES = (
     "SELECT formatDateTime(max(at), '%Y-%m-%dT%H:%i:%SZ') AS t, name, kind, "
