@@ -244,3 +244,35 @@ def test_every_panel_query_names_what_statflow_exports_or_stores() -> None:
 @pytest.mark.parametrize("path", [DATASOURCES, DASHBOARD_PROVIDERS, PROMETHEUS])
 def test_provisioning_files_parse(path: Path) -> None:
     assert yaml.safe_load(path.read_text("utf-8"))
+
+
+def test_kafka_answers_containers_and_publishers_on_the_host() -> None:
+    e = env("kafka")
+    advertised = dict(
+        item.split("://", 1)[::-1] for item in e["KAFKA_ADVERTISED_LISTENERS"].split(",")
+    )
+    by_name = {name: addr for addr, name in advertised.items()}
+    internal = Settings.from_env(env("api")).kafka_bootstrap
+    assert internal in advertised, "statflow's bootstrap must be an advertised listener"
+    assert internal.split(":")[0] in services()
+    published = {int(p.split(":")[1]) for p in services()["kafka"]["ports"]}
+    host_side = [a for a in advertised if a.split(":")[0] not in services()]
+    assert host_side, "no listener is advertised under a name the host can resolve"
+    assert {int(a.rsplit(":", 1)[1]) for a in host_side} <= published
+    assert set(by_name) <= set(
+        e["KAFKA_LISTENER_SECURITY_PROTOCOL_MAP"].replace(":", ",").split(",")
+    )
+
+
+def test_state_that_must_outlive_a_container_is_on_volumes() -> None:
+    log_dir = env("kafka")["KAFKA_LOG_DIRS"]
+    assert ("kafka-data", log_dir) in mounts("kafka")
+    for name in STATFLOW_SERVICES:
+        e = env(name)
+        assert (
+            "statflow-home",
+            e["STATFLOW_HOME"],
+        ) in mounts(name), f"{name}: statflow's home is not on a volume"
+        for secret in ("STATFLOW_JWT_SECRET", "STATFLOW_PSEUDONYM_SECRET"):
+            # required from the environment: a generated one would change per container
+            assert re.fullmatch(rf"\$\{{{secret}:\?[^}}]+\}}", e[secret]), f"{name}: {secret}"
