@@ -61,6 +61,29 @@ def cmd_annotate(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _check_scope(county_code: str | None, hsa_ids: list[str]) -> None:
+    """A token naming a county or unit that cannot exist would authorise
+    nothing, silently: refuse it when it is minted instead."""
+    import msgspec
+
+    from schemas.counties import COUNTIES
+    from schemas.events import HsaId
+
+    if county_code is not None and county_code not in COUNTIES:
+        raise ConfigError(
+            f"--county-code must be one of SCB's county codes ({', '.join(COUNTIES)})"
+        )
+    for hsa_id in hsa_ids:
+        if hsa_id == "*":
+            continue
+        try:
+            msgspec.convert(hsa_id, HsaId)
+        except msgspec.ValidationError:
+            raise ConfigError(
+                "--care-provider and --unit take HSA ids: 1–64 printable characters, no spaces"
+            ) from None
+
+
 def cmd_token(args: argparse.Namespace, settings: Settings) -> int:
     import datetime as dt
 
@@ -77,6 +100,7 @@ def cmd_token(args: argparse.Namespace, settings: Settings) -> int:
             "name --care-provider, or --county-code (region_admin), or --unit, or "
             "--role sql_reader / --role service (ClickHouse HTTP interface)"
         )
+    _check_scope(args.county_code, [*(args.care_provider or []), *(args.unit or [])])
     secret = tiers.load_secret(settings)
     print(tiers.issue(secret, args.subject, args.care_provider or [], roles,
                       dt.timedelta(hours=args.hours), county_code=args.county_code,

@@ -117,3 +117,36 @@ def test_statflow_token_mints_sql_roles_without_a_care_provider(
         caller = tiers.verify(capsys.readouterr().out.strip(), SECRET)
         assert caller.roles == (role,) and caller.care_providers == ()
     assert main(["token", "--role", "operator"]) == 2  # still needs an organisation
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--county-code", "99"],
+        ["--county-code", "1"],
+        ["--unit", "bad id with spaces"],
+        ["--care-provider", "SE\x00X"],
+        ["--care-provider", "x" * 65],
+    ],
+)
+def test_statflow_token_refuses_a_scope_that_cannot_exist(
+    args: list[str],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+) -> None:
+    monkeypatch.setenv("STATFLOW_HOME", str(tmp_path))
+    monkeypatch.setenv("STATFLOW_JWT_SECRET", SECRET)
+    assert main(["token", *args]) == 2
+    out = capsys.readouterr()
+    assert out.out == "" and "statflow:" in out.err
+
+
+def test_statflow_token_mints_a_valid_region_admin(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    monkeypatch.setenv("STATFLOW_HOME", str(tmp_path))
+    monkeypatch.setenv("STATFLOW_JWT_SECRET", SECRET)
+    assert main(["token", "--county-code", "14", "--unit", "SE2321000131-E000000000001"]) == 0
+    caller = tiers.verify(capsys.readouterr().out.strip(), SECRET)
+    assert caller.county_code == "14"
