@@ -30,7 +30,12 @@ def _stack(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _run(args: argparse.Namespace, settings: Settings, serve_api: bool = True) -> int:
+def _run(
+    args: argparse.Namespace,
+    settings: Settings,
+    serve_api: bool = True,
+    log_file: Path | None = None,
+) -> int:
     import faust
 
     from statflow import logs
@@ -38,18 +43,19 @@ def _run(args: argparse.Namespace, settings: Settings, serve_api: bool = True) -
     from streams.app import create_app
     from streams.context import Context
 
-    logs.setup(settings.log_level)
+    logs.setup(settings.log_level, log_file)
     asyncio.run(ensure_topics(settings))
     ctx = Context.open(settings)
     app = create_app(ctx, serve_api=serve_api)
     app.conf.datadir = settings.home / "faust"
     if serve_api:
-        print(
-            f"statflow: reports at http://{settings.http_host}:{settings.http_port}/api/v1/reports",
-            flush=True,
-        )
+        base = f"http://{settings.http_host}:{settings.http_port}"
+        if log_file is not None:
+            print(f"statflow: log lines go to {log_file}")
+        print(f"statflow: reports at {base}/api/v1/reports (API docs: {base}/api/docs)")
+        print(f"statflow: open {base}/ in a browser (live view: {base}/live)", flush=True)
     level = "warn" if settings.log_level == "warning" else settings.log_level
-    worker = faust.Worker(app, loglevel=level, logging_config=logs.dict_config(level))
+    worker = faust.Worker(app, loglevel=level, logging_config=logs.dict_config(level, log_file))
     worker.execute_from_commandline()
     return 0
 
@@ -169,13 +175,19 @@ def _print_table(result: object) -> None:
 
 def _demo(args: argparse.Namespace, settings: Settings) -> int:
     from deploy import stack
+    from statflow import logs
     from synth.demo import seed_demo
 
     cfg = stack.StackConfig.from_settings(settings)
     for s in stack.up(cfg):
         print(f"{s.name}: {s.address}")
+    # The broker's start-up chatter (leader elections, coordinator not yet
+    # available) is logged, not printed: the demo's terminal shows the URLs.
+    settings.home.mkdir(parents=True, exist_ok=True)
+    log_file = settings.home / "demo.log"
+    logs.setup(settings.log_level, log_file)
     asyncio.run(seed_demo(settings, n_calls=args.calls))
-    return _run(args, settings, serve_api=True)
+    return _run(args, settings, serve_api=True, log_file=log_file)
 
 
 def build_parser() -> argparse.ArgumentParser:
