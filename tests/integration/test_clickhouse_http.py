@@ -14,6 +14,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -64,13 +65,19 @@ class Store:
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
-    tmp = tmp_path_factory.mktemp("chhttp")
+    with running_store(tmp_path_factory.mktemp("chhttp"), max_seconds=2) as served:
+        yield served
+
+
+@contextmanager
+def running_store(tmp: Path, max_seconds: int) -> Iterator[Store]:
+    """`statflow store` in a subprocess on a home under `tmp`."""
     settings = Settings(
         home=tmp / "home",
         clickhouse_database=f"sf_{uuid.uuid4().hex[:10]}",
         clickhouse_http_port=free_port(),
         clickhouse_http_max_rows=5000,  # above system.settings' ~1900 rows
-        clickhouse_http_max_seconds=2,
+        clickhouse_http_max_seconds=max_seconds,
         jwt_secret=SECRET,
     )
     env = {**os.environ, **settings.to_env(), "PYTHONPATH": str(ROOT)}
