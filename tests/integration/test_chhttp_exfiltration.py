@@ -201,3 +201,13 @@ def test_nothing_planted_comes_out_of_the_reports_views(planted: Store) -> None:
         r = _post(planted, f"SELECT * FROM {view} FORMAT CSV", {})
         assert r.status_code == 200 and not _leaks(r.text), view
 
+
+def test_no_per_unit_counts_of_support_and_treatment_reach_a_reader(planted: Store) -> None:
+    """Issue 15 item 5: moments per day and unit (a count of 1 is one patient's
+    treatment) are not held to the open tier's rule in free SQL, so the reports
+    database has none (migration 0012)."""
+    names = set(_post(planted, "SELECT name FROM system.tables", {}).text.split())
+    assert names and not {n for n in names if n.startswith("sob_")}
+    for view in ("sob_moments_per_day", "sob_completed_per_reason"):
+        r = _post(planted, f"SELECT * FROM {view}", {})
+        assert r.status_code == 404 and r.headers["x-clickhouse-exception-code"] == "60"

@@ -243,9 +243,11 @@ def test_a_reader_sees_the_reports_views_without_personal_identifiers(store: Sto
                column_oriented=True)  # fmt: skip
     reader = store.client(store.reader)
     views = [r[0] for r in reader.query("SELECT name FROM system.tables ORDER BY name").result_rows]
+    # No support-and-treatment views since migration 0012 (issue 15): their
+    # per-day, per-unit counts are not held to the open tier's rule.
     assert views == [
         "calls_per_day", "etj_cases_per_day", "etj_logins_per_day", "etj_units", "hsa_units",
-        "ntjp_routing", "scb_population", "sob_completed_per_reason", "sob_moments_per_day",
+        "ntjp_routing", "scb_population",
     ]  # fmt: skip
     columns = {r[0] for r in reader.query("SELECT name FROM system.columns").result_rows}
     assert columns and not columns & PERSONAL_COLUMNS
@@ -254,8 +256,7 @@ def test_a_reader_sees_the_reports_views_without_personal_identifiers(store: Sto
     ]
     empty = reader.query("SELECT unit_id, calls FROM calls_per_day WHERE calls > 1000")
     assert empty.column_names == ("unit_id", "calls") and empty.result_rows == []
-    moments = reader.query("SELECT process, moment, unit_id, started FROM sob_moments_per_day")
-    assert moments.result_rows == [("KBT", "Start", "SE1-U1", 1)]
+    assert _code(lambda: reader.query("SELECT started FROM sob_moments_per_day")) == 60
     for view in views:
         assert PERSONNUMMER.encode() not in reader.raw_query(f"SELECT * FROM {view}", fmt="CSV")
     assert reader.query("SHOW DATABASES").result_rows == [(store.settings.reports_db,)]
