@@ -142,7 +142,9 @@ class Engine:
             # analyzer (EXPLAIN QUERY TREE, and running the statement) executes
             # scalar subqueries as it resolves names.
             ast = s.text(f"EXPLAIN AST {without_format(stmt)}", req.params)
-            policy.check_ast("\n".join(ast), grant, self._databases())
+            databases = self._databases()
+            policy.check_ast("\n".join(ast), grant, databases)
+            policy.check_reader_words([stmt, canonical], grant, databases)
             if stmt.kind == "select":  # a second, independent reading
                 tree = s.text(f"EXPLAIN QUERY TREE {without_format(stmt)}", req.params)
                 policy.check_query_tree("\n".join(tree), grant)

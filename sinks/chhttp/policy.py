@@ -444,6 +444,23 @@ def check_ast(tree: str, grant: Grant, databases: set[str]) -> None:
                 raise denied(f"{text[:64]}() is not served to a sql_reader token")
 
 
+def check_reader_words(stmts: Sequence[Statement], grant: Grant, databases: set[str]) -> None:
+    """SHOW, DESCRIBE and EXISTS of a reader: no word of the statement may be
+    the name of a statflow database. EXPLAIN AST leaves the names out of some
+    of these (`SHOW COLUMNS FROM t FROM db` is a bare `ShowColumns`), so the
+    lexer's words decide here; case is ignored, which only refuses more."""
+    other = {d.lower() for d in databases if d != grant.reports and d not in SYSTEM_DATABASES}
+    for stmt in stmts:
+        if stmt.kind == "select":
+            continue
+        named = sorted(stmt.names & other)
+        if named:
+            raise denied(
+                f"database {named[0][:64]!r} is not served to a sql_reader token; "
+                f"it reads {grant.reports!r}"
+            )
+
+
 # What a reader is told instead of ClickHouse's message, by error code: the
 # message can quote values of the data (`Unknown element '1990…' for enum`,
 # `Cannot parse string '…' as Date`), so none of its text is passed on.
@@ -461,9 +478,18 @@ _READER_HINTS = {
 }
 
 
+# Errors of the query itself (a value that does not parse or convert, an
+# enum without the element, throwIf, a memory limit): the reader's to fix, so
+# a 400 where ClickHouse's handler answers 500. TOO_MANY_ROWS_OR_BYTES and
+# TIMEOUT_EXCEEDED keep ClickHouse's 500, which clients already expect.
+_READER_FAULTS = frozenset({
+    6, 27, 38, 41, 42, 43, 44, 53, 69, 70, 135, 153, 184, 215, 241, 321, 395, 407, 691,
+})  # fmt: skip
+
+
 def reader_error(code: int, name: str, status: int, limits: Limits) -> ClickHouseHTTPError:
     """An engine error as a sql_reader sees it: ClickHouse's code and name,
-    a message of ours. A memory limit is the reader's to fix, so it is a 400."""
+    a message of ours."""
     hint = _READER_HINTS.get(code, "check the names, types and values it uses").format(
         rows=limits.max_rows, seconds=limits.max_seconds, memory=limits.max_memory
     )
@@ -471,4 +497,6 @@ def reader_error(code: int, name: str, status: int, limits: Limits) -> ClickHous
         f"the query failed with {name}: {hint}. The message of the engine is not shown to "
         "sql_reader tokens, since it can quote values from the data"
     )
-    return ClickHouseHTTPError(code, name, message, 400 if code == 241 else status)
+    return ClickHouseHTTPError(
+        code, name, message, 400 if code in _READER_FAULTS and status >= 500 else status
+    )

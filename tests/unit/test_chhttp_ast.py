@@ -12,9 +12,11 @@ from sinks.chhttp.policy import (
     Limits,
     ast_nodes,
     check_ast,
+    check_reader_words,
     reader_error,
     session_settings,
 )
+from sinks.chhttp.sql import classify
 from statflow.errors import ClickHouseHTTPError
 
 READ = Grant(READER, "grafana", "sf", "sf_reports")
@@ -142,12 +144,14 @@ def test_a_tree_that_does_not_read_as_nodes_is_refused() -> None:
 
 def test_a_readers_engine_errors_keep_code_and_name_and_say_nothing_of_the_data() -> None:
     err = reader_error(691, "UNKNOWN_ELEMENT_OF_ENUM", 500, LIMITS)
-    assert (err.code, err.name, err.status) == (691, "UNKNOWN_ELEMENT_OF_ENUM", 500)
+    assert (err.code, err.name, err.status) == (691, "UNKNOWN_ELEMENT_OF_ENUM", 400)
     assert "'" not in str(err) and "UNKNOWN_ELEMENT_OF_ENUM" in str(err)
     memory = reader_error(241, "MEMORY_LIMIT_EXCEEDED", 500, LIMITS)
     assert memory.status == 400 and f"max_memory_usage = {1 << 30}" in str(memory)
     rows = reader_error(396, "TOO_MANY_ROWS_OR_BYTES", 500, LIMITS)
     assert rows.status == 500 and "max_result_rows = 5000" in str(rows)
+    assert reader_error(60, "UNKNOWN_TABLE", 404, LIMITS).status == 404
+    assert reader_error(1002, "UNKNOWN_EXCEPTION", 500, LIMITS).status == 500
 
 
 def test_a_readers_memory_is_limited_and_can_only_be_tightened() -> None:
@@ -157,3 +161,18 @@ def test_a_readers_memory_is_limited_and_can_only_be_tightened() -> None:
     assert tighter["max_memory_usage"] == "1000000"
     looser = dict(session_settings(READ, {"max_memory_usage": str(1 << 40)}, LIMITS))
     assert looser["max_memory_usage"] == str(1 << 30)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [b"SHOW COLUMNS FROM t FROM sf", b"SHOW INDEX FROM t IN `sf`", b"SHOW FIELDS FROM t FROM SF",
+     b"EXISTS DATABASE sf_backfill_7", b"SHOW CREATE DATABASE sf"],
+)  # fmt: skip
+def test_show_and_exists_may_not_name_a_statflow_database_in_any_word(query: bytes) -> None:
+    # EXPLAIN AST prints these as a bare `ShowColumns` / `ShowIndexes`
+    with pytest.raises(ClickHouseHTTPError) as err:
+        check_reader_words([classify(query)], READ, DATABASES)
+    assert err.value.code == 497
+    check_reader_words([classify(b"SHOW COLUMNS FROM calls_per_day")], READ, DATABASES)
+    check_reader_words([classify(b"SHOW TABLES FROM system")], READ, DATABASES)
+    check_reader_words([classify(b"SELECT sf FROM v")], READ, DATABASES)  # checked on its tree
