@@ -10,9 +10,9 @@ readers) `readonly = 1`; then ClickHouse's parser reads the statement
 (formatQuery) and, for a reader, the policy checks the parser's tree (EXPLAIN
 AST, which executes nothing) before a SELECT is resolved (EXPLAIN QUERY TREE,
 checked again) and run. A reader's errors from the engine keep ClickHouse's
-code and name but not its message, which can quote data. An INSERT's data is written to a file and
-read with `INSERT … FROM INFILE … FORMAT <its format>`, so a Native body from
-clickhouse-connect is applied as sent, settings such as
+code and name but not its message, which can quote data. An INSERT's data is
+written to a file and read with `INSERT … FROM INFILE … FORMAT <its format>`,
+so a Native body from clickhouse-connect is applied as sent, settings such as
 insert_deduplication_token included.
 """
 

@@ -60,7 +60,8 @@ FILE_SETTINGS = frozenset({
 # What else a reader may not call: dictionaries and Join tables read data the
 # database check cannot see; the rest reads the server's configuration.
 _READER_FUNCTIONS_DENIED = frozenset({
-    "joinget", "joingetornull", "hascolumnintable", "getserversetting", "getmergetreesetting", "getmacro",
+    "joinget", "joingetornull", "hascolumnintable", "getserversetting",
+    "getmergetreesetting", "getmacro",
     "filesystemavailable", "filesystemcapacity", "filesystemunreserved",
     "showcertificate", "naivebayesclassifier",
 })  # fmt: skip
@@ -96,7 +97,8 @@ _READER_SETTING_PREFIXES = (
     "interval_output_format", "join_",
 )  # fmt: skip
 _READER_SETTINGS = frozenset({
-    "max_execution_time", "max_result_rows", "max_result_bytes", "max_memory_usage", "result_overflow_mode",
+    "max_execution_time", "max_result_rows", "max_result_bytes", "max_memory_usage",
+    "result_overflow_mode",
     "timeout_overflow_mode", "readonly", "extremes", "totals_mode", "max_block_size",
     "session_timezone", "transform_null_in", "aggregate_functions_null_for_empty",
     "prefer_column_name_to_alias", "union_default_mode", "log_comment", "limit", "offset",
@@ -414,8 +416,8 @@ def check_ast(tree: str, grant: Grant, databases: set[str]) -> None:
     for i, (depth, kind, text) in enumerate(nodes):
         parent = nodes[i - 1] if i and nodes[i - 1][0] == depth - 1 else None
         if kind == "TableIdentifier":
-            db, dot, table = text.partition(".")
-            if dot and not _reader_table(text, grant) or db in other:
+            db, dot, _ = text.partition(".")
+            if (dot and not _reader_table(text, grant)) or db in other:
                 raise denied(
                     f"{text[:96]} is outside the reports database: a sql_reader token reads "
                     f"the views of {grant.reports!r}"
