@@ -10,11 +10,13 @@ to be what stops a big query on a busy machine."""
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
+from clickhouse_connect.driver.exceptions import DatabaseError
 
 from tests.integration.test_clickhouse_http import Store, running_store
 
@@ -230,3 +232,20 @@ def test_no_per_unit_counts_of_support_and_treatment_reach_a_reader(planted: Sto
     for view in ("sob_moments_per_day", "sob_completed_per_reason"):
         r = _post(planted, f"SELECT * FROM {view}", {})
         assert r.status_code == 404 and r.headers["x-clickhouse-exception-code"] == "60"
+
+
+def test_the_parse_the_gate_reads_executes_nothing_on_this_engine(planted: Store) -> None:
+    """What the gate rests on, pinned for this chDB: EXPLAIN AST neither runs a
+    scalar subquery (no throwIf, no sleep) nor reads a table, while the
+    analyzer (EXPLAIN QUERY TREE) does run it."""
+    svc = planted.client(planted.service, database=planted.db)
+    started = time.monotonic()
+    tree = svc.command(
+        "EXPLAIN AST SELECT (SELECT throwIf(1, 'ran')), (SELECT sleep(3)), "
+        "(SELECT throwIf(count() > 0, 'read') FROM sob_transactions)"
+    )
+    assert "Function throwIf" in str(tree) and time.monotonic() - started < 2.5
+    with pytest.raises(DatabaseError) as err:
+        svc.command("EXPLAIN QUERY TREE SELECT (SELECT throwIf(count() > 0, 'read') "
+                    "FROM sob_transactions)")  # fmt: skip
+    assert err.value.code == 395  # FUNCTION_THROW_IF_VALUE_IS_NON_ZERO: the analyzer ran it
