@@ -73,6 +73,9 @@ class Settings:
     # Every query holds the store's lock, so a slow one delays ingest that long.
     clickhouse_http_max_rows: int = 1_000_000
     clickhouse_http_max_seconds: int = 10
+    # ... and bytes of memory (max_memory_usage): one reader's query must not
+    # starve the worker that shares the engine; 1 GiB by default.
+    clickhouse_http_max_memory: int = 1 << 30
     # Views without personal identifiers for sql_reader tokens; "" =
     # <clickhouse_database>_reports (so test databases get their own).
     reports_database: str = ""
@@ -130,6 +133,7 @@ class Settings:
             "STATFLOW_CLICKHOUSE_HTTP_HOST": self.clickhouse_http_host,
             "STATFLOW_CLICKHOUSE_HTTP_MAX_ROWS": str(self.clickhouse_http_max_rows),
             "STATFLOW_CLICKHOUSE_HTTP_MAX_SECONDS": str(self.clickhouse_http_max_seconds),
+            "STATFLOW_CLICKHOUSE_HTTP_MAX_MEMORY": str(self.clickhouse_http_max_memory),
             "STATFLOW_REPORTS_DATABASE": self.reports_database,
         }
         if self.drop_dir is not None:
@@ -169,5 +173,6 @@ class Settings:
             clickhouse_http_host=env.get("STATFLOW_CLICKHOUSE_HTTP_HOST", ""),
             clickhouse_http_max_rows=_int(env, "STATFLOW_CLICKHOUSE_HTTP_MAX_ROWS", 1_000_000),
             clickhouse_http_max_seconds=_int(env, "STATFLOW_CLICKHOUSE_HTTP_MAX_SECONDS", 10),
+            clickhouse_http_max_memory=_int(env, "STATFLOW_CLICKHOUSE_HTTP_MAX_MEMORY", 1 << 30),
             reports_database=env.get("STATFLOW_REPORTS_DATABASE", ""),
         )

@@ -7,10 +7,12 @@ server, so a client's settings never reach the worker's calls or another
 client's, and statements queue with the worker's instead of running beside
 them. On that session: USE, the client's settings, the role's limits and (for
 readers) `readonly = 1`; then ClickHouse's parser reads the statement
-(formatQuery) and, for a reader's SELECT, resolves it (EXPLAIN QUERY TREE) for
-the policy to check; then it runs. An INSERT's data is written to a file and
-read with `INSERT … FROM INFILE … FORMAT <its format>`, so a Native body from
-clickhouse-connect is applied as sent, settings such as
+(formatQuery) and, for a reader, the policy checks the parser's tree (EXPLAIN
+AST, which executes nothing) before a SELECT is resolved (EXPLAIN QUERY TREE,
+checked again) and run. A reader's errors from the engine keep ClickHouse's
+code and name but not its message, which can quote data. An INSERT's data is
+written to a file and read with `INSERT … FROM INFILE … FORMAT <its format>`,
+so a Native body from clickhouse-connect is applied as sent, settings such as
 insert_deduplication_token included.
 """
 
@@ -38,7 +40,7 @@ _NAME = re.compile(r"\s*\(([A-Z][A-Z0-9_]+)\)(?:\s*\(version [^)]*\))?\.?\s*$")
 _IN_SCOPE = re.compile(r": In scope SELECT formatQuerySingleLine\(.*$", re.DOTALL)
 _STATUS = {
     **dict.fromkeys((192, 193, 194, 516), 401),
-    **dict.fromkeys((164, 291, 446, 497), 403),
+    **dict.fromkeys((164, 291, 446, 452, 497), 403),
     **dict.fromkeys((60, 81, 46, 47, 56, 63), 404),
     **dict.fromkeys(
         (6, 26, 27, 32, 36, 43, 53, 62, 72, 73, 78, 80, 89, 115, 117, 271, 456, 457), 400
@@ -61,7 +63,9 @@ class Engine:
     def __init__(self, store: ClickHouseStore, settings: Settings) -> None:
         self.store = store
         self.limits = policy.Limits(
-            settings.clickhouse_http_max_rows, settings.clickhouse_http_max_seconds
+            settings.clickhouse_http_max_rows,
+            settings.clickhouse_http_max_seconds,
+            settings.clickhouse_http_max_memory,
         )
         self.scratch = (settings.home / "chhttp").resolve()  # INSERT bodies, briefly
         self.scratch.mkdir(parents=True, exist_ok=True)
@@ -78,8 +82,11 @@ class Engine:
         pairs = policy.session_settings(grant, req.settings, self.limits)
         fmt = _format_name(stmt.output_format or req.default_format or "TabSeparated")
         # An INSERT's data goes to disk before the store's lock is taken.
+        # A reader is told ClickHouse's code and name, never its message: that
+        # can quote values of the data (policy.reader_error).
+        scrub = self.limits if grant.role == policy.READER else None
         with self._data_file(stmt, req.query) as path, self.store.engine_session() as conn:
-            s = _Session(conn)
+            s = _Session(conn, scrub)
             s.run(f"USE `{database}`")  # checked: an identifier
             s.run("SET " + ", ".join(f"{name} = {value}" for name, value in pairs))
             if grant.role == policy.READER:
@@ -116,8 +123,9 @@ class Engine:
 
     def _check(self, s: _Session, stmt: Statement, grant: policy.Grant, req: ChRequest) -> None:
         """ClickHouse's own reading of the statement must pass the same rules."""
-        try:
-            text = s.scalar("SELECT formatQuerySingleLine({q:String})", escape_param(stmt.text))
+        try:  # the parser on the client's own text: its complaint can quote only that
+            text = s.scalar("SELECT formatQuerySingleLine({q:String})", escape_param(stmt.text),
+                            parse_only=True)  # fmt: skip
         except ClickHouseHTTPError as exc:  # the parser's complaint, without our wrapper
             raise ClickHouseHTTPError(exc.code, exc.name, _IN_SCOPE.sub("", str(exc)),
                                       exc.status) from None  # fmt: skip
@@ -129,36 +137,61 @@ class Engine:
                 "send it without tricks", 400,
             )  # fmt: skip
         policy.check_statement(canonical, grant, req.method)
-        if grant.role == policy.READER and stmt.kind == "select":
-            tree = s.text(f"EXPLAIN QUERY TREE {without_format(stmt)}", req.params)
-            policy.check_query_tree("\n".join(tree), grant)
-        elif policy.names_databases([stmt, canonical]):  # most inserts name none
-            # On the store's own session: a reader's system.databases is filtered.
-            known = {str(r[0]) for r in self.store.query_rows("SELECT name FROM system.databases")}
-            policy.check_databases([stmt, canonical], grant, known)
+        if grant.role == policy.READER:
+            # The parser's tree first: EXPLAIN AST executes nothing, while the
+            # analyzer (EXPLAIN QUERY TREE, and running the statement) executes
+            # scalar subqueries as it resolves names.
+            ast = s.text(f"EXPLAIN AST {without_format(stmt)}", req.params)
+            databases = self._databases()
+            policy.check_ast("\n".join(ast), grant, databases)
+            policy.check_reader_words([stmt, canonical], grant, databases)
+            if stmt.kind == "select":  # a second, independent reading
+                tree = s.text(f"EXPLAIN QUERY TREE {without_format(stmt)}", req.params)
+                policy.check_query_tree("\n".join(tree), grant)
+                return
+        if policy.names_databases([stmt, canonical]):  # most inserts name none
+            policy.check_databases([stmt, canonical], grant, self._databases())
+
+    def _databases(self) -> set[str]:
+        """Every database of the engine, from the store's own session (a
+        reader's system.databases is filtered to the reports database)."""
+        return {str(r[0]) for r in self.store.query_rows("SELECT name FROM system.databases")}
 
 
 class _Session:
     """A chDB connection whose errors come out as ClickHouse-shaped ones."""
 
-    def __init__(self, conn: Any) -> None:
+    def __init__(self, conn: Any, scrub: policy.Limits | None = None) -> None:
         self.conn = conn
+        self.scrub = scrub  # a reader's limits: its errors lose ClickHouse's message
 
-    def query(self, sql: str, fmt: str, params: Mapping[str, str] | None = None) -> Any:
+    def query(
+        self,
+        sql: str,
+        fmt: str,
+        params: Mapping[str, str] | None = None,
+        *,
+        parse_only: bool = False,
+    ) -> Any:
         try:
             return self.conn.query(sql, fmt, params=dict(params or {}))
         except Exception as exc:  # chDB raises RuntimeError with ClickHouse's text
-            raise from_engine(str(exc)) from None
+            err = from_engine(str(exc))
+            if self.scrub is not None and not parse_only:
+                raise policy.reader_error(err.code, err.name, err.status, self.scrub) from None
+            raise err from None
 
     def run(self, sql: str) -> None:
         self.query(sql, "TabSeparated")
 
-    def text(self, sql: str, params: Mapping[str, str] | None = None) -> list[str]:
-        out = self.query(sql, "TSVRaw", params).bytes() or b""
+    def text(
+        self, sql: str, params: Mapping[str, str] | None = None, *, parse_only: bool = False
+    ) -> list[str]:
+        out = self.query(sql, "TSVRaw", params, parse_only=parse_only).bytes() or b""
         return bytes(out).decode("utf-8", "replace").splitlines()
 
-    def scalar(self, sql: str, param: str) -> str:
-        return "\n".join(self.text(sql, {"q": param}))
+    def scalar(self, sql: str, param: str, *, parse_only: bool = False) -> str:
+        return "\n".join(self.text(sql, {"q": param}, parse_only=parse_only))
 
 
 def _native_header(s: _Session, stmt: Statement, params: Mapping[str, str]) -> bytes:

@@ -4,13 +4,17 @@ Two roles, carried by the same HS256 tokens as the report API (reports/tiers.py)
 
 - `sql_reader` (report writers, Grafana, notebooks): SELECT, SHOW, DESCRIBE and
   EXISTS on the reports database of views without personal identifiers.
-  ClickHouse's own `readonly = 1` is the main guard and is set on every such
-  session after the client's settings, with a row and a time limit; on top,
-  every SELECT is resolved by ClickHouse (EXPLAIN QUERY TREE) and may name only
-  the reports database, a few metadata tables of `system`, and table functions
-  that make numbers. readonly alone would let `merge()`, `view()` and the
-  `file()` function through, and would let a query read the statflow database
-  itself, where patient ids live.
+  Before anything of a reader's statement is analysed or run, ClickHouse's
+  parser alone reads it (EXPLAIN AST, which executes nothing: the analyzer
+  runs scalar subqueries while it resolves names, so resolving first would
+  run `(SELECT patient_id FROM statflow.…)` and its error could quote the
+  values) and `check_ast` decides: only the reports database, a few metadata
+  tables of `system`, and table functions that make numbers. Only then is a
+  SELECT resolved (EXPLAIN QUERY TREE, `check_query_tree`) as a second,
+  independent reading. `readonly = 1` is set on every such session after the
+  client's settings, with row, time and memory limits. Errors from the engine
+  reach a reader as ClickHouse's code and name with a message of ours
+  (`reader_error`), never ClickHouse's text, which can quote values.
 - `service` (statflow workers and APIs in other processes): reads, inserts and
   DDL on the statflow database and the databases named after it
   (`<db>_reports`, `<db>_backfill_…`), which is what ClickHouseStore and the
@@ -56,7 +60,8 @@ FILE_SETTINGS = frozenset({
 # What else a reader may not call: dictionaries and Join tables read data the
 # database check cannot see; the rest reads the server's configuration.
 _READER_FUNCTIONS_DENIED = frozenset({
-    "joinget", "joingetornull", "getserversetting", "getmergetreesetting", "getmacro",
+    "joinget", "joingetornull", "hascolumnintable", "getserversetting",
+    "getmergetreesetting", "getmacro",
     "filesystemavailable", "filesystemcapacity", "filesystemunreserved",
     "showcertificate", "naivebayesclassifier",
 })  # fmt: skip
@@ -92,7 +97,8 @@ _READER_SETTING_PREFIXES = (
     "interval_output_format", "join_",
 )  # fmt: skip
 _READER_SETTINGS = frozenset({
-    "max_execution_time", "max_result_rows", "max_result_bytes", "result_overflow_mode",
+    "max_execution_time", "max_result_rows", "max_result_bytes", "max_memory_usage",
+    "result_overflow_mode",
     "timeout_overflow_mode", "readonly", "extremes", "totals_mode", "max_block_size",
     "session_timezone", "transform_null_in", "aggregate_functions_null_for_empty",
     "prefer_column_name_to_alias", "union_default_mode", "log_comment", "limit", "offset",
@@ -117,6 +123,7 @@ class Grant:
 class Limits:
     max_rows: int
     max_seconds: int
+    max_memory: int = 1 << 30  # bytes (max_memory_usage)
 
 
 def denied(message: str) -> ClickHouseHTTPError:
@@ -290,11 +297,12 @@ def session_settings(
     own = [(k, quote_string(v)) for k, v in client.items() if k not in _FORCED]
     rows = _lowest(client.get("max_result_rows"), limits.max_rows, "max_result_rows")
     secs = _lowest(client.get("max_execution_time"), limits.max_seconds, "max_execution_time")
-    return defaults + own + reader_limits(grant, rows, secs)
+    memory = _lowest(client.get("max_memory_usage"), limits.max_memory, "max_memory_usage")
+    return defaults + own + reader_limits(grant, rows, secs, memory)
 
 
 _FORCED = frozenset({"max_result_rows", "max_execution_time", "result_overflow_mode",
-                     "timeout_overflow_mode", "readonly"})  # fmt: skip
+                     "timeout_overflow_mode", "readonly", "max_memory_usage"})  # fmt: skip
 
 
 def _lowest(asked: str | None, limit: int, name: str) -> int:
@@ -310,7 +318,9 @@ def _lowest(asked: str | None, limit: int, name: str) -> int:
     return limit if value <= 0 else min(value, limit)
 
 
-def reader_limits(grant: Grant, rows: int, seconds: int) -> list[tuple[str, str]]:
+def reader_limits(
+    grant: Grant, rows: int, seconds: int, memory: int = 1 << 30
+) -> list[tuple[str, str]]:
     only = quote_string(grant.reports)
     filters = (
         f"{{'system.tables': {quote_string(f'database = {only}')}, "
@@ -322,6 +332,7 @@ def reader_limits(grant: Grant, rows: int, seconds: int) -> list[tuple[str, str]
         ("result_overflow_mode", "'throw'"),
         ("max_execution_time", str(seconds)),
         ("timeout_overflow_mode", "'throw'"),
+        ("max_memory_usage", str(memory)),
         ("additional_table_filters", filters),
     ]
 
@@ -362,3 +373,132 @@ def _reader_table(qualified: str, grant: Grant) -> bool:
     if db == grant.reports:
         return True
     return table in READER_SYSTEM_TABLES.get(db, frozenset())
+
+
+# One line of EXPLAIN AST: indentation (one space a level), the node's kind,
+# then its text, e.g. `      TableIdentifier db.t (alias x)`.
+_AST_LINE = re.compile(r"^( *)([A-Za-z][A-Za-z0-9_]*)(?: (.*))?$")
+_AST_TAIL = re.compile(r" \((?:alias .*|children \d+)\)$")
+
+
+def ast_nodes(tree: str) -> list[tuple[int, str, str]]:
+    """(depth, kind, text) for every line of an EXPLAIN AST answer; the text
+    without its ` (alias …)` and ` (children N)` tails. A line that does not
+    read as a node, or a jump of more than one level, is refused: names with
+    line breaks would otherwise split a node over lines (fails closed)."""
+    nodes: list[tuple[int, str, str]] = []
+    for line in tree.splitlines():
+        m = _AST_LINE.match(line)
+        depth = len(m.group(1)) if m else -1
+        if m is None or depth > (nodes[-1][0] + 1 if nodes else 0) or (nodes and depth == 0):
+            raise denied(
+                "ClickHouse's parser reads this statement in a way the interface cannot check "
+                "(a name with a line break?): rename, or write it plainly"
+            )
+        text = m.group(3) or ""
+        while (tail := _AST_TAIL.search(text)) is not None:
+            text = text[: tail.start()]
+        nodes.append((depth, m.group(2), text))
+    return nodes
+
+
+def check_ast(tree: str, grant: Grant, databases: set[str]) -> None:
+    """A reader's statement as ClickHouse's parser reads it (EXPLAIN AST, which
+    executes and resolves nothing): every table it names is in the reports
+    database or an allowed metadata table of `system`; a name of a statflow
+    database (`databases`: every database but the reports one and system's)
+    appears nowhere, also not as `x IN db.t`, `joinGet(db.t, …)`, `loop(db.t)`
+    or `SHOW TABLES FROM db`; table functions make numbers only, and no denied
+    function is called. Unqualified names resolve in the session's database,
+    which is the reports database."""
+    other = {d for d in databases if d != grant.reports and d not in SYSTEM_DATABASES}
+    nodes = ast_nodes(tree)
+    for i, (depth, kind, text) in enumerate(nodes):
+        parent = nodes[i - 1] if i and nodes[i - 1][0] == depth - 1 else None
+        if kind == "TableIdentifier":
+            db, dot, _ = text.partition(".")
+            if (dot and not _reader_table(text, grant)) or db in other:
+                raise denied(
+                    f"{text[:96]} is outside the reports database: a sql_reader token reads "
+                    f"the views of {grant.reports!r}"
+                )
+        elif kind == "Identifier":
+            parts = text.split(".")
+            head = parts[0]
+            if head in other or (
+                len(parts) > 1
+                and head in SYSTEM_DATABASES
+                and not _reader_table(".".join(parts[:2]), grant)
+            ):
+                raise denied(
+                    f"{text[:96]} names a database other than {grant.reports!r}, which is all "
+                    "a sql_reader token reads"
+                )
+        elif kind == "Function":
+            name = text.lower()
+            if parent is not None and parent[1] == "TableExpression":
+                if name not in READER_TABLE_FUNCTIONS:
+                    raise denied(
+                        f"the table function {text[:64]}() is not served to a sql_reader "
+                        f"token; read the views of {grant.reports!r}"
+                    )
+            elif _reader_denied_function(name) or name in HOST_ACCESS:
+                raise denied(f"{text[:64]}() is not served to a sql_reader token")
+
+
+def check_reader_words(stmts: Sequence[Statement], grant: Grant, databases: set[str]) -> None:
+    """SHOW, DESCRIBE and EXISTS of a reader: no word of the statement may be
+    the name of a statflow database. EXPLAIN AST leaves the names out of some
+    of these (`SHOW COLUMNS FROM t FROM db` is a bare `ShowColumns`), so the
+    lexer's words decide here; case is ignored, which only refuses more."""
+    other = {d.lower() for d in databases if d != grant.reports and d not in SYSTEM_DATABASES}
+    for stmt in stmts:
+        if stmt.kind == "select":
+            continue
+        named = sorted(stmt.names & other)
+        if named:
+            raise denied(
+                f"database {named[0][:64]!r} is not served to a sql_reader token; "
+                f"it reads {grant.reports!r}"
+            )
+
+
+# What a reader is told instead of ClickHouse's message, by error code: the
+# message can quote values of the data (`Unknown element '1990…' for enum`,
+# `Cannot parse string '…' as Date`), so none of its text is passed on.
+_READER_HINTS = {
+    47: "a column or alias it names does not exist (DESCRIBE <view> lists the columns)",
+    60: "a table it names does not exist (SHOW TABLES lists the reports database's views)",
+    46: "a function it calls does not exist",
+    62: "ClickHouse cannot parse it",
+    159: "it ran longer than the store's limit (max_execution_time = {seconds} s): "
+    "filter on day or aggregate more",
+    241: "it needs more memory than a sql_reader query may use (max_memory_usage = {memory} "
+    "bytes): aggregate more, select fewer rows or columns, or filter on day",
+    396: "the answer has more rows than the store's limit (max_result_rows = {rows}): "
+    "filter or aggregate",
+}
+
+
+# Errors of the query itself (a value that does not parse or convert, an
+# enum without the element, throwIf, a memory limit): the reader's to fix, so
+# a 400 where ClickHouse's handler answers 500. TOO_MANY_ROWS_OR_BYTES and
+# TIMEOUT_EXCEEDED keep ClickHouse's 500, which clients already expect.
+_READER_FAULTS = frozenset({
+    6, 27, 38, 41, 42, 43, 44, 53, 69, 70, 135, 153, 184, 215, 241, 321, 395, 407, 691,
+})  # fmt: skip
+
+
+def reader_error(code: int, name: str, status: int, limits: Limits) -> ClickHouseHTTPError:
+    """An engine error as a sql_reader sees it: ClickHouse's code and name,
+    a message of ours."""
+    hint = _READER_HINTS.get(code, "check the names, types and values it uses").format(
+        rows=limits.max_rows, seconds=limits.max_seconds, memory=limits.max_memory
+    )
+    message = (
+        f"the query failed with {name}: {hint}. The message of the engine is not shown to "
+        "sql_reader tokens, since it can quote values from the data"
+    )
+    return ClickHouseHTTPError(
+        code, name, message, 400 if code in _READER_FAULTS and status >= 500 else status
+    )

@@ -14,6 +14,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -64,13 +65,19 @@ class Store:
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
-    tmp = tmp_path_factory.mktemp("chhttp")
+    with running_store(tmp_path_factory.mktemp("chhttp"), max_seconds=2) as served:
+        yield served
+
+
+@contextmanager
+def running_store(tmp: Path, max_seconds: int) -> Iterator[Store]:
+    """`statflow store` in a subprocess on a home under `tmp`."""
     settings = Settings(
         home=tmp / "home",
         clickhouse_database=f"sf_{uuid.uuid4().hex[:10]}",
         clickhouse_http_port=free_port(),
         clickhouse_http_max_rows=5000,  # above system.settings' ~1900 rows
-        clickhouse_http_max_seconds=2,
+        clickhouse_http_max_seconds=max_seconds,
         jwt_secret=SECRET,
     )
     env = {**os.environ, **settings.to_env(), "PYTHONPATH": str(ROOT)}
@@ -236,9 +243,11 @@ def test_a_reader_sees_the_reports_views_without_personal_identifiers(store: Sto
                column_oriented=True)  # fmt: skip
     reader = store.client(store.reader)
     views = [r[0] for r in reader.query("SELECT name FROM system.tables ORDER BY name").result_rows]
+    # No support-and-treatment views since migration 0012 (issue 15): their
+    # per-day, per-unit counts are not held to the open tier's rule.
     assert views == [
         "calls_per_day", "etj_cases_per_day", "etj_logins_per_day", "etj_units", "hsa_units",
-        "ntjp_routing", "scb_population", "sob_completed_per_reason", "sob_moments_per_day",
+        "ntjp_routing", "scb_population",
     ]  # fmt: skip
     columns = {r[0] for r in reader.query("SELECT name FROM system.columns").result_rows}
     assert columns and not columns & PERSONAL_COLUMNS
@@ -247,8 +256,7 @@ def test_a_reader_sees_the_reports_views_without_personal_identifiers(store: Sto
     ]
     empty = reader.query("SELECT unit_id, calls FROM calls_per_day WHERE calls > 1000")
     assert empty.column_names == ("unit_id", "calls") and empty.result_rows == []
-    moments = reader.query("SELECT process, moment, unit_id, started FROM sob_moments_per_day")
-    assert moments.result_rows == [("KBT", "Start", "SE1-U1", 1)]
+    assert _code(lambda: reader.query("SELECT started FROM sob_moments_per_day")) == 60
     for view in views:
         assert PERSONNUMMER.encode() not in reader.raw_query(f"SELECT * FROM {view}", fmt="CSV")
     assert reader.query("SHOW DATABASES").result_rows == [(store.settings.reports_db,)]
