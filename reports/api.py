@@ -17,7 +17,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware.base import RequestResponseEndpoint
 
 from reconcile import apply as reconcile_apply
-from reports import audit, catalogue, engine, formats, quality, tiers
+from reports import audit, catalogue, engine, formats, limits, quality, tiers
 from reports.exports import ExportRequest, Exports
 from reports.live import live_view
 from reports.ratelimit import RateLimiter
@@ -151,9 +151,11 @@ def create_api(ctx: Context) -> FastAPI:
     @app.get("/api/v1/config")
     def config() -> dict[str, Any]:
         """What bounds every answer, so a client can plan its requests."""
+        pdf_cells, _ = limits.limit_for("pdf", settings.max_cells, settings.max_pdf_cells)
         return {
             "limits": {
                 "max_cells": settings.max_cells or None,
+                "max_pdf_cells": pdf_cells or None,
                 "rate_limit": {
                     "requests": limiter.limit or None,
                     "window_seconds": limiter.window,
@@ -186,6 +188,7 @@ def create_api(ctx: Context) -> FastAPI:
         result = engine.run(
             service, report, pairs, store, caller=caller,
             open_care_providers=settings.open_care_providers, max_cells=settings.max_cells,
+            max_pdf_cells=settings.max_pdf_cells,
         )  # fmt: skip
         if caller is not None:
             audit.record(store, caller, "report_read", service, report, result.params.echo())

@@ -85,13 +85,16 @@ def run(
     caller: Caller | None = None,
     open_care_providers: str = "*",
     max_cells: int = 0,
+    max_pdf_cells: int = 0,
 ) -> Result:
-    """`max_cells` bounds the answer (0 = none): the API passes the setting."""
+    """`max_cells` bounds the answer, `max_pdf_cells` a PDF's (0 = none): the
+    API passes the settings."""
     report = lookup(service, report_id)
     authorize(report, caller)
     parsed = parse(report, pairs, today or today_in_stockholm())
     params = scope(report, parsed, caller, open_care_providers)
-    limits.check(limits.least_cells(report, params), max_cells, at_least=True)
+    limit, pdf = limits.limit_for(params.format, max_cells, max_pdf_cells)
+    limits.check(limits.least_cells(report, params), limit, at_least=True, pdf=pdf)
     if caller is not None and not report.platform_wide:
         check_connected(report, caller, reader)
     check_known_values(report, params, reader)
@@ -106,7 +109,7 @@ def run(
                 "organisationsnivå redovisas inte."
             )
     # the answer as served, checked before anything formats it
-    limits.check(limits.answer_cells(columns, rows), max_cells)
+    limits.check(limits.answer_cells(columns, rows), limit, pdf=pdf)
     notes += quality.notes_for(reader, service, report_id, params.date_from, params.date_to)
     return Result(report, params, columns, rows, notes, data_as_of(reader))
 

@@ -29,7 +29,15 @@ def answer_cells(columns: Sequence[Any], rows: Sequence[Sequence[Any]]) -> int:
     return len(rows) * len(columns)
 
 
-def check(cells: int, limit: int, at_least: bool = False) -> None:
+def limit_for(fmt: str, max_cells: int, max_pdf_cells: int) -> tuple[int, bool]:
+    """The cell limit of an answer in this format (0 = none), and whether it is
+    the PDF's own (lower) one."""
+    if fmt == "pdf" and max_pdf_cells > 0 and (max_cells == 0 or max_pdf_cells < max_cells):
+        return max_pdf_cells, True
+    return max_cells, False
+
+
+def check(cells: int, limit: int, at_least: bool = False, pdf: bool = False) -> None:
     """Refuse an answer of more than `limit` cells; 0 = no limit."""
     if limit > 0 and cells > limit:
-        raise AnswerTooLarge(cells, limit, at_least)
+        raise AnswerTooLarge(cells, limit, at_least, pdf)

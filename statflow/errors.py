@@ -78,12 +78,12 @@ class ClickHouseHTTPError(StatflowError):
 class AnswerTooLarge(ReportError):
     """The answer would hold more cells than the service's limit; HTTP 400."""
 
-    def __init__(self, cells: int, limit: int, at_least: bool = False) -> None:
+    def __init__(self, cells: int, limit: int, at_least: bool = False, pdf: bool = False) -> None:
         super().__init__(
             f"the answer has {'at least ' if at_least else ''}{cells:,} cells "
-            f"(rows x columns), over this service's limit of "
-            f"{limit:,} cells per answer (see GET /api/v1/config); choose a shorter period, "
-            "a higher drill-down level or fewer values"
+            f"(rows x columns), over this service's limit of {limit:,} cells per "
+            f"{'PDF ' if pdf else ''}answer (see GET /api/v1/config); choose a shorter period, "
+            f"a higher drill-down level or fewer values{' or another format' if pdf else ''}"
         )
         self.cells = cells
         self.limit = limit

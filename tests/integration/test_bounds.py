@@ -139,8 +139,16 @@ def test_max_cells(make_client: Callable[..., TestClient], settings: Settings) -
 
     # the default is SCB PxWeb's 150,000, and the catalogue's answers fit in it
     default = make_client()
-    assert default.get("/api/v1/config").json()["limits"]["max_cells"] == 150_000
+    announced = default.get("/api/v1/config").json()["limits"]
+    assert (announced["max_cells"], announced["max_pdf_cells"]) == (150_000, 10_000)
     assert default.get(EVENTS, params={"from": "0001-01-01"}).status_code == 200
+
+    # a PDF (slow to lay out: 150,000 cells took 75 s) has its own lower limit
+    pdf = make_client(max_pdf_cells=100)
+    r = pdf.get(EVENTS, params={"from": "2018-01-01", "to": "2023-12-31", "format": "pdf"})
+    assert r.status_code == 400 and r.json()["max_cells"] == 100 and "PDF" in r.json()["error"]
+    r = pdf.get(EVENTS, params={"from": "2018-01-01", "to": "2023-12-31", "format": "csv"})
+    assert r.status_code == 200
 
 
 def test_bodies_and_types_answer_400(make_client: Callable[..., TestClient]) -> None:

@@ -73,3 +73,15 @@ def test_limits_are_settings() -> None:
         Settings.from_env({"STATFLOW_RATE_LIMIT_WINDOW_SECONDS": "0"})
     with pytest.raises(ConfigError):
         Settings.from_env({"STATFLOW_MAX_CELLS": "-1"})
+
+
+def test_a_pdf_has_its_own_lower_limit() -> None:
+    assert limits.limit_for("pdf", 150_000, 10_000) == (10_000, True)
+    assert limits.limit_for("json", 150_000, 10_000) == (150_000, False)
+    assert limits.limit_for("pdf", 5_000, 10_000) == (5_000, False)
+    assert limits.limit_for("pdf", 0, 10_000) == (10_000, True)
+    assert limits.limit_for("pdf", 150_000, 0) == (150_000, False)
+    with pytest.raises(AnswerTooLarge) as err:
+        limits.check(10_001, 10_000, pdf=True)
+    assert "per PDF answer" in str(err.value) and "another format" in str(err.value)
+    assert Settings.from_env({}).max_pdf_cells == 10_000
