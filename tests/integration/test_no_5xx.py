@@ -44,6 +44,7 @@ RUNS = settings(
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
     derandomize=True,  # the same examples each run: a failure is reproducible
+    database=None,  # nothing written into the work tree
 )
 
 # --- hostile values --------------------------------------------------------
