@@ -11,13 +11,23 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, Response
+from starlette.exceptions import HTTPException
+from starlette.middleware.base import RequestResponseEndpoint
 
 from reconcile import apply as reconcile_apply
-from reports import audit, catalogue, engine, formats, quality, tiers
+from reports import audit, catalogue, engine, formats, limits, quality, tiers
 from reports.exports import ExportRequest, Exports
 from reports.live import live_view
-from statflow.errors import AccessDenied, ParameterError, SinkError, UnknownReportError
+from reports.ratelimit import RateLimiter
+from statflow.errors import (
+    AccessDenied,
+    AnswerTooLarge,
+    ParameterError,
+    SinkError,
+    UnknownReportError,
+)
 from streams import backfill, metrics
 from streams.context import Context
 from streams.topics import BY_NAME
@@ -29,6 +39,21 @@ def _error(status: int, message: str, **extra: Any) -> JSONResponse:
 
 log = logging.getLogger("statflow.api")
 background: set[asyncio.Task[None]] = set()  # keeps running jobs referenced
+MAX_BODY_BYTES = 1 << 20  # the JSON bodies of this API are a few hundred bytes
+
+
+async def json_object(request: Request) -> dict[str, Any]:
+    """The request body as a JSON object, or a 400 saying what was expected."""
+    raw = await request.body()
+    if len(raw) > MAX_BODY_BYTES:
+        raise ParameterError("body", f"at most {MAX_BODY_BYTES} bytes of JSON")
+    try:
+        body = json.loads(raw)
+    except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested too deep
+        raise ParameterError("body", "expected a JSON object") from None
+    if not isinstance(body, dict):
+        raise ParameterError("body", "expected a JSON object")
+    return body
 
 
 def create_api(ctx: Context) -> FastAPI:
@@ -44,6 +69,32 @@ def create_api(ctx: Context) -> FastAPI:
         tiers.load_secret(settings, "pseudonym-secret", settings.pseudonym_secret).encode(),
     )
     app.state.exports = exports
+    limiter = RateLimiter(settings, secret)
+
+    def is_logged_in(request: Request) -> bool:
+        try:
+            return caller_of(request) is not None
+        except AccessDenied:
+            return False  # a bad token is refused later; it is counted as open here
+
+    @app.middleware("http")
+    async def rate_limit(request: Request, call_next: RequestResponseEndpoint) -> Response:
+        # Before anything else runs: open callers of the API are counted per
+        # address (the web pages' own assets and the probes are not).
+        if limiter.enabled and request.url.path.startswith("/api/") and not is_logged_in(request):
+            client = request.client.host if request.client else ""
+            verdict = await limiter.hit(client)
+            if not verdict.allowed:
+                response = _error(
+                    429,
+                    f"too many requests: open requests are limited to {limiter.limit} per "
+                    f"{limiter.window} s from one address; retry after {verdict.retry_after} s "
+                    "(or log in)",
+                    retry_after=verdict.retry_after,
+                )
+                response.headers["Retry-After"] = str(verdict.retry_after)
+                return response
+        return await call_next(request)
 
     def caller_of(request: Request) -> tiers.Caller | None:
         return tiers.from_header(request.headers.get("authorization"), secret)
@@ -75,9 +126,49 @@ def create_api(ctx: Context) -> FastAPI:
             response.headers["WWW-Authenticate"] = 'Bearer realm="statflow"'
         return response
 
+    @app.exception_handler(AnswerTooLarge)
+    async def _too_large(_: Request, exc: AnswerTooLarge) -> JSONResponse:
+        return _error(400, str(exc), max_cells=exc.limit, cells=exc.cells)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        # FastAPI's own checks (typed query parameters) in the API's one error
+        # shape; the offending value is not echoed.
+        first = exc.errors()[0] if exc.errors() else {}
+        name = str((first.get("loc") or ("", "request"))[-1])
+        return _error(400, f"parameter '{name}': {first.get('msg', 'invalid')}", parameter=name)
+
+    @app.exception_handler(HTTPException)
+    async def _http(_: Request, exc: HTTPException) -> JSONResponse:
+        return JSONResponse(
+            {"error": str(exc.detail)}, status_code=exc.status_code, headers=exc.headers
+        )
+
     @app.exception_handler(SinkError)
     async def _sink(_: Request, exc: SinkError) -> JSONResponse:
         return _error(503, "the statistics store is not answering; try again shortly")
+
+    @app.get("/api/v1/config")
+    def config() -> dict[str, Any]:
+        """What bounds every answer, so a client can plan its requests."""
+        pdf_cells, _ = limits.limit_for("pdf", settings.max_cells, settings.max_pdf_cells)
+        return {
+            "limits": {
+                "max_cells": settings.max_cells or None,
+                "max_pdf_cells": pdf_cells or None,
+                "rate_limit": {
+                    "requests": limiter.limit or None,
+                    "window_seconds": limiter.window,
+                    "applies_to": "open requests (no bearer token) to /api/, per client address",
+                },
+                "period": {
+                    "to": "a date after today is clamped to today (Europe/Stockholm); "
+                    "the answer's notes say so",
+                    "from": "a date before the report's data_start is clamped to it; "
+                    "the answer's notes say so",
+                },
+            }
+        }
 
     @app.get("/api/v1/reports")
     def list_reports() -> dict[str, Any]:
@@ -96,7 +187,8 @@ def create_api(ctx: Context) -> FastAPI:
         pairs = list(request.query_params.multi_items())
         result = engine.run(
             service, report, pairs, store, caller=caller,
-            open_care_providers=settings.open_care_providers,
+            open_care_providers=settings.open_care_providers, max_cells=settings.max_cells,
+            max_pdf_cells=settings.max_pdf_cells,
         )  # fmt: skip
         if caller is not None:
             audit.record(store, caller, "report_read", service, report, result.params.echo())
@@ -118,13 +210,7 @@ def create_api(ctx: Context) -> FastAPI:
     @app.post("/api/v1/exports", status_code=202)
     async def create_export(request: Request) -> dict[str, Any]:
         caller = logged_in(request)
-        try:
-            body = await request.json()
-        except ValueError:
-            raise ParameterError("body", "expected a JSON object") from None
-        if not isinstance(body, dict):
-            raise ParameterError("body", "expected a JSON object")
-        return await exports.create(caller, ExportRequest.parse(body))
+        return await exports.create(caller, ExportRequest.parse(await json_object(request)))
 
     @app.get("/api/v1/exports/{job_id}")
     async def export_status(job_id: str, request: Request) -> dict[str, Any]:
@@ -145,8 +231,7 @@ def create_api(ctx: Context) -> FastAPI:
     @app.post("/api/v1/annotations", status_code=201)
     async def annotate(request: Request) -> dict[str, Any]:
         caller = with_role(request, "operator", "recording a data-quality note")
-        body = await request.json()
-        note = quality.Annotation.parse(body if isinstance(body, dict) else {})
+        note = quality.Annotation.parse(await json_object(request))
         await asyncio.to_thread(quality.add, store, note, caller.subject)
         return {"recorded": True, "service": note.service, "from": note.date_from.isoformat(),
                 "to": note.date_to.isoformat()}  # fmt: skip
@@ -162,10 +247,16 @@ def create_api(ctx: Context) -> FastAPI:
     @app.post("/api/v1/reconciliation/run")
     async def reconcile_now(request: Request) -> dict[str, Any]:
         with_role(request, "operator", "applying file drops")
-        body = await request.json()
-        folder = Path(str(body.get("dir", ""))) if isinstance(body, dict) else Path()
-        if not folder.is_dir():
+        raw = (await json_object(request)).get("dir")
+        if not isinstance(raw, str) or not raw or "\x00" in raw or len(raw) > 4096:
             raise ParameterError("dir", "a drop directory on the server")
+        try:
+            found = Path(raw).is_dir()
+        except (OSError, ValueError):  # e.g. a name too long for the file system
+            found = False
+        if not found:
+            raise ParameterError("dir", "a drop directory on the server")
+        folder = Path(raw)
         done = await asyncio.to_thread(reconcile_apply.apply_dir, store, folder)
         return {"files": [o.__dict__ for o in done]}
 
@@ -174,25 +265,30 @@ def create_api(ctx: Context) -> FastAPI:
     @app.post("/api/v1/backfill", status_code=202)
     async def backfill_start(request: Request) -> dict[str, Any]:
         with_role(request, "operator", "a backfill")
-        body = await request.json()
-        body = body if isinstance(body, dict) else {}
+        body = await json_object(request)
         spec = BY_NAME.get(str(body.get("topic", "")))
         if spec is None or spec.full(settings) not in backfill.REPLAYABLE:
             raise ParameterError("topic", "a batched event topic, e.g. ntjp.calls.v1")
         if any(j.state in ("starting", "reading", "swapping") for j in jobs.values()):
             raise ParameterError("topic", "a backfill is already running; wait for it")
         from_time = None
-        if body.get("from_time"):
+        if body.get("from_time") not in (None, ""):
+            if not isinstance(body["from_time"], str):
+                raise ParameterError("from_time", "an RFC 3339 timestamp")
             try:
-                from_time = dt.datetime.fromisoformat(str(body["from_time"]))
+                from_time = dt.datetime.fromisoformat(body["from_time"])
             except ValueError:
                 raise ParameterError("from_time", "an RFC 3339 timestamp") from None
             if from_time.tzinfo is None:
                 raise ParameterError("from_time", "give an offset or Z")
         from_offset = body.get("from_offset")
-        if from_offset is not None and (not isinstance(from_offset, int) or from_offset < 0):
+        if from_offset is not None and (
+            isinstance(from_offset, bool)  # JSON true is not an offset
+            or not isinstance(from_offset, int)
+            or not 0 <= from_offset < 2**63
+        ):
             raise ParameterError("from_offset", "a whole number >= 0")
-        source = str(body.get("source", "kafka"))
+        source = body.get("source", "kafka")
         if source not in ("kafka", "raw"):
             raise ParameterError("source", "kafka (replay the topic) or raw (the raw table)")
         if source == "raw" and (from_offset is not None or from_time is not None):

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from reports import catalogue, quality
+from reports import catalogue, limits, quality
 from reports.catalogue import Column, Report
 from reports.params import ReportParams, parse
 from reports.reader import Reader
@@ -84,11 +84,17 @@ def run(
     today: dt.date | None = None,
     caller: Caller | None = None,
     open_care_providers: str = "*",
+    max_cells: int = 0,
+    max_pdf_cells: int = 0,
 ) -> Result:
+    """`max_cells` bounds the answer, `max_pdf_cells` a PDF's (0 = none): the
+    API passes the settings."""
     report = lookup(service, report_id)
     authorize(report, caller)
     parsed = parse(report, pairs, today or today_in_stockholm())
     params = scope(report, parsed, caller, open_care_providers)
+    limit, pdf = limits.limit_for(params.format, max_cells, max_pdf_cells)
+    limits.check(limits.least_cells(report, params), limit, at_least=True, pdf=pdf)
     if caller is not None and not report.platform_wide:
         check_connected(report, caller, reader)
     check_known_values(report, params, reader)
@@ -102,6 +108,8 @@ def run(
                 "Rader för vårdgivare som inte valt att visa öppen statistik på "
                 "organisationsnivå redovisas inte."
             )
+    # the answer as served, checked before anything formats it
+    limits.check(limits.answer_cells(columns, rows), limit, pdf=pdf)
     notes += quality.notes_for(reader, service, report_id, params.date_from, params.date_to)
     return Result(report, params, columns, rows, notes, data_as_of(reader))
 

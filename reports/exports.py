@@ -69,10 +69,10 @@ class ExportRequest:
     @classmethod
     def parse(cls, body: dict[str, Any]) -> ExportRequest:
         kind = body.get("kind", "aggregated")
-        if kind not in ROLE_OF:
+        if not isinstance(kind, str) or kind not in ROLE_OF:  # a list is no kind (nor hashable)
             raise ParameterError("kind", f"one of {', '.join(ROLE_OF)}")
         fmt = body.get("format", "csv")
-        if fmt not in ("csv", "xlsx"):
+        if not isinstance(fmt, str) or fmt not in ("csv", "xlsx"):
             raise ParameterError("format", "one of csv, xlsx")
         raw = body.get("params") or {}
         if not isinstance(raw, dict):

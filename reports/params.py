@@ -82,9 +82,19 @@ def parse(report: Report, pairs: Iterable[tuple[str, str]], today: dt.date) -> R
     default_from, default_to = last_complete_months(today, 12)
     date_from = _date("from", _one("from", given["from"])) if "from" in given else default_from
     date_to = _date("to", _one("to", given["to"])) if "to" in given else default_to
-    if date_from > date_to:
-        raise ParameterError("from", f"{date_from} is after to={date_to}")
     notes: list[str] = []
+    # No answer reaches past today: future months would read as real zeros,
+    # and an unbounded `to` (9999-12-31) is work and date arithmetic without end.
+    if date_to > today:
+        notes.append(
+            f"Perioden slutar {date_to} men data finns till och med i dag; "
+            f"perioden har kortats till {today}."
+        )
+        date_to = today
+    if date_from > date_to:
+        raise ParameterError(
+            "from", f"{date_from} is after to={date_to} (periods end today at the latest)"
+        )
     if date_to < report.data_start:
         raise ParameterError("to", f"data begins {report.data_start}; choose a later period")
     if date_from < report.data_start:

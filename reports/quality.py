@@ -21,6 +21,9 @@ SQL_OVERLAPPING = (
 )
 
 
+FIRST_DAY, LAST_DAY = dt.date(1970, 1, 1), dt.date(2149, 6, 6)  # ClickHouse's Date
+
+
 @dataclass(frozen=True)
 class Annotation:
     service: str
@@ -36,12 +39,12 @@ class Annotation:
         if svc is None:
             raise ParameterError("service", f"unknown service {service[:40]!r}")
         reports = body.get("reports") or []
-        if not isinstance(reports, list):
+        if not isinstance(reports, list) or not all(isinstance(r, str) for r in reports):
             raise ParameterError("reports", "a list of report ids")
         known = {r.id for r in svc.reports}
         for r in reports:
             if r not in known:
-                raise ParameterError("reports", f"unknown report {str(r)[:40]!r} in {service}")
+                raise ParameterError("reports", f"unknown report {r[:40]!r} in {service}")
         try:
             date_from = dt.date.fromisoformat(str(body.get("from")))
             date_to = dt.date.fromisoformat(str(body.get("to")))
@@ -49,6 +52,9 @@ class Annotation:
             raise ParameterError("from", "from and to must be ISO dates") from None
         if date_from > date_to:
             raise ParameterError("from", "from is after to")
+        # the store's Date type holds these years; a note outside them is a typo
+        if date_from < FIRST_DAY or date_to > LAST_DAY:
+            raise ParameterError("from", f"dates between {FIRST_DAY} and {LAST_DAY}")
         text = str(body.get("text", "")).strip()
         if not 1 <= len(text) <= 2000:
             raise ParameterError("text", "give a text of 1–2000 characters")

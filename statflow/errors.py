@@ -73,3 +73,17 @@ class ClickHouseHTTPError(StatflowError):
         self.code = code
         self.name = name
         self.status = status
+
+
+class AnswerTooLarge(ReportError):
+    """The answer would hold more cells than the service's limit; HTTP 400."""
+
+    def __init__(self, cells: int, limit: int, at_least: bool = False, pdf: bool = False) -> None:
+        super().__init__(
+            f"the answer has {'at least ' if at_least else ''}{cells:,} cells "
+            f"(rows x columns), over this service's limit of {limit:,} cells per "
+            f"{'PDF ' if pdf else ''}answer (see GET /api/v1/config); choose a shorter period, "
+            f"a higher drill-down level or fewer values{' or another format' if pdf else ''}"
+        )
+        self.cells = cells
+        self.limit = limit

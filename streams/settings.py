@@ -79,6 +79,17 @@ class Settings:
     # Views without personal identifiers for sql_reader tokens; "" =
     # <clickhouse_database>_reports (so test databases get their own).
     reports_database: str = ""
+    # Bounds of one report answer (README "Limits"). Cells = rows x columns;
+    # 150,000 like SCB's PxWeb. 0 = no limit.
+    max_cells: int = 150_000
+    # A PDF is for reading and costs seconds per thousand rows to lay out
+    # (150,000 cells took 75 s): its own, lower bound. 0 = max_cells alone.
+    max_pdf_cells: int = 10_000
+    # Open (not logged-in) requests to /api/v1/ per client address and window,
+    # counted in Redis so every `statflow api` process shares one count; like
+    # PxWeb, 30 per 10 s. 0 requests = no limit.
+    rate_limit_requests: int = 30
+    rate_limit_window_seconds: int = 10
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -135,6 +146,10 @@ class Settings:
             "STATFLOW_CLICKHOUSE_HTTP_MAX_SECONDS": str(self.clickhouse_http_max_seconds),
             "STATFLOW_CLICKHOUSE_HTTP_MAX_MEMORY": str(self.clickhouse_http_max_memory),
             "STATFLOW_REPORTS_DATABASE": self.reports_database,
+            "STATFLOW_MAX_CELLS": str(self.max_cells),
+            "STATFLOW_MAX_PDF_CELLS": str(self.max_pdf_cells),
+            "STATFLOW_RATE_LIMIT_REQUESTS": str(self.rate_limit_requests),
+            "STATFLOW_RATE_LIMIT_WINDOW_SECONDS": str(self.rate_limit_window_seconds),
         }
         if self.drop_dir is not None:
             env["STATFLOW_DROP_DIR"] = str(self.drop_dir)
@@ -144,7 +159,7 @@ class Settings:
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
         drop = env.get("STATFLOW_DROP_DIR")
-        return cls(
+        out = cls(
             home=Path(env.get("STATFLOW_HOME", ".statflow")),
             kafka_bootstrap=env.get("STATFLOW_KAFKA_BOOTSTRAP", "localhost:9092"),
             clickhouse_dsn=env.get("STATFLOW_CLICKHOUSE_DSN", ""),
@@ -175,4 +190,16 @@ class Settings:
             clickhouse_http_max_seconds=_int(env, "STATFLOW_CLICKHOUSE_HTTP_MAX_SECONDS", 10),
             clickhouse_http_max_memory=_int(env, "STATFLOW_CLICKHOUSE_HTTP_MAX_MEMORY", 1 << 30),
             reports_database=env.get("STATFLOW_REPORTS_DATABASE", ""),
+            max_cells=_int(env, "STATFLOW_MAX_CELLS", 150_000),
+            max_pdf_cells=_int(env, "STATFLOW_MAX_PDF_CELLS", 10_000),
+            rate_limit_requests=_int(env, "STATFLOW_RATE_LIMIT_REQUESTS", 30),
+            rate_limit_window_seconds=_int(env, "STATFLOW_RATE_LIMIT_WINDOW_SECONDS", 10),
         )
+        if min(out.max_cells, out.max_pdf_cells, out.rate_limit_requests) < 0:
+            raise ConfigError(
+                "STATFLOW_MAX_CELLS, STATFLOW_MAX_PDF_CELLS and STATFLOW_RATE_LIMIT_REQUESTS: "
+                "0 (off) or more"
+            )
+        if out.rate_limit_window_seconds < 1:
+            raise ConfigError("STATFLOW_RATE_LIMIT_WINDOW_SECONDS must be 1 or more")
+        return out

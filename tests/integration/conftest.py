@@ -70,6 +70,8 @@ def settings(services: provided.Services, tmp_path: Path) -> Settings:
         http_port=free_port(),
         batch_timeout_ms=100,
         clickhouse_http_port=0,  # a fixed 8123 would clash between parallel runs
+        # every request of a test comes from 127.0.0.1; tests of the limit turn it on
+        rate_limit_requests=0,
     )
 
 

@@ -60,3 +60,23 @@ def test_hierarchy_level_defaults_to_activity_and_is_checked() -> None:
 def test_repeated_and_comma_separated_filters_combine() -> None:
     p = parse(report("events-per-month"), [("county", "01,03"), ("county", "12")], TODAY)
     assert p.values("county") == ("01", "03", "12")
+
+
+def test_to_after_today_is_clamped_to_today_with_a_note() -> None:
+    # Future months would read as real zeros, and 9999-12-31 overflowed the
+    # date arithmetic of some reports (issue 15.4).
+    p = parse(report("events-per-month"), [("from", "2026-01-01"), ("to", "9999-12-31")], TODAY)
+    assert (p.date_from, p.date_to) == (dt.date(2026, 1, 1), TODAY)
+    assert any(str(TODAY) in n and "9999-12-31" in n for n in p.notes)
+
+
+def test_a_period_wholly_in_the_future_is_refused() -> None:
+    with pytest.raises(ParameterError) as err:
+        parse(report("events-per-month"), [("from", "2027-01-01"), ("to", "2027-12-31")], TODAY)
+    assert err.value.parameter == "from" and "today" in str(err.value)
+
+
+def test_unbounded_range_is_the_data_period() -> None:
+    p = parse(report("events-per-month"), [("from", "0001-01-01"), ("to", "9999-12-31")], TODAY)
+    assert (p.date_from, p.date_to) == (dt.date(2017, 10, 1), TODAY)
+    assert len(p.notes) == 2
