@@ -103,6 +103,11 @@ class Service:
     # SQL answering how many of {ids:Array(String)} (care providers) use the
     # service: a logged-in caller whose organisation does not is refused.
     connected_sql: str = ""
+    # SQL answering (unit_id, care_provider_id) pairs for the units in
+    # {ids:Array(String)}, attributed as this service's reports attribute them:
+    # the open tier's opt-in rule (reports/tiers.py) needs a unit's provider
+    # for unit rows without a care_provider_id column and for a unit filter.
+    unit_providers_sql: str = ""
 
 
 _SERVICES: dict[str, Service] = {}

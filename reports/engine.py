@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -11,7 +12,17 @@ from reports import catalogue, limits, quality
 from reports.catalogue import Column, Report
 from reports.params import ReportParams, parse
 from reports.reader import Reader
-from reports.tiers import ADMIN_ROLES, Caller, authorize, open_row_filter, scope
+from reports.tiers import (
+    ADMIN_ROLES,
+    NOTE_OPEN_ORGANISATIONS,
+    Caller,
+    UnitProviders,
+    authorize,
+    check_open_filters,
+    open_rows,
+    scope,
+    units_to_attribute,
+)
 from statflow.errors import AccessDenied, ParameterError, UnknownReportError
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
@@ -98,16 +109,21 @@ def run(
     if caller is not None and not report.platform_wide:
         check_connected(report, caller, reader)
     check_known_values(report, params, reader)
+    allowed = params.open_care_providers if caller is None else None
+    if allowed is not None:
+        units = params.values("unit")
+        check_open_filters(params.filters, allowed, unit_providers(report, reader, units))
     answer = report.query(params, reader)
     columns = answer.columns or report.columns
     rows, notes = answer.rows, [*params.notes, *answer.notes]
-    if caller is None:
-        rows, dropped = open_row_filter([c.name for c in columns], rows, open_care_providers)
+    if allowed is not None:
+        # After aggregation: totals and county rows count every unit; only
+        # organisation rows of providers that did not opt in are left out.
+        names = [c.name for c in columns]
+        attributed = unit_providers(report, reader, units_to_attribute(names, rows))
+        rows, dropped = open_rows(names, rows, allowed, attributed)
         if dropped:
-            notes.append(
-                "Rader för vårdgivare som inte valt att visa öppen statistik på "
-                "organisationsnivå redovisas inte."
-            )
+            notes.append(NOTE_OPEN_ORGANISATIONS)
     # the answer as served, checked before anything formats it
     limits.check(limits.answer_cells(columns, rows), limit, pdf=pdf)
     notes += quality.notes_for(reader, service, report_id, params.date_from, params.date_to)
@@ -124,3 +140,16 @@ def check_connected(report: Report, caller: Caller, reader: Reader) -> None:
             "(rule: logged-in callers see only services their organisation uses)",
             403,
         )
+
+
+def unit_providers(report: Report, reader: Reader, units: Sequence[str]) -> UnitProviders:
+    """The current care provider(s) of each unit, as the report's service
+    attributes units; a unit it cannot attribute is absent."""
+    sql = catalogue.services()[report.service].unit_providers_sql
+    if not units or not sql:
+        return {}
+    found: dict[str, set[str]] = {}
+    for unit, provider in reader.query_rows(sql, {"ids": list(units)}):
+        if provider:
+            found.setdefault(str(unit), set()).add(str(provider))
+    return found

@@ -32,10 +32,6 @@ NOTE_LOST_DATES = (
     "Enheter anslutna före 2009-06-01 har fått ett ersättningsdatum vid databasflytten 2009; "
     "deras ursprungliga anslutningsdatum är okänt."
 )
-NOTE_OPEN_UNITS = (
-    "Rader för enheter vars vårdgivare inte valt att visa öppen statistik på "
-    "organisationsnivå redovisas inte."
-)
 
 
 def period_end(date_to: dt.date) -> dt.datetime:
@@ -63,17 +59,11 @@ def _bind(p: ReportParams) -> dict[str, Any]:
         "scope_county": p.caller_county,
         "limit_units": int(p.caller_units is not None),
         "scope_units": list(p.caller_units or ()),
-        "limit_providers": int(p.open_care_providers is not None),
-        "open_providers": list(p.open_care_providers or ()),
     }
 
 
 def mean_hours(total_ms: Any, n: Any) -> float | None:
     return int(total_ms) / int(n) / 3_600_000 if n else None
-
-
-def _limited(p: ReportParams) -> list[str]:
-    return [NOTE_OPEN_UNITS] if p.open_care_providers is not None else []
 
 
 def standard_axis(p: ReportParams) -> list[str]:
@@ -157,12 +147,12 @@ def connected_units(p: ReportParams, r: Reader) -> Answer:
         for u, name, county, care_type, on, active in r.query_rows(sql.CONNECTED_UNITS, _bind(p))
     ]
     notes = [NOTE_LOST_DATES] if any(row[4] < LOST_DATES_BEFORE.isoformat() for row in rows) else []
-    return Answer(rows, notes + _limited(p))
+    return Answer(rows, notes)
 
 
 def cases_per_unit(p: ReportParams, r: Reader) -> Answer:
     found = r.query_rows(sql.CASES_PER_UNIT, _bind(p))
-    return Answer([[u, n, int(a), int(b), int(c)] for u, n, a, b, c in found], _limited(p))
+    return Answer([[u, n, int(a), int(b), int(c)] for u, n, a, b, c in found])
 
 
 def cases_per_case_type(p: ReportParams, r: Reader) -> Answer:
@@ -198,7 +188,7 @@ def case_status(p: ReportParams, r: Reader) -> Answer:
         [u, n, int(a), int(b), int(c), int(a) + int(b) + int(c)]
         for u, n, a, b, c in r.query_rows(sql.CASE_STATUS, _bind(p))
     ]
-    return Answer(rows, _limited(p))
+    return Answer(rows)
 
 
 def case_types_per_unit(p: ReportParams, r: Reader) -> Answer:
@@ -206,7 +196,7 @@ def case_types_per_unit(p: ReportParams, r: Reader) -> Answer:
         [u, name, *case_type_flags(entries)]
         for u, name, entries in r.query_rows(sql.CASE_TYPES_PER_UNIT, _bind(p))
     ]
-    return Answer(rows, _limited(p))
+    return Answer(rows)
 
 
 # --- declarations -----------------------------------------------------------------
@@ -323,4 +313,4 @@ SERVICE_DECL = register(Service(SERVICE, "1177 e-tjänster", "1177 e-services", 
              Column("integration_case_types", "Integrationsärendetyper",
                     "Integration case types", "integer")),
             case_types_per_unit, filters=UNIT_FILTERS, topics=("etj.units.v1",)),
-), connected_sql=sql.CONNECTED))  # fmt: skip
+), connected_sql=sql.CONNECTED, unit_providers_sql=sql.UNIT_PROVIDERS))  # fmt: skip

@@ -22,7 +22,9 @@ def _any_of(param: str, expr: str) -> str:
 
 
 def unit_filter(unit: str, county: str, provider: str, care_type: str, active: str) -> str:
-    """Filters and the caller's scope over units (their current record)."""
+    """Filters and the caller's scope over units (their current record). The
+    open tier's opt-in is not here: it picks rows of the answer, never the
+    units counted (reports/tiers.py, open_rows)."""
     return " AND ".join(
         (
             _any_of("county", county),
@@ -32,7 +34,6 @@ def unit_filter(unit: str, county: str, provider: str, care_type: str, active: s
             f"({{active_only:UInt8}} = 0 OR {active} = 1)",
             f"({{scope_county:String}} = '' OR {county} = {{scope_county:String}})",
             f"({{limit_units:UInt8}} = 0 OR {unit} IN {{scope_units:Array(String)}})",
-            f"({{limit_providers:UInt8}} = 0 OR {provider} IN {{open_providers:Array(String)}})",
         )
     )
 
@@ -183,6 +184,10 @@ KNOWN_CASE_TYPES = (
     "SELECT DISTINCT case_type FROM etj_cases WHERE case_type IN {ids:Array(String)} "
     "UNION DISTINCT SELECT DISTINCT t.1 FROM etj_units ARRAY JOIN case_types AS t "
     "WHERE t.1 IN {ids:Array(String)}"
+)
+UNIT_PROVIDERS = (
+    "SELECT unit_id, care_provider_id FROM etj_units FINAL "
+    "WHERE deleted = 0 AND unit_id IN {ids:Array(String)}"
 )
 CONNECTED = (
     "SELECT count() FROM etj_units FINAL WHERE deleted = 0 "

@@ -354,4 +354,4 @@ SERVICE_DECL = register(Service(SERVICE, "Stöd och behandling", "Support and tr
              Column("practitioner_name", "Behandlare", "Practitioner", "string", label_of="practitioner_id"),
              STARTED, COMPLETED),
             moments_per_practitioner, tiers=("logged_in",)),
-), connected_sql=sql.CONNECTED))  # fmt: skip
+), connected_sql=sql.CONNECTED, unit_providers_sql=sql.UNIT_PROVIDERS))  # fmt: skip

@@ -189,6 +189,13 @@ KNOWN_MOMENTS = (
     "SELECT DISTINCT moment_name FROM sob_transactions WHERE moment_name IN {ids:Array(String)}"
 )
 
+# A unit's care provider(s) as the reports attribute them: those its own
+# transactions name (the opt-in rule of reports/tiers.py, for a unit filter).
+UNIT_PROVIDERS = (
+    "SELECT DISTINCT care_unit_id, care_provider_id FROM sob_transactions "
+    "WHERE care_unit_id IN {ids:Array(String)}"
+)
+
 CONNECTED = (
     "SELECT count() FROM (SELECT DISTINCT care_provider_id FROM sob_transactions "
     "WHERE care_provider_id IN {ids:Array(String)})"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -125,10 +125,11 @@ def scope(
     """Logged-in callers see their own care providers only: the care_provider
     filter is forced to (a subset of) the caller's own. On reports over units,
     a region_admin sees its county's units and a unit_admin its own units
-    instead. Open callers see organisation rows of opted-in providers only."""
+    instead. Open callers carry the opt-in list: `open_rows` and
+    `check_open_filters` apply it to the answer, never to the query."""
     if caller is None:
         allowed = opted_in_providers(opted_in)
-        if allowed is None or not report.unit_scoped:
+        if allowed is None:
             return params
         return replace(params, open_care_providers=allowed)
     if report.platform_wide:
@@ -184,14 +185,104 @@ def opted_in_providers(setting: str) -> tuple[str, ...] | None:
     return tuple(p.strip() for p in setting.split(",") if p.strip())
 
 
+# --- The open tier's opt-in rule (REPORTS.md), pure -----------------------------
+#
+# Opting in governs which *organisation rows* an open answer shows, never which
+# units, cases or calls a total counts: every report's query counts everything,
+# and this rule runs on the aggregated answer. An organisation row is a row with
+# a care-provider or unit column (`care_provider_id`, `unit_id`: the stable API
+# names of the care_provider and unit levels in every service). It may be shown
+# when its care provider opted in: the row's own `care_provider_id`, else the
+# current care provider(s) of its `unit_id`. A row whose provider is unknown
+# (a unit missing from the catalogue) has no provider that opted in.
+# An answer limited by a `care_provider` or `unit` filter is, as a whole, about
+# those organisations: it is refused unless all of them opted in.
+
+ORGANISATION_COLUMNS = ("care_provider_id", "unit_id")
+NOTE_OPEN_ORGANISATIONS = (
+    "Rader för enheter och vårdgivare vars vårdgivare inte valt att visa öppen statistik "
+    "på organisationsnivå redovisas inte; summor och län räknar alla enheter."
+)
+
+UnitProviders = Mapping[str, Collection[str]]
+
+
+def is_organisation_answer(columns: Sequence[str]) -> bool:
+    """Whether an answer with these columns has organisation rows."""
+    return any(c in ORGANISATION_COLUMNS for c in columns)
+
+
+def row_may_be_shown(
+    columns: Sequence[str],
+    row: Sequence[Any],
+    allowed: Collection[str] | None,
+    unit_providers: UnitProviders,
+) -> bool:
+    """The one decision: may an open answer show this row? Rows that are not
+    organisation rows (national, county, period, case type, …) always may."""
+    if allowed is None:
+        return True
+    cols = list(columns)
+    if "care_provider_id" in cols:
+        providers: Collection[Any] = (row[cols.index("care_provider_id")],)
+    elif "unit_id" in cols:
+        providers = unit_providers.get(row[cols.index("unit_id")], ())
+    else:
+        return True
+    return bool(providers) and all(p in allowed for p in providers)
+
+
+def open_rows(
+    columns: Sequence[str],
+    rows: list[list[Any]],
+    allowed: Collection[str] | None,
+    unit_providers: UnitProviders | None = None,
+) -> tuple[list[list[Any]], bool]:
+    """The rows an open answer may show, and whether any were left out."""
+    found = unit_providers or {}
+    kept = [r for r in rows if row_may_be_shown(columns, r, allowed, found)]
+    return kept, len(kept) != len(rows)
+
+
+def units_to_attribute(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[str]:
+    """The unit ids whose care providers `open_rows` needs for these rows."""
+    cols = list(columns)
+    if "care_provider_id" in cols or "unit_id" not in cols:
+        return []
+    i = cols.index("unit_id")
+    return sorted({str(r[i]) for r in rows if r[i] is not None})
+
+
+def check_open_filters(
+    filters: Mapping[str, Sequence[str]],
+    allowed: Collection[str] | None,
+    unit_providers: UnitProviders,
+) -> None:
+    """Refuse an open request limited to an organisation that did not opt in:
+    its whole answer would be that organisation's statistics."""
+    if allowed is None:
+        return
+    for provider in filters.get("care_provider", ()):
+        if provider not in allowed:
+            raise AccessDenied(
+                f"care provider {provider[:64]!r} does not publish open statistics at "
+                "organisation level (rule: open answers show organisations that opted in); "
+                "drop the care_provider filter or log in",
+                403,
+            )
+    for unit in filters.get("unit", ()):
+        providers = unit_providers.get(unit, ())
+        if not providers or any(p not in allowed for p in providers):
+            raise AccessDenied(
+                f"unit {unit[:64]!r} belongs to no care provider that publishes open "
+                "statistics at organisation level (rule: open answers show organisations "
+                "that opted in); drop the unit filter or log in",
+                403,
+            )
+
+
 def open_row_filter(
     columns: Sequence[str], rows: list[list[Any]], opted_in: str
 ) -> tuple[list[list[Any]], bool]:
-    """Open answers show organisation-level rows only for care providers that
-    opted in ("*" = all); returns the rows kept and whether any were left out."""
-    allowed = opted_in_providers(opted_in)
-    if allowed is None or "care_provider_id" not in columns:
-        return rows, False
-    i = list(columns).index("care_provider_id")
-    kept = [r for r in rows if r[i] in allowed]
-    return kept, len(kept) != len(rows)
+    """`open_rows` for a STATFLOW_OPEN_CARE_PROVIDERS setting ("*" = all)."""
+    return open_rows(columns, rows, opted_in_providers(opted_in))

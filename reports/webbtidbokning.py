@@ -322,6 +322,12 @@ def _report(
     )
 
 
+# A unit's care provider as the reports attribute it: the current catalogue's.
+UNIT_PROVIDERS = (
+    "SELECT hsa_id, care_provider_id FROM hsa_units FINAL WHERE deleted = 0 "
+    "AND hsa_id IN {ids:Array(String)}"
+)
+
 CONNECTED = (
     "SELECT count() FROM (SELECT DISTINCT r.logical_address FROM ntjp_routing AS r FINAL "
     "JOIN (SELECT hsa_id, care_provider_id FROM hsa_units FINAL WHERE deleted = 0) AS u "
@@ -426,5 +432,6 @@ SERVICE_DECL = register(
             ),
         ),
         connected_sql=CONNECTED,
+        unit_providers_sql=UNIT_PROVIDERS,
     )
 )
