@@ -19,12 +19,15 @@ deleted and the download answers 410.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import csv
 import datetime as dt
 import io
 import logging
+import re
+import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -137,6 +140,17 @@ def ownership_problem(caller: Caller, owner: Mapping[str, Any] | None, kind: str
     return None
 
 
+_EXPORT_FILE = re.compile(r"^[0-9a-f]{32}\.(csv|xlsx)$")
+
+
+def stale_files(entries: Iterable[tuple[str, float]], now: float, ttl_seconds: int) -> list[str]:
+    """Of (file name, modification time) in the exports folder, the export files
+    older than an export's lifetime (anything else in the folder is left alone)."""
+    return sorted(
+        name for name, mtime in entries if _EXPORT_FILE.match(name) and mtime + ttl_seconds <= now
+    )
+
+
 class Exports:
     def __init__(self, settings: Settings, store: ClickHouseStore, secret: bytes) -> None:
         self.settings = settings
@@ -206,7 +220,10 @@ class Exports:
         return self._path(job), job
 
     async def sweep(self) -> int:
-        """Delete the files of expired jobs; returns how many."""
+        """Delete the files of expired jobs; returns how many. Files are judged
+        by their own age as well: a job whose Redis key is gone (flushed, or
+        evicted where Redis runs as a cache) must not leave its file, personal
+        data perhaps, on disk for ever."""
         n = 0
         async for key in self._redis.scan_iter(match=self._prefix + "*"):
             raw = await self._redis.get(key)
@@ -215,7 +232,19 @@ class Exports:
                 if self._expired(job) and self._path(job).exists():
                     await self._purge(job)
                     n += 1
-        return n
+        return n + await asyncio.to_thread(self._sweep_files)
+
+    def _sweep_files(self) -> int:
+        if not self.folder.is_dir():
+            return 0
+        entries = []
+        for path in self.folder.iterdir():
+            with contextlib.suppress(FileNotFoundError):  # another process swept it
+                entries.append((path.name, path.stat().st_mtime))
+        stale = stale_files(entries, time.time(), self.settings.export_ttl_seconds)
+        for name in stale:
+            (self.folder / name).unlink(missing_ok=True)
+        return len(stale)
 
     def public(self, job: dict[str, Any]) -> dict[str, Any]:
         out = {k: job[k] for k in ("id", "kind", "format", "status", "progress", "created_at",

@@ -7,7 +7,7 @@ import itertools
 
 import pytest
 
-from reports.exports import ROLE_OF, owner_of, ownership_problem
+from reports.exports import ROLE_OF, owner_of, ownership_problem, stale_files
 from reports.pseudonyms import PATIENT, customer_key, field_key, field_keys, pseudonym
 from reports.tiers import Caller
 
@@ -103,3 +103,16 @@ def test_field_pseudonyms_are_per_customer_per_field_and_keep_the_patients() -> 
     assert pseudonym(keys_a["case_id"], value) == pseudonym(keys_a["case_id"], value)
     assert field_key(customer_key(b"other", "A"), "case_id") != keys_a["case_id"]
     assert pseudonym(keys_a["practitioner_id"], "") == ""
+
+
+def test_stale_export_files_are_judged_by_their_own_age() -> None:
+    job = "0123456789abcdef0123456789abcdef"
+    entries = [
+        (f"{job}.csv", 1000.0),  # written at 1000, lifetime 60: stale from 1060
+        (f"{job[::-1]}.xlsx", 1050.0),
+        ("notes.txt", 0.0),  # not an export file: never touched
+        (f"{job}.csv.tmp", 0.0),
+    ]
+    assert stale_files(entries, 1059.0, 60) == []
+    assert stale_files(entries, 1060.0, 60) == [f"{job}.csv"]
+    assert stale_files(entries, 2000.0, 60) == [f"{job}.csv", f"{job[::-1]}.xlsx"]
