@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, Protocol, TypeVar
 
+from schemas import personnummer
 from statflow.errors import ValidationError
 
 
@@ -32,6 +33,12 @@ class RawMessage:
 class Rejected:
     message: RawMessage
     reason: str
+
+    def __post_init__(self) -> None:
+        # The one door every reason passes on its way to a DLQ header, the
+        # dead_letters table and the operations view: whatever produced it, no
+        # personal identity number goes through, in any written form.
+        object.__setattr__(self, "reason", personnummer.redact(self.reason))
 
 
 @dataclass

@@ -4,20 +4,30 @@ Kinds and the role each needs:
 - aggregated (export_aggregated): a report's answer, limited to the caller's
   care providers, disclosure control as in logged-in statistics;
 - pseudonymised (export_pseudonymised): support-and-treatment transactions in
-  detail, the patient as a keyed HMAC pseudonym (per customer);
-- identified (export_identified): the same with personal identity numbers.
-Job state lives in Redis with an expiry; files under <home>/exports. After the
-file's expiry it is deleted and the download answers 410.
+  detail, the patient, the case and the practitioner as keyed HMAC pseudonyms
+  (per customer, per field);
+- identified (export_identified): the same with personal identity numbers and
+  the source system's case and practitioner ids.
+An export belongs to the caller who made it: a download needs the same
+subject, the same scope (care providers, county, units, admin roles) and the
+export kind's role (`ownership_problem`). Job state lives in Redis with an
+expiry, so every API process sees every job; files under <home>/exports, which
+every API process of one installation shares. After the file's expiry it is
+deleted and the download answers 410.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import csv
 import datetime as dt
 import io
 import logging
+import re
+import time
 import uuid
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,7 +37,7 @@ import redis.asyncio as aioredis
 import xlsxwriter
 
 from reports import audit, engine, pseudonyms
-from reports.tiers import Caller
+from reports.tiers import ADMIN_ROLES, Caller
 from sinks.clickhouse import ClickHouseStore
 from statflow.errors import AccessDenied, ParameterError
 from streams.settings import Settings
@@ -52,6 +62,10 @@ DETAIL_SQL = (
     "AND toDate(occurred_at, 'Europe/Stockholm') BETWEEN {date_from:Date} AND {date_to:Date} "
     "ORDER BY care_provider_id, case_id, occurred_at, event_id"
 )
+# Detail columns that point back into a source system (a person, or a case or
+# staff id the source can look up): a pseudonymised export replaces each with a
+# keyed pseudonym of its own field. Name -> position in DETAIL_COLUMNS.
+PSEUDONYMISED = {f: DETAIL_COLUMNS.index(f) for f in ("patient", "case_id", "practitioner_id")}
 # Kept this long after expiry so an expired link answers 410, not 404.
 TOMBSTONE_SECONDS = 30 * 24 * 3600
 
@@ -90,6 +104,53 @@ class ExportRequest:
         return cls(kind, fmt, service, report, pairs, date_from, date_to)
 
 
+def owner_of(caller: Caller) -> dict[str, Any]:
+    """The scope an export is made under, as stored with the job: everything
+    that decides which rows the caller could see (a token's care providers,
+    its county and units and which admin roles it holds) and who it is."""
+    return {
+        "subject": caller.subject,
+        "care_providers": sorted(set(caller.care_providers)),
+        "county_code": caller.county_code,
+        "unit_ids": sorted(set(caller.unit_ids)),
+        "admin_roles": sorted({r for r in caller.roles if r in ADMIN_ROLES}),
+    }
+
+
+def ownership_problem(caller: Caller, owner: Mapping[str, Any] | None, kind: str) -> str | None:
+    """Why `caller` may not read an export of `kind` made under `owner`, or None.
+
+    The whole scope must be equal, not merely covered: an empty list (an admin
+    token names no care providers) is a subset of everything, which is how a
+    region admin's export once reached every logged-in caller. The subject
+    must be the same person, and the caller must still hold the kind's role."""
+    role = ROLE_OF.get(kind)
+    if role is None or owner is None:
+        return "this export has no recorded owner; start a new export"
+    if not caller.subject or caller.subject != owner.get("subject"):
+        return "this export belongs to someone else (rule: only its creator may read it)"
+    mine = owner_of(caller)
+    if mine != {k: owner.get(k) for k in mine}:
+        return (
+            "this export was made under another scope (care providers, county, units "
+            "or admin role) than your token's (rule: only its creator may read it)"
+        )
+    if role not in caller.roles:
+        return f"a {kind} export needs the role {role}, which your token no longer has"
+    return None
+
+
+_EXPORT_FILE = re.compile(r"^[0-9a-f]{32}\.(csv|xlsx)$")
+
+
+def stale_files(entries: Iterable[tuple[str, float]], now: float, ttl_seconds: int) -> list[str]:
+    """Of (file name, modification time) in the exports folder, the export files
+    older than an export's lifetime (anything else in the folder is left alone)."""
+    return sorted(
+        name for name, mtime in entries if _EXPORT_FILE.match(name) and mtime + ttl_seconds <= now
+    )
+
+
 class Exports:
     def __init__(self, settings: Settings, store: ClickHouseStore, secret: bytes) -> None:
         self.settings = settings
@@ -105,12 +166,24 @@ class Exports:
         role = ROLE_OF[req.kind]
         if role not in caller.roles:
             raise AccessDenied(f"a {req.kind} export needs the role {role}", 403)
+        if not caller.subject:
+            raise AccessDenied(
+                "your token names no subject (sub); an export belongs to the person who "
+                "makes it, so it needs one",
+                403,
+            )
+        if req.kind != "aggregated" and not caller.care_providers:
+            raise AccessDenied(
+                f"a {req.kind} export lists your own care providers' transactions, and your "
+                "token names none (an admin token's county or units do not extend it)",
+                403,
+            )
         job_id = uuid.uuid4().hex
         now = dt.datetime.now(dt.UTC)
         expires = now + dt.timedelta(seconds=self.settings.export_ttl_seconds)
         job = {
             "id": job_id, "kind": req.kind, "format": req.format, "status": "queued",
-            "progress": 0, "subject": caller.subject, "care_providers": list(caller.care_providers),
+            "progress": 0, "owner": owner_of(caller),
             "created_at": now.isoformat(), "expires_at": expires.isoformat(),
             "service": req.service, "report": req.report, "rows": 0, "error": "",
         }  # fmt: skip
@@ -147,7 +220,10 @@ class Exports:
         return self._path(job), job
 
     async def sweep(self) -> int:
-        """Delete the files of expired jobs; returns how many."""
+        """Delete the files of expired jobs; returns how many. Files are judged
+        by their own age as well: a job whose Redis key is gone (flushed, or
+        evicted where Redis runs as a cache) must not leave its file, personal
+        data perhaps, on disk for ever."""
         n = 0
         async for key in self._redis.scan_iter(match=self._prefix + "*"):
             raw = await self._redis.get(key)
@@ -156,7 +232,19 @@ class Exports:
                 if self._expired(job) and self._path(job).exists():
                     await self._purge(job)
                     n += 1
-        return n
+        return n + await asyncio.to_thread(self._sweep_files)
+
+    def _sweep_files(self) -> int:
+        if not self.folder.is_dir():
+            return 0
+        entries = []
+        for path in self.folder.iterdir():
+            with contextlib.suppress(FileNotFoundError):  # another process swept it
+                entries.append((path.name, path.stat().st_mtime))
+        stale = stale_files(entries, time.time(), self.settings.export_ttl_seconds)
+        for name in stale:
+            (self.folder / name).unlink(missing_ok=True)
+        return len(stale)
 
     def public(self, job: dict[str, Any]) -> dict[str, Any]:
         out = {k: job[k] for k in ("id", "kind", "format", "status", "progress", "created_at",
@@ -194,19 +282,24 @@ class Exports:
             {"providers": list(caller.care_providers), "date_from": req.date_from,
              "date_to": req.date_to},
         )  # fmt: skip
-        keys = {cp: pseudonyms.customer_key(self._secret, cp) for cp in caller.care_providers}
+        keys = {
+            cp: pseudonyms.field_keys(self._secret, cp, PSEUDONYMISED)
+            for cp in caller.care_providers
+        }
         rows = []
         for r in found:
             row = list(r)
-            pnr = row[9]
-            row[9] = pnr if req.kind == "identified" else pseudonyms.pseudonym(keys[row[6]], pnr)
+            if req.kind != "identified":
+                for name, i in PSEUDONYMISED.items():
+                    row[i] = pseudonyms.pseudonym(keys[row[6]][name], row[i] or "")
             row[1] = row[1].isoformat()
             rows.append(row)
         return list(DETAIL_COLUMNS), rows
 
     def _check_owner(self, caller: Caller, job: dict[str, Any]) -> None:
-        if not set(job["care_providers"]) <= set(caller.care_providers):
-            raise AccessDenied("this export belongs to another organisation", 403)
+        why = ownership_problem(caller, job.get("owner"), str(job.get("kind", "")))
+        if why is not None:
+            raise AccessDenied(why, 403)
 
     @staticmethod
     def _expired(job: dict[str, Any]) -> bool:

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Annotated, Generic, Literal, TypeVar
 
 import msgspec
+import msgspec.inspect as mi
 
 from schemas import personnummer
 from schemas.counties import COUNTIES
@@ -129,14 +130,55 @@ def _field_of(message: str) -> str | None:
     return m.group(1) or None if m else None
 
 
-_DIGIT_RUN = re.compile(r"\d{6}[-+]?\d{4,6}")
+_SEGMENT = re.compile(r"\.([^.\[]+)|\[(\d+)\]")
 
 
-def _reason(exc: msgspec.MsgspecError) -> str:
-    # msgspec echoes offending values for some errors ("Invalid enum value 'x'"):
-    # a personal identity number typed into the wrong field must not reach a
-    # DLQ header or a log line, and long echoes are cut so headers stay small.
-    text = _DIGIT_RUN.sub("<redacted>", str(exc))
+def allowed_values(kind: type, path: str) -> tuple[str, ...] | None:
+    """The values an enum (Literal) field at `path` ("status",
+    "case_types[0].kind") of `kind` accepts, or None when it is not one."""
+    t: mi.Type = mi.type_info(kind)
+    for name, index in _SEGMENT.findall("." + path):
+        t = _unwrap(t)
+        if name and isinstance(t, mi.StructType):
+            found = [f.type for f in t.fields if f.encode_name == name]
+            if not found:
+                return None
+            t = found[0]
+        elif index and isinstance(t, mi.ListType | mi.SetType | mi.FrozenSetType | mi.VarTupleType):
+            t = t.item_type
+        else:
+            return None
+    t = _unwrap(t)
+    return tuple(str(v) for v in t.values) if isinstance(t, mi.LiteralType) else None
+
+
+def _unwrap(t: mi.Type) -> mi.Type:
+    """An optional type's non-null part."""
+    if isinstance(t, mi.UnionType):
+        rest = [x for x in t.types if not isinstance(x, mi.NoneType)]
+        if len(rest) == 1:
+            return rest[0]
+    return t
+
+
+def _reason(exc: msgspec.MsgspecError, kind: type | None = None) -> str:
+    # A rejected value is never repeated: msgspec echoes it for enum fields
+    # ("Invalid enum value '19121212 1212'"), and a personal identity number
+    # typed into the wrong field must not reach a DLQ header, the dead_letters
+    # table or a log line. Such errors name the field and what it accepts; every
+    # reason is redacted besides (schemas.personnummer.redact), and long ones
+    # are cut so headers stay small.
+    text = str(exc)
+    if text.startswith("Invalid enum value"):
+        path = _field_of(text) or ""
+        allowed = allowed_values(kind, path) if kind is not None and path else None
+        where = path or "a field"
+        text = (
+            f"{where}: not one of the allowed values ({', '.join(allowed)})"
+            if allowed
+            else f"{where}: not one of the allowed values (see the topic's JSON Schema)"
+        )
+    text = personnummer.redact(text)
     return text if len(text) <= 300 else text[:297] + "..."
 
 
@@ -177,7 +219,7 @@ class Decoder(Generic[T]):
         try:
             record = self._decoder.decode(raw)
         except msgspec.ValidationError as exc:
-            raise ValidationError(_reason(exc), _field_of(str(exc))) from None
+            raise ValidationError(_reason(exc, self.kind), _field_of(str(exc))) from None
         except msgspec.DecodeError as exc:
             raise ValidationError(f"not valid JSON: {_reason(exc)}") from None
         except UnicodeDecodeError as exc:

@@ -7,6 +7,7 @@ personal data and must not reach a log line or a dead-letter reason.
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 
 def luhn_digit(nine: str) -> int:
@@ -33,3 +34,19 @@ def problem(value: str) -> str | None:
     if luhn_digit(value[2:11]) != int(value[11]):
         return "the check digit is wrong"
     return None
+
+
+# Every written form of a personal identity or coordination number (the
+# coordination number only adds 60 to the day, so it has the same shape):
+# 12 digits (YYYYMMDDNNNN) or 10 (YYMMDDNNNN), with a hyphen, a plus (100 years
+# or older), a space, an en dash or nothing between the date and the last four.
+# Matched by shape, not by validity: a number with a wrong check digit still
+# points at a person. Longer digit runs are taken whole, so no century or
+# neighbouring digits are left behind ("19<redacted>").
+_ANY_FORM = re.compile(r"\d{6,}[-+\u2013 ]?\d{4,}")
+REDACTED = "<redacted>"
+
+
+def redact(text: str) -> str:
+    """`text` with everything that could be a personal identity number replaced."""
+    return _ANY_FORM.sub(REDACTED, text)

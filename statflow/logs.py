@@ -1,5 +1,7 @@
 """Structured (JSON) log lines. Callers pass ids and counts in `extra`, never
-a personal identity number."""
+a personal identity number; as a second line of defence every text of a line
+(message, string extras, traceback) is redacted (schemas.personnummer.redact),
+since an error text from a store or a decoder may quote the data it refused."""
 
 from __future__ import annotations
 
@@ -9,6 +11,8 @@ import sys
 from pathlib import Path
 
 import orjson
+
+from schemas.personnummer import redact
 
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
 
@@ -21,13 +25,13 @@ class JsonFormatter(logging.Formatter):
             ),
             "level": record.levelname.lower(),
             "logger": record.name,
-            "msg": record.getMessage(),
+            "msg": redact(record.getMessage()),
         }
         for k, v in vars(record).items():
             if k not in _STANDARD and not k.startswith("_"):
-                out[k] = v
+                out[k] = redact(v) if isinstance(v, str) else v
         if record.exc_info:
-            out["exc"] = self.formatException(record.exc_info)
+            out["exc"] = redact(self.formatException(record.exc_info))
         return orjson.dumps(out, default=str).decode()
 
 

@@ -7,8 +7,26 @@ import contextlib
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
+from statflow.errors import ConfigError
 from streams.settings import Settings
 from streams.topics import ALL_TOPICS
+
+
+def dlq_config(settings: Settings) -> dict[str, str]:
+    """A dead-letter topic's configuration. It keeps the original bytes of every
+    rejected message (the contract says so: a producer fixes its bug and resends
+    them), personal data included, so it keeps them for a bounded time of its own
+    and is never compacted, whatever the broker's defaults are."""
+    if settings.dlq_retention_hours < 1:
+        raise ConfigError(
+            "STATFLOW_DLQ_RETENTION_HOURS must be at least 1 (dead letters hold personal "
+            "data: they are kept for a bounded time)"
+        )
+    return {
+        "max.message.bytes": str(8 * 1024 * 1024),
+        "cleanup.policy": "delete",
+        "retention.ms": str(settings.dlq_retention_hours * 3600 * 1000),
+    }
 
 
 async def ensure_topics(settings: Settings) -> list[str]:
@@ -20,7 +38,7 @@ async def ensure_topics(settings: Settings) -> list[str]:
             spec.full(settings), settings.topic_partitions, 1, topic_configs=config
         )
         wanted[spec.dlq(settings)] = NewTopic(
-            spec.dlq(settings), 1, 1, topic_configs={"max.message.bytes": str(8 * 1024 * 1024)}
+            spec.dlq(settings), 1, 1, topic_configs=dlq_config(settings)
         )
     admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
     await admin.start()

@@ -57,6 +57,11 @@ class Settings:
     jwt_secret: str = ""  # "" = a random secret kept under home (development)
     pseudonym_secret: str = ""  # "" = a random secret kept under home (development)
     export_ttl_seconds: int = 7 * 24 * 3600
+    # How long a dead-letter topic keeps a rejected message. It holds the
+    # original bytes (personal data included) so a fixed producer can resend
+    # them; set on the topic when statflow creates it, so the broker's default
+    # (possibly "forever") never decides how long personal data stays.
+    dlq_retention_hours: int = 7 * 24
     # Care providers whose organisation-level rows the open tier may show; "*" = all.
     open_care_providers: str = "*"
     # Nightly files: how often the worker looks into the drop directory, and
@@ -136,6 +141,7 @@ class Settings:
             "STATFLOW_JWT_SECRET": self.jwt_secret,
             "STATFLOW_PSEUDONYM_SECRET": self.pseudonym_secret,
             "STATFLOW_EXPORT_TTL_SECONDS": str(self.export_ttl_seconds),
+            "STATFLOW_DLQ_RETENTION_HOURS": str(self.dlq_retention_hours),
             "STATFLOW_OPEN_CARE_PROVIDERS": self.open_care_providers,
             "STATFLOW_DROP_POLL_SECONDS": str(self.drop_poll_seconds),
             "STATFLOW_RECONCILE_AT": self.reconcile_at,
@@ -180,6 +186,7 @@ class Settings:
             jwt_secret=env.get("STATFLOW_JWT_SECRET", ""),
             pseudonym_secret=env.get("STATFLOW_PSEUDONYM_SECRET", ""),
             export_ttl_seconds=_int(env, "STATFLOW_EXPORT_TTL_SECONDS", 7 * 24 * 3600),
+            dlq_retention_hours=_int(env, "STATFLOW_DLQ_RETENTION_HOURS", 7 * 24),
             open_care_providers=env.get("STATFLOW_OPEN_CARE_PROVIDERS", "*"),
             drop_poll_seconds=_int(env, "STATFLOW_DROP_POLL_SECONDS", 10),
             reconcile_at=env.get("STATFLOW_RECONCILE_AT", ""),

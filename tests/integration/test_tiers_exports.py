@@ -15,6 +15,7 @@ from typing import Any
 
 import openpyxl
 import orjson
+import redis
 
 from reports.tiers import issue
 from schemas import personnummer
@@ -184,10 +185,19 @@ def test_tiers_exports_and_audit(settings: Any, statflow: StatflowProcess, tmp_p
                                   auth(exporter), **SOB_PERIOD).json()["rows"]  # fmt: skip
     assert [[int(x) if x.isdigit() else x for x in r] for r in rows[1:]] == json_rows
 
+    # A job whose Redis key is lost (Redis runs as a cache: flushed, evicted)
+    # must not leave its file behind: the sweep judges files by their own age.
+    lost = redis.Redis.from_url(settings.redis_url)
+    assert lost.delete(f"statflow:{settings.clickhouse_database}:export:{job3}") == 1
+    lost.close()
+    assert list((settings.home / "exports").glob(f"{job3}.*"))
+
     time.sleep(7)  # past the 6 s expiry of this test's settings
     r = statflow.get_with(f"/api/v1/exports/{job1}/download", auth(exporter))
     assert r.status_code == 410
     assert not list((settings.home / "exports").glob(f"{job1}.*"))
+    httpx_post(statflow, exporter, {"kind": "pseudonymised", "params": SOB_PERIOD})  # sweeps
+    assert not list((settings.home / "exports").glob(f"{job3}.*")), "an orphaned file stays"
 
     # -- audit: creations, downloads and logged-in reads are recorded
     auditor = issue(SECRET, "auditor", [sob_a], ["auditor"])
