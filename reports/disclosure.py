@@ -8,7 +8,9 @@ group is withheld too (ties: the group's order).
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass
 from typing import TypeVar
 
 K = TypeVar("K", bound=Hashable)
@@ -49,3 +51,166 @@ def suppress_group(values: Mapping[K, int], group: Sequence[K]) -> tuple[set[K],
     hidden = {k for k in group if masked(values[k])}
     extra = secondary(values, hidden, group)
     return (hidden | {extra}, True) if extra is not None else (hidden, False)
+
+
+# --- linked tables: every level of a drill-down and the totals behind it -------
+
+NOTE_LINKED = (
+    "Ytterligare celler har undertryckts (sekundär röjandekontroll) eftersom de annars, "
+    "tillsammans med andra nivåer eller summor av samma statistik, skulle låta en "
+    "undertryckt cell räknas fram."
+)
+
+# A cell of a linked set of tables: its key as (dimension, value) pairs. The
+# cell of a coarser table has a subset of the dimensions of a finer one.
+Cell = frozenset[tuple[str, Hashable]]
+
+
+@dataclass(frozen=True)
+class Linked:
+    """Counts of one measure for every table a family of reports can show.
+
+    `values` holds every non-empty cell of every table (each a GROUP BY over the
+    same rows with a different set of dimensions), including tables that are
+    never shown but that an attacker can still reason about (the national
+    total); `published` names the dimension sets that answers show.
+    """
+
+    measure: str
+    dims: tuple[str, ...]
+    values: Mapping[Cell, int]
+    published: frozenset[frozenset[str]]
+
+
+@dataclass(frozen=True)
+class Suppression:
+    primary: frozenset[Cell]
+    secondary: frozenset[Cell]
+
+    @property
+    def withheld(self) -> frozenset[Cell]:
+        return self.primary | self.secondary
+
+
+def cell_of(pairs: Iterable[tuple[str, Hashable]]) -> Cell:
+    return frozenset(pairs)
+
+
+def _order(cell: Cell) -> tuple[int, tuple[tuple[str, int, str], ...]]:
+    # A total order on cells that does not depend on the order rows arrived in
+    # (ClickHouse returns groups in any order): None sorts before every string.
+    return len(cell), tuple(
+        sorted((d, 0 if v is None else 1, "" if v is None else str(v)) for d, v in cell)
+    )
+
+
+def equations(cells: Sequence[Cell]) -> list[list[int]]:
+    """The additive relations among `cells` (indices): for every cell A and every
+    dimension d such that A's dimensions plus d form a table, A = Σ of the cells
+    of that table that refine A. The parent comes first. Cells absent from
+    `cells` are zeros everyone knows (an answer leaves out all-zero rows), so
+    they take no part."""
+    index = {c: i for i, c in enumerate(cells)}
+    tables = {frozenset(d for d, _ in c) for c in cells}
+    groups: dict[tuple[int, str], list[int]] = {}
+    for i, c in enumerate(cells):
+        for d, v in c:
+            coarser = c - {(d, v)}
+            if frozenset(x for x, _ in coarser) not in tables:
+                continue
+            parent = index.get(coarser)
+            if parent is None:
+                continue  # no rows under it at all: a zero everyone knows
+            groups.setdefault((parent, d), []).append(i)
+    return [[p, *sorted(children)] for (p, _d), children in sorted(groups.items())]
+
+
+def linked_suppression(values: Mapping[Cell, int], published: AbstractSet[Cell]) -> Suppression:
+    """Which published cells to withhold so that no withheld cell, and no
+    unpublished cell holding 1–9, can be derived from what is shown.
+
+    Cells are treated as additive (a parent is the sum of the cells refining it
+    along one dimension), which is conservative for distinct counts: there the
+    subtraction gives a bound, and often the value. A cell an attacker knows is
+    a shown cell, or one alone unknown in some relation whose other cells are
+    known (derived, transitively). Primary: published cells holding 1–9.
+    Secondary, until nothing protected can be derived: for the first protected
+    cell derived (in a fixed order), the smallest non-zero shown cell of the
+    relation that derived it is withheld too; if that relation holds no such
+    shown cell, the derivation of the unpublished cell it used is blocked
+    instead. Pure and deterministic: the answer depends only on the values,
+    never on the order they came in.
+    """
+    cells = sorted(values, key=_order)
+    n = len(cells)
+    value = [values[c] for c in cells]
+    shown_ok = [c in published for c in cells]
+    primary = {i for i in range(n) if shown_ok[i] and masked(value[i])}
+    secret = [masked(value[i]) for i in range(n)]  # unpublished 1–9 must stay unknown too
+    eqs = equations(cells)
+    member_of: list[list[int]] = [[] for _ in range(n)]
+    for e, eq in enumerate(eqs):
+        for i in eq:
+            member_of[i].append(e)
+
+    withheld = set(primary)
+    secondary: set[int] = set()
+    while True:
+        derived_by = _closure(n, eqs, member_of, shown_ok, withheld)
+        leak = next(
+            (x for x in derived_by if x in withheld or (not shown_ok[x] and secret[x])), None
+        )
+        if leak is None:
+            break
+        pick = _blocker(leak, eqs, derived_by, shown_ok, withheld, value)
+        withheld.add(pick)
+        secondary.add(pick)
+    return Suppression(frozenset(cells[i] for i in primary), frozenset(cells[i] for i in secondary))
+
+
+def _closure(
+    n: int, eqs: list[list[int]], member_of: list[list[int]], shown_ok: list[bool],
+    withheld: set[int],
+) -> dict[int, int]:  # fmt: skip
+    """Every cell an attacker can derive, in derivation order, with the relation
+    that gave it: repeatedly, a relation with exactly one unknown cell."""
+    known = [shown_ok[i] and i not in withheld for i in range(n)]
+    unknown = [sum(1 for i in eq if not known[i]) for eq in eqs]
+    queue = [e for e, u in enumerate(unknown) if u == 1]
+    derived_by: dict[int, int] = {}
+    head = 0
+    while head < len(queue):
+        e = queue[head]
+        head += 1
+        if unknown[e] != 1:
+            continue
+        x = next(i for i in eqs[e] if not known[i])
+        known[x] = True
+        derived_by[x] = e
+        for f in member_of[x]:
+            unknown[f] -= 1
+            if unknown[f] == 1:
+                queue.append(f)
+    return derived_by
+
+
+def _blocker(
+    x: int, eqs: list[list[int]], derived_by: dict[int, int], shown_ok: list[bool],
+    withheld: set[int], value: list[int],
+) -> int:  # fmt: skip
+    """A shown cell whose withholding stops the derivation of `x`."""
+    others = [i for i in eqs[derived_by[x]] if i != x]
+    shown = [i for i in others if shown_ok[i] and i not in withheld]
+    if any(value[i] > 0 for i in shown):
+        return min((i for i in shown if value[i] > 0), key=lambda i: (value[i], i))
+    # Every non-zero cell of the relation was itself derived: block that.
+    derived = [i for i in others if i in derived_by and value[i] > 0]
+    if derived:
+        return _blocker(min(derived, key=lambda i: (value[i], i)), eqs, derived_by,
+                        shown_ok, withheld, value)  # fmt: skip
+    # Inconsistent input (a non-zero cell whose relation is all zeros): hiding
+    # a shown zero still breaks the derivation.
+    if shown:
+        return min(shown)
+    return _blocker(min(i for i in others if i in derived_by), eqs, derived_by, shown_ok,
+                    withheld, value)  # fmt: skip
