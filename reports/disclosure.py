@@ -3,15 +3,18 @@
 Primary: a count 1–9 is withheld (null); 0 is shown. Secondary: where cells
 are additive and their total is known or derivable, a single withheld cell
 could be recovered by subtraction, so the smallest shown non-zero cell of the
-group is withheld too (ties: the group's order).
+group is withheld too (ties: the group's order). For drill-downs, whose levels
+are separate requests, `linked_suppression` decides over every level and the
+totals behind them at once, so whichever level is asked the same cells are
+withheld and none follows from the others.
 """
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 K = TypeVar("K", bound=Hashable)
 
@@ -214,3 +217,41 @@ def _blocker(
         return min(shown)
     return _blocker(min(i for i in others if i in derived_by), eqs, derived_by, shown_ok,
                     withheld, value)  # fmt: skip
+
+
+def published_cells(
+    linked: Linked, keep: Callable[[Sequence[str], list[list[Any]]], list[list[Any]]]
+) -> set[Cell]:
+    """The cells answers show: every cell of a published table that `keep` (the
+    tier's row filter, e.g. organisations that opted in) lets through, run on
+    rows of that table's key columns as an answer would carry them."""
+    by_table: dict[frozenset[str], list[Cell]] = {}
+    for cell in linked.values:
+        by_table.setdefault(frozenset(d for d, _ in cell), []).append(cell)
+    out: set[Cell] = set()
+    for table, cells in by_table.items():
+        if table not in linked.published:
+            continue
+        names = [d for d in linked.dims if d in table]
+        rows = [[dict(c)[d] for d in names] for c in cells]
+        out |= {cell_of(zip(names, row, strict=True)) for row in keep(names, rows)}
+    return out
+
+
+def withhold_rows(
+    linked: Linked, decided: Suppression, names: Sequence[str], rows: list[list[Any]]
+) -> tuple[list[list[Any]], bool, bool]:
+    """The answer's rows with every withheld cell of the measure null; and
+    whether any null is primary, whether any is secondary."""
+    keys = [(d, names.index(d)) for d in linked.dims if d in names]
+    at = names.index(linked.measure)
+    primary = secondary = False
+    out = []
+    for row in rows:
+        cell = cell_of((d, row[i]) for d, i in keys)
+        if cell in decided.secondary:
+            row, secondary = [*row[:at], None, *row[at + 1 :]], True
+        elif cell in decided.primary or row[at] is None:
+            row, primary = [*row[:at], None, *row[at + 1 :]], True
+        out.append(row)
+    return out, primary, secondary

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from reports import catalogue, quality
+from reports import catalogue, disclosure, quality
 from reports.catalogue import Column, Report
+from reports.disclosure import Linked
 from reports.params import ReportParams, parse
 from reports.reader import Reader
 from reports.tiers import ADMIN_ROLES, Caller, authorize, open_row_filter, scope
@@ -95,15 +97,43 @@ def run(
     answer = report.query(params, reader)
     columns = answer.columns or report.columns
     rows, notes = answer.rows, [*params.notes, *answer.notes]
-    if caller is None:
-        rows, dropped = open_row_filter([c.name for c in columns], rows, open_care_providers)
-        if dropped:
-            notes.append(
-                "Rader för vårdgivare som inte valt att visa öppen statistik på "
-                "organisationsnivå redovisas inte."
-            )
+
+    def shown(names: Sequence[str], rows: list[list[Any]]) -> list[list[Any]]:
+        # The tier's row filter: for the answer and, below, every level behind it.
+        if caller is None:
+            return open_row_filter(names, rows, open_care_providers)[0]
+        return rows
+
+    kept = shown([c.name for c in columns], rows)
+    if len(kept) != len(rows):
+        notes.append(
+            "Rader för vårdgivare som inte valt att visa öppen statistik på "
+            "organisationsnivå redovisas inte."
+        )
+    rows = kept
+    if answer.linked is not None:
+        rows, notes = _linked_control(answer.linked, columns, rows, notes, shown)
     notes += quality.notes_for(reader, service, report_id, params.date_from, params.date_to)
     return Result(report, params, columns, rows, notes, data_as_of(reader))
+
+
+def _linked_control(
+    linked: Linked, columns: Sequence[Column], rows: list[list[Any]], notes: list[str],
+    shown: Callable[[Sequence[str], list[list[Any]]], list[list[Any]]],
+) -> tuple[list[list[Any]], list[str]]:  # fmt: skip
+    """Disclosure control decided over every level and total of the report's
+    family, as the tier shows them, then applied to the rows asked for."""
+    decided = disclosure.linked_suppression(
+        linked.values, disclosure.published_cells(linked, shown)
+    )
+    rows, primary, secondary = disclosure.withhold_rows(
+        linked, decided, [c.name for c in columns], rows
+    )
+    if primary and disclosure.NOTE_PRIMARY not in notes:
+        notes = [*notes, disclosure.NOTE_PRIMARY]
+    if secondary:
+        notes = [*notes, disclosure.NOTE_LINKED]
+    return rows, notes
 
 
 def check_connected(report: Report, caller: Caller, reader: Reader) -> None:
