@@ -102,9 +102,7 @@ def cell_of(pairs: Iterable[tuple[str, Hashable]]) -> Cell:
 def _order(cell: Cell) -> tuple[int, tuple[tuple[str, int, str], ...]]:
     # A total order on cells that does not depend on the order rows arrived in
     # (ClickHouse returns groups in any order): None sorts before every string.
-    return len(cell), tuple(
-        sorted((d, 0 if v is None else 1, "" if v is None else str(v)) for d, v in cell)
-    )
+    return len(cell), tuple(sorted([(d, 0, "") if v is None else (d, 1, str(v)) for d, v in cell]))
 
 
 def equations(cells: Sequence[Cell]) -> list[list[int]]:
@@ -114,14 +112,15 @@ def equations(cells: Sequence[Cell]) -> list[list[int]]:
     `cells` are zeros everyone knows (an answer leaves out all-zero rows), so
     they take no part."""
     index = {c: i for i, c in enumerate(cells)}
-    tables = {frozenset(d for d, _ in c) for c in cells}
+    dims_of = [frozenset(d for d, _ in c) for c in cells]
+    tables = set(dims_of)
+    has_coarser = {(t, d): t - {d} in tables for t in tables for d in t}
     groups: dict[tuple[int, str], list[int]] = {}
     for i, c in enumerate(cells):
         for d, v in c:
-            coarser = c - {(d, v)}
-            if frozenset(x for x, _ in coarser) not in tables:
+            if not has_coarser[(dims_of[i], d)]:
                 continue
-            parent = index.get(coarser)
+            parent = index.get(c - {(d, v)})
             if parent is None:
                 continue  # no rows under it at all: a zero everyone knows
             groups.setdefault((parent, d), []).append(i)
@@ -158,7 +157,11 @@ def linked_suppression(values: Mapping[Cell, int], published: AbstractSet[Cell])
 
     withheld = set(primary)
     secondary: set[int] = set()
+    protected = [shown_ok[i] or secret[i] for i in range(n)]  # when unknown
     while True:
+        # The common case, cheaply: a relation whose only unknown is protected.
+        secondary |= _local(eqs, member_of, shown_ok, protected, withheld, value)
+        # Then chains through derivable unpublished cells, by the full closure.
         derived_by = _closure(n, eqs, member_of, shown_ok, withheld)
         leak = next(
             (x for x in derived_by if x in withheld or (not shown_ok[x] and secret[x])), None
@@ -169,6 +172,42 @@ def linked_suppression(values: Mapping[Cell, int], published: AbstractSet[Cell])
         withheld.add(pick)
         secondary.add(pick)
     return Suppression(frozenset(cells[i] for i in primary), frozenset(cells[i] for i in secondary))
+
+
+def _local(
+    eqs: list[list[int]], member_of: list[list[int]], shown_ok: list[bool],
+    protected: list[bool], withheld: set[int], value: list[int],
+) -> set[int]:  # fmt: skip
+    """Withhold, relation by relation, the smallest non-zero shown cell where a
+    protected cell is the only unknown; returns the cells added (also put in
+    `withheld`). Each addition can only make more relations need one, which
+    the worklist follows; it never undoes one."""
+
+    def unknown(i: int) -> bool:
+        return not shown_ok[i] or i in withheld
+
+    count = [sum(1 for i in eq if unknown(i)) for eq in eqs]
+    queue = [e for e, c in enumerate(count) if c == 1]
+    added: set[int] = set()
+    head = 0
+    while head < len(queue):
+        e = queue[head]
+        head += 1
+        if count[e] != 1:
+            continue
+        x = next(i for i in eqs[e] if unknown(i))
+        if not protected[x]:
+            continue  # derivable but harmless; _closure follows what it opens up
+        shown = [i for i in eqs[e] if i != x]
+        nonzero = [i for i in shown if value[i] > 0]
+        pick = min(nonzero, key=lambda i: (value[i], i)) if nonzero else min(shown)
+        withheld.add(pick)
+        added.add(pick)
+        for f in member_of[pick]:
+            count[f] += 1
+            if count[f] == 1:
+                queue.append(f)
+    return added
 
 
 def _closure(
