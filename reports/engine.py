@@ -97,21 +97,21 @@ def run(
     answer = report.query(params, reader)
     columns = answer.columns or report.columns
     rows, notes = answer.rows, [*params.notes, *answer.notes]
-
-    def shown(names: Sequence[str], rows: list[list[Any]]) -> list[list[Any]]:
-        # The tier's row filter: for the answer and, below, every level behind it.
-        if caller is None:
-            return open_row_filter(names, rows, open_care_providers)[0]
-        return rows
-
-    kept = shown([c.name for c in columns], rows)
-    if len(kept) != len(rows):
-        notes.append(
-            "Rader för vårdgivare som inte valt att visa öppen statistik på "
-            "organisationsnivå redovisas inte."
-        )
-    rows = kept
+    if caller is None:
+        rows, dropped = open_row_filter([c.name for c in columns], rows, open_care_providers)
+        if dropped:
+            notes.append(
+                "Rader för vårdgivare som inte valt att visa öppen statistik på "
+                "organisationsnivå redovisas inte."
+            )
     if answer.linked is not None:
+
+        def shown(names: Sequence[str], rows: list[list[Any]]) -> list[list[Any]]:
+            # The same row filter as the answer's, run over every level behind it.
+            if caller is None:
+                return open_row_filter(names, rows, open_care_providers)[0]
+            return rows
+
         rows, notes = _linked_control(answer.linked, columns, rows, notes, shown)
     notes += quality.notes_for(reader, service, report_id, params.date_from, params.date_to)
     return Result(report, params, columns, rows, notes, data_as_of(reader))

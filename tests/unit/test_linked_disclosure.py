@@ -167,3 +167,40 @@ def test_no_secondary_when_nothing_is_derivable() -> None:
     values = tables(facts, FAMILY)
     decided = linked_suppression(values, {c for c in values if c})
     assert decided.primary == set() and decided.secondary == set()
+
+
+def test_lattice_rows_become_cells_keyed_like_answer_rows() -> None:
+    """grouping() marks the keys a GROUPING SETS row sums away (last key = bit 0)."""
+    from reports.stod import LINKED_DIMS, residents_cells
+
+    found = [
+        ("", "", "", "", None, 0b11111, 90),  # the national total
+        ("14", "", "", "", None, 0b01111, 24),
+        ("14", "cpA", "", "Bedömning", None, 0b00101, 20),
+        ("14", "cpA", "uA", "Bedömning", None, 0b00000, 12),  # reason None: not completed
+    ]
+    cells = residents_cells(found)
+    assert cells == {
+        frozenset(): 90,
+        frozenset({(C, "14")}): 24,
+        frozenset({(C, "14"), (P, "cpA"), (M, "Bedömning")}): 20,
+        frozenset({(C, "14"), (P, "cpA"), (U, "uA"), (M, "Bedömning"), (R, None)}): 12,
+    }
+    assert LINKED_DIMS == (C, P, U, M, R)
+
+
+def test_withheld_rows_carry_nulls_and_say_which_kind() -> None:
+    from reports.disclosure import Linked, Suppression, published_cells, withhold_rows
+
+    a, b = (frozenset({(C, "14"), (P, x)}) for x in ("cpA", "cpB"))
+    county = frozenset({(C, "14")})
+    linked = Linked("residents", (C, P), {county: 24, a: 20, b: 4},
+                    frozenset({frozenset({C}), frozenset({C, P})}))  # fmt: skip
+    only_a = published_cells(linked, lambda names, rows: [r for r in rows if "cpB" not in r])
+    assert only_a == {county, a}
+    names = ["county_code", "care_provider_id", "started", "residents"]
+    rows = [["14", "cpA", 30, 20], ["14", "cpB", 4, None]]
+    out, primary, secondary = withhold_rows(linked, Suppression(frozenset({b}), frozenset({a})),
+                                            names, rows)  # fmt: skip
+    assert out == [["14", "cpA", 30, None], ["14", "cpB", 4, None]] and primary and secondary
+    assert rows[0][3] == 20, "the input rows are left alone"
