@@ -140,7 +140,9 @@ def linked_suppression(values: Mapping[Cell, int], published: AbstractSet[Cell])
     cell derived (in a fixed order), the smallest non-zero shown cell of the
     relation that derived it is withheld too; if that relation holds no such
     shown cell, the derivation of the unpublished cell it used is blocked
-    instead. Pure and deterministic: the answer depends only on the values,
+    instead. Last, the relations are solved together (exact elimination): a
+    protected cell they fix, though no single relation does, gets one of its
+    relations widened by one more withheld cell. Pure and deterministic: the answer depends only on the values,
     never on the order they came in.
     """
     cells = sorted(values, key=_order)
@@ -166,11 +168,24 @@ def linked_suppression(values: Mapping[Cell, int], published: AbstractSet[Cell])
         leak = next(
             (x for x in derived_by if x in withheld or (not shown_ok[x] and secret[x])), None
         )
-        if leak is None:
+        if leak is not None:
+            pick = _blocker(leak, eqs, derived_by, shown_ok, withheld, value)
+            withheld.add(pick)
+            secondary.add(pick)
+            continue
+        # Last, what only solving the relations together gives (a cell on no
+        # cycle of unknowns, as in a two-way table): widen one of its relations.
+        fixed = [x for x in _determined(n, eqs, shown_ok, withheld) if protected[x]]
+        if not fixed:
             break
-        pick = _blocker(leak, eqs, derived_by, shown_ok, withheld, value)
-        withheld.add(pick)
-        secondary.add(pick)
+        touched: set[int] = set()
+        for x in fixed:
+            if touched & set(member_of[x]):
+                continue  # an earlier widening this round may already free it
+            pick, e = _widen(x, eqs, member_of, shown_ok, withheld, value)
+            withheld.add(pick)
+            secondary.add(pick)
+            touched |= set(member_of[pick]) | {e}
     return Suppression(frozenset(cells[i] for i in primary), frozenset(cells[i] for i in secondary))
 
 
@@ -208,6 +223,78 @@ def _local(
             if count[f] == 1:
                 queue.append(f)
     return added
+
+
+_PRIME = (1 << 61) - 1  # ranks of 0/±1 relations over this field are those over Q
+
+
+def _determined(
+    n: int, eqs: list[list[int]], shown_ok: list[bool], withheld: set[int]
+) -> list[int]:
+    """Unknown cells whose value the relations fix, however combined: the
+    pivot rows of the reduced echelon form that hold nothing but their pivot.
+    Sparse elimination over GF(p), pivots in cell order, so deterministic."""
+    unknown = [not shown_ok[i] or i in withheld for i in range(n)]
+    basis: dict[int, dict[int, int]] = {}
+    for eq in eqs:
+        row: dict[int, int] = {}
+        for k, i in enumerate(eq):
+            if unknown[i]:
+                row[i] = (row.get(i, 0) + (1 if k == 0 else _PRIME - 1)) % _PRIME
+        row = {i: c for i, c in row.items() if c}
+        while row:
+            pivot = min(row)
+            if pivot not in basis:
+                inv = pow(row[pivot], _PRIME - 2, _PRIME)
+                basis[pivot] = {i: c * inv % _PRIME for i, c in row.items()}
+                break
+            _subtract(row, basis[pivot], row[pivot])
+    for pivot in sorted(basis, reverse=True):  # back-substitution
+        row = basis[pivot]
+        for j in sorted(j for j in row if j != pivot and j in basis):
+            if j in row:
+                _subtract(row, basis[j], row[j])
+    return sorted(p for p, row in basis.items() if len(row) == 1)
+
+
+def _subtract(row: dict[int, int], other: dict[int, int], factor: int) -> None:
+    for i, c in other.items():
+        v = (row.get(i, 0) - factor * c) % _PRIME
+        if v:
+            row[i] = v
+        else:
+            row.pop(i, None)
+
+
+def _widen(
+    x: int, eqs: list[list[int]], member_of: list[list[int]], shown_ok: list[bool],
+    withheld: set[int], value: list[int],
+) -> tuple[int, int]:  # fmt: skip
+    """A shown cell to withhold in one of x's relations (the one with fewest
+    unknowns, then the smallest non-zero cell), and that relation."""
+
+    def shown_in(e: int) -> list[int]:
+        return [i for i in eqs[e] if shown_ok[i] and i not in withheld]
+
+    # The nearest relations (through unknown cells) that show anything.
+    seen_eqs: set[int] = set()
+    seen_cells = {x}
+    layer = list(member_of[x])
+    while layer:
+        layer = sorted(set(layer) - seen_eqs)
+        seen_eqs |= set(layer)
+        options = [e for e in layer if shown_in(e)]
+        if options:
+            break
+        nxt = [i for e in layer for i in eqs[e] if i not in seen_cells]
+        seen_cells |= set(nxt)
+        layer = [f for i in nxt for f in member_of[i]]
+    else:
+        raise AssertionError("a determined cell is connected to shown cells")
+    e = min(options, key=lambda e: (len(eqs[e]) - len(shown_in(e)), e))
+    cands = shown_in(e)
+    nonzero = [i for i in cands if value[i] > 0]
+    return (min(nonzero, key=lambda i: (value[i], i)) if nonzero else min(cands)), e
 
 
 def _closure(

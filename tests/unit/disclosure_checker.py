@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Any
 
 Key = tuple[tuple[str, Any], ...]  # sorted (dimension, value) pairs
@@ -42,6 +43,68 @@ def attack(
     in): that remainder is one more unknown in that relation, named by the
     returned key `(("~remainder", str(total)), ("~dim", dim))`. The grand total
     (no dimension) is always there to reason with, shown or not."""
+    values, relations = _relations(shown, hidden_parts)
+    found: dict[Key, Derivation] = {}
+    changed = True
+    while changed:
+        changed = False
+        for (total, _d), parts in relations.items():
+            if total not in values:
+                continue
+            unknown = [c for c in [total, *parts] if values.get(c) is None]
+            if len(unknown) != 1:
+                continue
+            (x,) = unknown
+            if x == total:
+                v = sum(int(values[c] or 0) for c in parts)
+            else:
+                v = int(values[total] or 0) - sum(int(values[c] or 0) for c in parts if c != x)
+            values[x] = v
+            found[x] = Derivation(x, v, total, [c for c in parts if c != x])
+            changed = True
+    return found
+
+
+def solve(shown: Mapping[Key, int | None]) -> dict[Key, Fraction]:
+    """Every hidden cell the relations fix when solved together (not only one
+    at a time): exact Gauss-Jordan elimination over the rationals."""
+    values, relations = _relations(shown, lambda total, dim: False)
+    unknown = sorted((k for k, v in values.items() if v is None), key=repr)
+    col = {k: j for j, k in enumerate(unknown)}
+    rows: list[list[Fraction]] = []
+    for (total, _d), parts in relations.items():
+        if total not in values:
+            continue
+        row = [Fraction(0)] * (len(unknown) + 1)
+        for sign, c in [(1, total), *((-1, p) for p in parts)]:
+            if c in col:
+                row[col[c]] += sign
+            else:
+                row[-1] -= sign * int(values[c] or 0)
+        rows.append(row)
+    pivots: list[int] = []
+    r = 0
+    for j in range(len(unknown)):
+        p = next((i for i in range(r, len(rows)) if rows[i][j] != 0), None)
+        if p is None:
+            continue
+        rows[r], rows[p] = rows[p], rows[r]
+        rows[r] = [x / rows[r][j] for x in rows[r]]
+        for i in range(len(rows)):
+            if i != r and rows[i][j] != 0:
+                f = rows[i][j]
+                rows[i] = [a - f * b for a, b in zip(rows[i], rows[r], strict=True)]
+        pivots.append(j)
+        r += 1
+    free = set(range(len(unknown))) - set(pivots)
+    return {
+        unknown[j]: rows[k][-1] for k, j in enumerate(pivots) if all(rows[k][f] == 0 for f in free)
+    }
+
+
+def _relations(
+    shown: Mapping[Key, int | None], hidden_parts: Callable[[Key, str], bool]
+) -> tuple[dict[Key, int | None], dict[tuple[Key, str], list[Key]]]:
     shown = {(): None, **shown}
     tables: dict[frozenset[str], list[Key]] = defaultdict(list)
     for k in shown:
@@ -66,22 +129,4 @@ def attack(
             r = (("~remainder", str(total)), ("~dim", d))
             values[r] = None
             parts.append(r)
-    found: dict[Key, Derivation] = {}
-    changed = True
-    while changed:
-        changed = False
-        for (total, _d), parts in relations.items():
-            if total not in values:
-                continue
-            unknown = [c for c in [total, *parts] if values.get(c) is None]
-            if len(unknown) != 1:
-                continue
-            (x,) = unknown
-            if x == total:
-                v = sum(int(values[c] or 0) for c in parts)
-            else:
-                v = int(values[total] or 0) - sum(int(values[c] or 0) for c in parts if c != x)
-            values[x] = v
-            found[x] = Derivation(x, v, total, [c for c in parts if c != x])
-            changed = True
-    return found
+    return values, relations

@@ -15,7 +15,7 @@ from collections import defaultdict
 from typing import Any
 
 from reports.disclosure import Cell, linked_suppression, masked
-from tests.unit.disclosure_checker import Key, attack, key
+from tests.unit.disclosure_checker import Derivation, Key, attack, key, solve
 
 # moments-by-hierarchy and moments-by-moment: one family of tables.
 C, P, U, M, R = "county_code", "care_provider_id", "unit_id", "moment", "closing_reason"
@@ -23,14 +23,14 @@ FAMILY = [(), (C,), (C, P), (C, P, U), (C, P, U, M), (C, P, U, M, R), (M,), (M, 
 PUBLISHED = [t for t in FAMILY if t]
 
 
-def world(rng: random.Random) -> dict[tuple[Any, ...], int]:
+def world(rng: random.Random, most: int = 3) -> dict[tuple[Any, ...], int]:
     """Finest cells (county, provider, unit, moment, reason) -> count, most 1–9."""
     facts: dict[tuple[Any, ...], int] = {}
-    for c in range(rng.randint(1, 3)):
-        for p in range(rng.randint(1, 3)):
-            for u in range(rng.randint(1, 3)):
+    for c in range(rng.randint(1, most)):
+        for p in range(rng.randint(1, most)):
+            for u in range(rng.randint(1, most)):
                 for m in rng.sample("ABCD", rng.randint(1, 3)):
-                    for r in rng.sample(["x", "y", "z", None], rng.randint(1, 3)):
+                    for r in rng.sample(["x", "y", "z", None], rng.randint(1, most)):
                         n = rng.choice([0, 1, 2, 3, 5, 8, 9, 10, 11, 14, 20, 40])
                         if n:
                             facts[(f"0{c + 1}", f"cp{c}{p}", f"u{c}{p}{u}", m, r)] = n
@@ -52,7 +52,7 @@ def as_key(cell: Cell) -> Key:
 
 
 def check(values: dict[Cell, int], opted_in: set[Any] | None, family: list[tuple[str, ...]],
-          published_tables: list[tuple[str, ...]]) -> None:  # fmt: skip
+          published_tables: list[tuple[str, ...]], solve_too: bool = False) -> None:  # fmt: skip
     published_dims = {frozenset(t) for t in published_tables}
 
     def visible(cell: Cell) -> bool:
@@ -76,6 +76,9 @@ def check(values: dict[Cell, int], opted_in: set[Any] | None, family: list[tuple
     found = attack(shown)
     truth = {as_key(c): v for c, v in values.items()}
     assert not leaks(found, truth, {as_key(c) for c in withheld})
+    if solve_too:  # every relation at once, exactly: nothing more follows
+        solved = {k: Derivation(k, int(v), (), []) for k, v in solve(shown).items()}
+        assert not leaks(solved, truth, {as_key(c) for c in withheld})
 
 
 def leaks(found: dict[Key, Any], truth: dict[Key, int], withheld: set[Key]) -> list[str]:
@@ -98,6 +101,17 @@ def test_random_hierarchies_leave_no_withheld_cell_derivable() -> None:
         check(values, opted, FAMILY, PUBLISHED)
 
 
+def test_random_hierarchies_solved_as_one_linear_system() -> None:
+    """Stronger than one subtraction at a time: Gauss-Jordan over all relations
+    (a cell on no cycle of unknowns, as in a two-way table, is fixed)."""
+    for seed in range(120):
+        rng = random.Random(9000 + seed)
+        values = tables(world(rng, most=2), FAMILY)
+        providers = sorted({str(v) for c in values for d, v in c if d == P})
+        opted = None if seed % 2 else set(rng.sample(providers, rng.randint(0, len(providers))))
+        check(values, opted, FAMILY, PUBLISHED, solve_too=True)
+
+
 def test_rows_by_columns_with_both_margins() -> None:
     """A two-way table with its row totals, column totals and grand total shown."""
     family = [(), (C,), (M,), (C, M)]
@@ -106,7 +120,7 @@ def test_rows_by_columns_with_both_margins() -> None:
         facts = {(f"0{c}", "p", "u", m, None): rng.choice([0, 1, 4, 9, 10, 12, 30])
                  for c in range(rng.randint(1, 4)) for m in "ABCD"[: rng.randint(1, 4)]}  # fmt: skip
         values = tables({k: v for k, v in facts.items() if v}, family)
-        check(values, None, family, family)
+        check(values, None, family, family, solve_too=True)
 
 
 def test_the_checker_finds_what_primary_suppression_alone_leaves() -> None:
