@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
+    from reports.disclosure import Linked
     from reports.params import ReportParams
     from reports.reader import Reader
 
@@ -45,6 +46,9 @@ class Answer:
     rows: list[list[Any]]
     notes: list[str] = field(default_factory=list)
     columns: tuple[Column, ...] | None = None  # narrowed by drill-down
+    # The measure over every level of the drill-down and its totals: the engine
+    # decides disclosure control over all of them, after the tier's row filter.
+    linked: Linked | None = None
 
 
 Query = Callable[["ReportParams", "Reader"], Answer]

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from reports import catalogue, limits, quality
+from reports import catalogue, disclosure, limits, quality
 from reports.catalogue import Column, Report
+from reports.disclosure import Linked
 from reports.params import ReportParams, parse
 from reports.reader import Reader
 from reports.tiers import (
@@ -124,10 +125,39 @@ def run(
         rows, dropped = open_rows(names, rows, allowed, attributed)
         if dropped:
             notes.append(NOTE_OPEN_ORGANISATIONS)
+    if answer.linked is not None:
+
+        def shown(names: Sequence[str], rows: list[list[Any]]) -> list[list[Any]]:
+            # The same row filter as the answer's, run over every level behind it.
+            if allowed is None:
+                return rows
+            found = unit_providers(report, reader, units_to_attribute(names, rows))
+            return open_rows(names, rows, allowed, found)[0]
+
+        rows, notes = _linked_control(answer.linked, columns, rows, notes, shown)
     # the answer as served, checked before anything formats it
     limits.check(limits.answer_cells(columns, rows), limit, pdf=pdf)
     notes += quality.notes_for(reader, service, report_id, params.date_from, params.date_to)
     return Result(report, params, columns, rows, notes, data_as_of(reader))
+
+
+def _linked_control(
+    linked: Linked, columns: Sequence[Column], rows: list[list[Any]], notes: list[str],
+    shown: Callable[[Sequence[str], list[list[Any]]], list[list[Any]]],
+) -> tuple[list[list[Any]], list[str]]:  # fmt: skip
+    """Disclosure control decided over every level and total of the report's
+    family, as the tier shows them, then applied to the rows asked for."""
+    decided = disclosure.linked_suppression(
+        linked.values, disclosure.published_cells(linked, shown)
+    )
+    rows, primary, secondary = disclosure.withhold_rows(
+        linked, decided, [c.name for c in columns], rows
+    )
+    if primary and disclosure.NOTE_PRIMARY not in notes:
+        notes = [*notes, disclosure.NOTE_PRIMARY]
+    if secondary:
+        notes = [*notes, disclosure.NOTE_LINKED]
+    return rows, notes
 
 
 def check_connected(report: Report, caller: Caller, reader: Reader) -> None:

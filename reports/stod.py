@@ -188,13 +188,47 @@ def hierarchy_rows(level: str, found: list[tuple[Any, ...]]) -> list[list[Any]]:
     return sorted(rows, key=_sort_key)
 
 
+LINKED_DIMS = ("county_code", "care_provider_id", "unit_id", "moment", "closing_reason")
+_LINKED_TABLES = frozenset(
+    frozenset(t)
+    for t in (
+        LINKED_DIMS[:1], LINKED_DIMS[:2], LINKED_DIMS[:3], LINKED_DIMS[:4], LINKED_DIMS,
+        ("moment",), ("moment", "county_code"), ("moment", "county_code", "care_provider_id"),
+    )
+)  # fmt: skip
+
+
+def residents_cells(found: list[tuple[Any, ...]]) -> dict[disclosure.Cell, int]:
+    """Rows of RESIDENTS_LATTICE as cells keyed like the answers' rows."""
+    width = len(LINKED_DIMS)
+    out: dict[disclosure.Cell, int] = {}
+    for rec in found:
+        keys, grouping, n = rec[:width], int(rec[width]), int(rec[width + 1])
+        out[
+            disclosure.cell_of(
+                (d, v)
+                for i, (d, v) in enumerate(zip(LINKED_DIMS, keys, strict=True))
+                if not grouping >> (width - 1 - i) & 1
+            )
+        ] = n
+    return out
+
+
+def residents_linked(p: ReportParams, r: Reader) -> disclosure.Linked:
+    """Residents of every level of moments-by-hierarchy and moments-by-moment
+    (the same cells: a unit's moment is a row of both) and the national total,
+    for the period and filters asked: suppression is decided over all of them."""
+    cells = residents_cells(r.query_rows(sql.RESIDENTS_LATTICE, _bind(p)))
+    return disclosure.Linked("residents", LINKED_DIMS, cells, _LINKED_TABLES)
+
+
 def moments_by_hierarchy(p: ReportParams, r: Reader) -> Answer:
     level = p.level or "closing_reason"
     rows = hierarchy_rows(level, r.query_rows(sql.HIERARCHY[level], _bind(p)))
     keep = {"county": 2, "care_provider": 4, "unit": 6, "moment": 7, "closing_reason": 8}[level]
     cols = HIERARCHY_COLUMNS[:keep] + HIERARCHY_COLUMNS[8:]
     withheld = any(row[-2] is None for row in rows)
-    return Answer(rows, _notes(withheld, False), columns=cols)
+    return Answer(rows, _notes(withheld, False), columns=cols, linked=residents_linked(p, r))
 
 
 def moments_by_moment(p: ReportParams, r: Reader) -> Answer:
@@ -208,7 +242,8 @@ def moments_by_moment(p: ReportParams, r: Reader) -> Answer:
                      int(practitioners)])  # fmt: skip
     rows.sort(key=_sort_key)
     cols = MOMENT_COLUMNS[: depth + 1] + MOMENT_COLUMNS[4:]
-    return Answer(rows, _notes(any(row[-2] is None for row in rows), False), columns=cols)
+    withheld = any(row[-2] is None for row in rows)
+    return Answer(rows, _notes(withheld, False), columns=cols, linked=residents_linked(p, r))
 
 
 def _gender_age_counts(p: ReportParams, r: Reader) -> dict[tuple[str, str], int]:

@@ -200,3 +200,21 @@ CONNECTED = (
     "SELECT count() FROM (SELECT DISTINCT care_provider_id FROM sob_transactions "
     "WHERE care_provider_id IN {ids:Array(String)})"
 )
+
+# Residents of every table moments-by-hierarchy and moments-by-moment can show,
+# and the grand total behind them, in one scan: disclosure control decides over
+# all of them at once (a level withheld alone could be recovered from another).
+# grouping() has a bit set for each key the row's set sums away (last key =
+# lowest bit).
+LATTICE_KEYS = ("county", "care_provider_id", "unit_id", "moment_name", "reason")
+_SETS = (
+    (), ("county",), ("county", "care_provider_id"), ("county", "care_provider_id", "unit_id"),
+    ("county", "care_provider_id", "unit_id", "moment_name"), LATTICE_KEYS,
+    ("moment_name",), ("moment_name", "county"), ("moment_name", "county", "care_provider_id"),
+)  # fmt: skip
+RESIDENTS_LATTICE = (
+    f"SELECT {', '.join(LATTICE_KEYS)}, grouping({', '.join(LATTICE_KEYS)}) AS g, "
+    "uniqExact(patient_id) "
+    f"FROM (SELECT *, {_REASON} AS reason FROM {FACTS}) WHERE {STARTED} AND patient_id != '' "
+    "GROUP BY GROUPING SETS (" + ", ".join("(" + ", ".join(s) + ")" for s in _SETS) + ")"
+)

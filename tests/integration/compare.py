@@ -42,3 +42,25 @@ def diff(got: list[dict[str, Any]], want: list[dict[str, Any]], keys: list[str])
             if extra:
                 problems.append(f"{k}: unexpected columns {sorted(extra)}")
     return problems[:30]
+
+
+def secondary_nulls(
+    got: list[dict[str, Any]], want: list[dict[str, Any]], keys: list[str], column: str,
+    notes: list[str], note: str,
+) -> tuple[list[dict[str, Any]], int]:  # fmt: skip
+    """The oracle's rows with `column` null where the answer withholds a value
+    the oracle shows as >= 10: a secondary suppression, which reports/disclosure
+    decides across levels and tests/unit/test_linked_disclosure and
+    tests/integration/test_disclosure_levels check cannot be undone. Allowed
+    only when the answer's notes say so; every other cell must still agree, so
+    every 1–9 stays null and every shown value equals the oracle's."""
+    by_key = {tuple(r.get(k) for k in keys): r for r in got}
+    out, n = [], 0
+    for row in want:
+        mine = by_key.get(tuple(row.get(k) for k in keys))
+        v = row.get(column)
+        secondary = mine is not None and mine.get(column) is None and v is not None and v >= 10
+        if secondary and note in notes:
+            row, n = {**row, column: None}, n + 1
+        out.append(row)
+    return out, n
