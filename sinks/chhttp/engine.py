@@ -45,6 +45,9 @@ _STATUS = {
     **dict.fromkeys(
         (6, 26, 27, 32, 36, 43, 53, 62, 72, 73, 78, 80, 89, 115, 117, 271, 456, 457), 400
     ),  # fmt: skip
+    # A statement over the limits its token allows (rows, bytes, time,
+    # memory) is the request's fault: a 4xx, never a 5xx, for every role.
+    **dict.fromkeys((158, 159, 160, 241, 307, 396), 400),
     229: 413,
     48: 501,
 }

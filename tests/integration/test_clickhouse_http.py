@@ -316,7 +316,7 @@ def test_a_readers_rows_and_time_are_limited(store: Store) -> None:
     assert _code(lambda: reader.query("SELECT number FROM numbers(6000)")) == 396
     r = httpx.post(store.url, params={"max_result_rows": "10"}, auth=("g", store.reader),
                    content=b"SELECT number FROM numbers(20)")  # fmt: skip
-    assert r.status_code == 500 and "TOO_MANY_ROWS_OR_BYTES" in r.text
+    assert r.status_code == 400 and "TOO_MANY_ROWS_OR_BYTES" in r.text
     started = time.monotonic()
     assert _code(lambda: reader.query("SELECT sum(number) FROM numbers(100000000000)")) == 159
     assert time.monotonic() - started < 15

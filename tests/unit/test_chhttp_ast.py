@@ -148,8 +148,8 @@ def test_a_readers_engine_errors_keep_code_and_name_and_say_nothing_of_the_data(
     assert "'" not in str(err) and "UNKNOWN_ELEMENT_OF_ENUM" in str(err)
     memory = reader_error(241, "MEMORY_LIMIT_EXCEEDED", 500, LIMITS)
     assert memory.status == 400 and f"max_memory_usage = {1 << 30}" in str(memory)
-    rows = reader_error(396, "TOO_MANY_ROWS_OR_BYTES", 500, LIMITS)
-    assert rows.status == 500 and "max_result_rows = 5000" in str(rows)
+    rows = reader_error(396, "TOO_MANY_ROWS_OR_BYTES", 400, LIMITS)
+    assert rows.status == 400 and "max_result_rows = 5000" in str(rows)
     assert reader_error(60, "UNKNOWN_TABLE", 404, LIMITS).status == 404
     assert reader_error(1002, "UNKNOWN_EXCEPTION", 500, LIMITS).status == 500
 

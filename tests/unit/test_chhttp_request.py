@@ -122,4 +122,12 @@ def test_chdb_errors_become_clickhouse_errors() -> None:
     assert str(twice) == "Cannot modify 'readonly' setting in readonly mode."
     odd = from_engine("something else")
     assert (odd.code, odd.status) == (1002, 500)
-    assert [http_status(c) for c in (516, 497, 62, 81, 396, 48)] == [401, 403, 400, 404, 500, 501]
+    assert [http_status(c) for c in (516, 497, 62, 81, 396, 159, 48)] == [
+        401,
+        403,
+        400,
+        404,
+        400,
+        400,
+        501,
+    ]
