@@ -1,0 +1,101 @@
+"""Issue 23 for the SOB month file (real chDB, no broker): a backfill from the
+raw table keeps the transitions a file filled in, so the month still matches
+the file, and the same for a calls file applied to the raw table."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import os
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from agents.batch import RawMessage
+from reconcile.apply import apply_dir
+from sinks.calls import CALLS_TABLE
+from sinks.clickhouse import ClickHouseStore
+from sinks.migrate import migrate
+from sinks.sob import SOB_TABLE, sob_columns
+from streams import backfill
+from streams.settings import Settings
+from tests.integration.test_reconcile_sob import HEADER, month, row, tx
+
+SETTINGS: dict[int, Settings] = {}
+
+
+@pytest.fixture
+def store(tmp_path: Path, store_settings: Callable[..., Settings]) -> Iterator[ClickHouseStore]:
+    settings = store_settings("bf_rec", tmp_path / "home")
+    s = ClickHouseStore(settings)
+    SETTINGS[id(s)] = settings
+    try:
+        migrate(s)
+        yield s
+    finally:
+        s.close()
+
+
+def from_raw(store: ClickHouseStore, topic: str, table: Any) -> None:
+    backfill.REPLAYABLE[topic] = backfill.Replayable(lambda b: b, table, _no_lookup)
+    progress = backfill.Progress(topic)
+    asyncio.run(backfill.run(SETTINGS[id(store)], store, topic, progress, source="raw"))
+    assert progress.state == "done"
+
+
+async def _no_lookup(_: Any) -> dict[str, str]:
+    return {}
+
+
+def drop_file(drop: Path, name: str, body: str) -> None:
+    path = drop / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(body, encoding="utf-8")
+    os.utime(path, (time.time() - 60, time.time() - 60))
+
+
+def test_sob_fills_survive_a_backfill_from_raw(store: ClickHouseStore, tmp_path: Path) -> None:
+    streamed = [tx("a1", "A", "Inprogress", "2024-01-10T09:00:00+01:00"),
+                tx("d1", "D", "Inprogress", "2024-01-08T09:00:00+01:00")]  # fmt: skip
+    msgs = [(RawMessage("t", 0, i, None, None), e) for i, e in enumerate(streamed)]
+    store.insert_columns("sob_transactions", sob_columns(msgs, {}))
+    body = HEADER + row("A", "2024-01-10T09:00:00+01:00", "2024-01-20T10:00:00+01:00")
+    body += row("B", "2024-01-05T12:00:00+01:00") + row("D", "2024-01-08T09:00:00+01:00")
+    drop_file(tmp_path / "drop", "sob/cases-2024-01.csv", body)
+    [outcome] = apply_dir(store, tmp_path / "drop")
+    assert outcome.status == "applied"
+    want = month(store, "moments-per-month"), month(store, "ongoing-over-time")
+    assert want[0] == [["2024-01", 3, 1, 0]]
+    from_raw(store, "sob-test", SOB_TABLE)
+    assert (month(store, "moments-per-month"), month(store, "ongoing-over-time")) == want
+
+
+def test_a_calls_file_stands_after_a_backfill_from_raw(store: ClickHouseStore,
+                                                       tmp_path: Path) -> None:  # fmt: skip
+    day = dt.date(2024, 5, 14)
+    at = dt.datetime(2024, 5, 14, 10, tzinfo=dt.UTC)
+    n = 3
+    store.insert_columns("ntjp_calls", {
+        "event_id": [f"e{i}" for i in range(n)], "occurred_at": [at] * n,
+        "operation": ["MakeBooking"] * n, "logical_address": ["SE1"] * n,
+        "consumer_id": [""] * n, "status": ["ok"] * n, "county_at_ingest": [""] * n,
+        "source_partition": [0] * n, "source_offset": list(range(n)), "calls": [1] * n,
+    })  # fmt: skip
+    drop_file(tmp_path / "drop", "ntjp/calls-2024-05-14.csv",
+              "date,logical_address,operation,count\n2024-05-14,SE1,MakeBooking,5\n")  # fmt: skip
+
+    def counted() -> list[tuple[Any, ...]]:
+        return store.query_rows(
+            "SELECT day, logical_address, operation, sum(calls) FROM calls_counted "
+            "GROUP BY day, logical_address, operation"
+        )
+
+    assert counted() == [(day, "SE1", "MakeBooking", 3)]
+    [outcome] = apply_dir(store, tmp_path / "drop")
+    assert outcome.status == "applied"
+    assert counted() == [(day, "SE1", "MakeBooking", 5)]
+    from_raw(store, "calls-test", CALLS_TABLE)
+    assert counted() == [(day, "SE1", "MakeBooking", 5)]
