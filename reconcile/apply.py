@@ -133,7 +133,6 @@ def _apply_calls(store: ClickHouseStore, f: CallsFile) -> int:
                 "operation": [o for _, o in keys],
                 "calls": [f.counts[k] for k in keys],
             },
-            {"insert_deduplication_token": f"reconcile|{f.sha256}"},
         )
     faults.point("reconcile.after-corrections")
     differing = len(corrections(f.counts, stream))

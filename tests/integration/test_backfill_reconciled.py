@@ -199,3 +199,59 @@ def test_killed_in_the_swap_the_reports_still_equal_the_files(
     """SIGKILL-like exit right after the raw table was exchanged, before the
     rollups: after a restart every report still equals the oracle."""
     _replay_while_calls_arrive(settings, statflow, tmp_path, option, faults="backfill.mid-swap")
+
+
+def sob_tx(eid: str, case: str, status: str, when: str) -> dict[str, Any]:
+    return {"event_id": eid, "occurred_at": when, "case_id": case, "case_type": "Process",
+            "status": status, "process_name": "P", "moment_name": "M",
+            "care_provider_id": "SE2321000016-CP01", "care_unit_id": "SE2321000016-U001"}  # fmt: skip
+
+
+@pytest.mark.parametrize("option", ["kafka", "from-time"])
+def test_a_sob_month_file_survives_a_replay(settings: Any, statflow: StatflowProcess,
+                                            tmp_path: Path, option: str) -> None:  # fmt: skip
+    """The file's starts and completions fill what the stream lacks, also after a
+    replay from a later instant left fewer stream transactions than at the fill."""
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    statflow.settings = settings.with_(drop_dir=drop, drop_poll_seconds=1)
+    statflow.start()
+    publish(settings, "sob.transactions.v1", [
+        sob_tx("a1", "A", "Inprogress", "2024-01-10T09:00:00+01:00"),  # its Done was lost
+        sob_tx("c1", "C", "Inprogress", "2024-01-03T09:00:00+01:00"),  # the file: the 4th
+        sob_tx("d1", "D", "Inprogress", "2024-01-08T09:00:00+01:00"),
+    ])  # fmt: skip
+
+    def months() -> dict[str, list[Any]]:
+        r = statflow.get("/api/v1/reports/stod-och-behandling/moments-per-month",
+                         **{"from": "2024-01-01", "to": "2024-02-29"})  # fmt: skip
+        assert r.status_code == 200, r.text
+        return {row[0]: row[1:] for row in r.json()["rows"]}
+
+    statflow.wait_for(lambda: months()["2024-01"][:2] == [3, 0] or months(), what="the stream")
+    cases = [
+        "A,Process,P,M,SE2321000016-CP01,SE2321000016-U001,2024-01-10T09:00:00+01:00,"
+        "2024-01-20T10:00:00+01:00,Klar",
+        "B,Process,P,M,SE2321000016-CP01,SE2321000016-U001,2024-01-05T12:00:00+01:00,,",
+        "C,Process,P,M,SE2321000016-CP01,SE2321000016-U001,2024-01-04T09:00:00+01:00,,",
+        "D,Process,P,M,SE2321000016-CP01,SE2321000016-U001,2024-01-08T09:00:00+01:00,,",
+    ]
+    path = drop / "sob" / "cases-2024-01.csv"
+    path.parent.mkdir(parents=True)
+    path.write_text("case_id,case_type,process_name,moment_name,care_provider_id,care_unit_id,"
+                    "started_at,completed_at,closing_reason\n" + "\n".join(cases) + "\n")  # fmt: skip
+    statflow.wait_for(lambda: months()["2024-01"][:2] == [4, 1] or months(), what="the file")
+    january = months()["2024-01"]
+    time.sleep(1.5)
+    cut = dt.datetime.now(dt.UTC)
+    time.sleep(1.5)
+    publish(settings, "sob.transactions.v1",
+            [sob_tx("e1", "E", "Inprogress", "2024-02-02T09:00:00+01:00")])  # fmt: skip
+    statflow.wait_for(lambda: months()["2024-02"][0] == 1 or months(), what="February")
+    args = ["--from-time", cut.isoformat()] if option == "from-time" else []
+    env = {**os.environ, **statflow.settings.to_env(), "PYTHONPATH": str(ROOT)}
+    done = subprocess.run([sys.executable, "-m", "statflow", "backfill", "sob.transactions.v1",
+                           *args], cwd=ROOT, env=env, capture_output=True, timeout=300)  # fmt: skip
+    assert done.returncode == 0, done.stderr.decode()[-800:]
+    assert months()["2024-01"] == january
+    assert months()["2024-02"][0] == 1
