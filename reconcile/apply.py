@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import orjson
@@ -36,9 +37,10 @@ from reconcile.files import (
 )
 from reconcile.rule import DayListing, listing
 from schemas.contracts import DECODERS
-from sinks.clickhouse import ClickHouseStore
+from sinks.clickhouse import ClickHouseStore, check_identifier
 from statflow import faults
 from streams import metrics
+from streams.topics import BY_NAME
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 ROWS: dict[str, Callable[..., DimensionBatch]] = {
@@ -254,11 +256,37 @@ def _apply_reference(store: ClickHouseStore, parsed: ReferenceFile) -> int:
     store.command(f"DROP TABLE IF EXISTS {swap}{on}")  # a leftover of a crash half-way
     store.command(f"CREATE TABLE {swap}{on} AS {table}")
     if batch.columns:
+        fields = BY_NAME[topic].key_fields
+        batch.columns["version"] = file_versions(
+            [
+                tuple(batch.columns[f][i] for f in fields)
+                for i in range(len(batch.columns[fields[0]]))
+            ],
+            _versions_now(store, table, fields),
+        )
         store.insert_columns(swap, batch.columns)
     store.command(f"EXCHANGE TABLES {table} AND {swap}{on}")
     store.command(f"DROP TABLE IF EXISTS {swap}{on}")
     _register(store, parsed, "applied", len(parsed.records), "", kind)
     return len(parsed.records)
+
+
+def file_versions(keys: list[tuple[Any, ...]], now: Mapping[tuple[Any, ...], int]) -> list[int]:
+    """The version of each row of a reference file, pure: one above the newest
+    stream record of its key the table holds (the Kafka offset is a stream
+    row's version). A record re-read from before the file (a re-delivery, a
+    consumer group reset) has an offset at most that, so it cannot undo the
+    file; the key's next record, written after, wins. A key the stream never
+    had gets 0."""
+    return [now.get(k, -1) + 1 for k in keys]
+
+
+def _versions_now(store: ClickHouseStore, table: str, fields: tuple[str, ...]
+                  ) -> dict[tuple[Any, ...], int]:  # fmt: skip
+    cols = ", ".join(check_identifier(f) for f in fields)  # the topic's key fields, not input
+    rows = store.query_rows(f"SELECT {cols}, max(version) FROM {check_identifier(table)} "
+                            f"GROUP BY {cols}")  # fmt: skip
+    return {tuple(r[:-1]): int(r[-1]) for r in rows}
 
 
 def apply_dir(store: ClickHouseStore, drop: Path) -> list[Outcome]:

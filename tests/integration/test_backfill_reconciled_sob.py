@@ -99,3 +99,43 @@ def test_a_calls_file_stands_after_a_backfill_from_raw(store: ClickHouseStore,
     assert counted() == [(day, "SE1", "MakeBooking", 5)]
     from_raw(store, "calls-test", CALLS_TABLE)
     assert counted() == [(day, "SE1", "MakeBooking", 5)]
+
+
+def test_a_reference_file_is_not_undone_by_records_read_again(store: ClickHouseStore,
+                                                              tmp_path: Path) -> None:  # fmt: skip
+    """An HSA file moves a unit; the topic's older records read again (Faust
+    re-delivers what it had not committed, a consumer group starts over) leave
+    the move standing; a record written after the file still wins."""
+    import orjson
+
+    from agents.reference import units
+    from schemas.contracts import DECODERS
+
+    decode = DECODERS["hsa.units.v1"](1 << 20)
+
+    def unit(county: str, name: str = "Enhet") -> bytes:
+        return orjson.dumps({"hsa_id": "SE-U1", "name": name, "kind": "unit",
+                             "care_provider_id": "SE-CP", "county_code": county,
+                             "updated_at": "2024-01-01T00:00:00Z"})  # fmt: skip
+
+    def stream(offset: int, value: bytes) -> None:
+        batch = units([RawMessage("hsa.units.v1", 0, offset, b"SE-U1", value)], decode)
+        store.insert_columns("hsa_units", batch.columns)
+
+    def county() -> list[tuple[Any, ...]]:
+        return store.query_rows(
+            "SELECT county_code FROM hsa_units FINAL WHERE deleted = 0 AND hsa_id = 'SE-U1'"
+        )
+
+    stream(3, unit("01"))
+    stream(5, unit("01", "Enhet B"))
+    drop_file(tmp_path / "drop", "hsa/units-2024-05-01.csv",
+              "hsa_id,name,kind,care_provider_id,county_code,updated_at\r\n"
+              "SE-U1,Enhet,unit,SE-CP,12,2024-05-01T00:00:00Z\r\n")  # fmt: skip
+    [outcome] = apply_dir(store, tmp_path / "drop")
+    assert outcome.status == "applied" and county() == [("12",)]
+    stream(3, unit("01"))  # read again from before the file
+    stream(5, unit("01", "Enhet B"))
+    assert county() == [("12",)]
+    stream(9, unit("14"))  # a record written after the file
+    assert county() == [("14",)]
