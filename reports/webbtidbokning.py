@@ -293,7 +293,7 @@ KNOWN_CARE_PROVIDERS = (
 )
 KNOWN_UNITS = (
     "SELECT hsa_id FROM hsa_units FINAL WHERE deleted = 0 AND hsa_id IN {ids:Array(String)} "
-    "UNION DISTINCT SELECT DISTINCT logical_address FROM ntjp_calls_daily "
+    "UNION DISTINCT SELECT DISTINCT logical_address FROM calls_counted "
     "WHERE logical_address IN {ids:Array(String)}"
 )
 

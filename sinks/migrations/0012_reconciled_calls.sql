@@ -6,6 +6,9 @@
 -- reconciled day still equals its file and an unreconciled day its stream.
 -- Duplicate rows (a run killed before the file was registered, applied
 -- again) are harmless: readers take max(calls) per key of one file.
+-- reconciliation_corrections (0005) is no longer written: the listing
+-- computes stream, file and correction per day from what is there now.
+-- A file's counts read as status 'ok' (the file has no status column).
 CREATE TABLE IF NOT EXISTS calls_file_counts
 (
     sha256 String,
