@@ -257,36 +257,51 @@ def _apply_reference(store: ClickHouseStore, parsed: ReferenceFile) -> int:
     store.command(f"CREATE TABLE {swap}{on} AS {table}")
     if batch.columns:
         fields = BY_NAME[topic].key_fields
-        batch.columns["version"] = file_versions(
-            [
-                tuple(batch.columns[f][i] for f in fields)
-                for i in range(len(batch.columns[fields[0]]))
-            ],
-            _versions_now(store, table, fields),
-        )
+        keys = [key_text(tuple(batch.columns[f][i] for f in fields))
+                for i in range(len(batch.columns[fields[0]]))]  # fmt: skip
+        filed = {str(k): int(v) for k, v in store.query_rows(
+            "SELECT key, version FROM reference_file_versions FINAL "
+            "WHERE table_name = {t:String}", {"t": table})}  # fmt: skip
+        batch.columns["version"] = file_versions(keys, _versions_now(store, table, fields), filed)
         store.insert_columns(swap, batch.columns)
+        store.insert_columns(
+            "reference_file_versions",
+            {"table_name": [table] * len(keys), "key": keys, "version": batch.columns["version"]},
+        )
     store.command(f"EXCHANGE TABLES {table} AND {swap}{on}")
     store.command(f"DROP TABLE IF EXISTS {swap}{on}")
     _register(store, parsed, "applied", len(parsed.records), "", kind)
     return len(parsed.records)
 
 
-def file_versions(keys: list[tuple[Any, ...]], now: Mapping[tuple[Any, ...], int]) -> list[int]:
-    """The version of each row of a reference file, pure: one above the newest
-    stream record of its key the table holds (the Kafka offset is a stream
-    row's version). A record re-read from before the file (a re-delivery, a
-    consumer group reset) has an offset at most that, so it cannot undo the
-    file; the key's next record, written after, wins. A key the stream never
-    had gets 0."""
-    return [now.get(k, -1) + 1 for k in keys]
+def key_text(key: tuple[Any, ...]) -> str:
+    """A dimension key as one string (its fields joined by '/', as the topic's message key)."""
+    return "/".join(str(v) for v in key)
 
 
-def _versions_now(store: ClickHouseStore, table: str, fields: tuple[str, ...]
-                  ) -> dict[tuple[Any, ...], int]:  # fmt: skip
+def file_versions(keys: list[str], now: Mapping[str, int], filed: Mapping[str, int]) -> list[int]:
+    """The version of each row of a reference file, pure. `now`: the newest
+    version per key in the table; `filed`: the version the last file gave it.
+
+    A stream row's version is its Kafka offset. A key whose newest row is a
+    stream record gets one above it: a record read again from before the file
+    (Faust re-delivering what it had not committed, a consumer group starting
+    over) has an offset at most that and cannot undo the file, while the key's
+    next record, written after, wins. A key whose newest row a file wrote keeps
+    that version (no record came since), so files never climb past offsets to
+    come. A key neither the stream nor a file ever had gets 0."""
+    out = []
+    for k in keys:
+        v = now.get(k, filed.get(k))  # a key a file dropped keeps its last file version
+        out.append(0 if v is None else v if filed.get(k) == v else v + 1)
+    return out
+
+
+def _versions_now(store: ClickHouseStore, table: str, fields: tuple[str, ...]) -> dict[str, int]:
     cols = ", ".join(check_identifier(f) for f in fields)  # the topic's key fields, not input
     rows = store.query_rows(f"SELECT {cols}, max(version) FROM {check_identifier(table)} "
                             f"GROUP BY {cols}")  # fmt: skip
-    return {tuple(r[:-1]): int(r[-1]) for r in rows}
+    return {key_text(tuple(r[:-1])): int(r[-1]) for r in rows}
 
 
 def apply_dir(store: ClickHouseStore, drop: Path) -> list[Outcome]:

@@ -139,3 +139,15 @@ def test_a_reference_file_is_not_undone_by_records_read_again(store: ClickHouseS
     assert county() == [("12",)]
     stream(9, unit("14"))  # a record written after the file
     assert county() == [("14",)]
+
+    # files over no new record keep their version: the next record still wins
+    for day, moved in (("2024-05-02", "03"), ("2024-05-03", "05")):
+        drop_file(tmp_path / "drop", f"hsa/units-{day}.csv",
+                  "hsa_id,name,kind,care_provider_id,county_code,updated_at\r\n"
+                  f"SE-U1,Enhet,unit,SE-CP,{moved},2024-05-01T00:00:00Z\r\n")  # fmt: skip
+        assert [o.status for o in apply_dir(store, tmp_path / "drop")][-1] == "applied"
+        assert county() == [(moved,)]
+    stream(9, unit("14"))  # read again
+    assert county() == [("05",)]
+    stream(10, unit("07"))  # the next record of the partition
+    assert county() == [("07",)]

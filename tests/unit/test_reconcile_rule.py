@@ -114,3 +114,17 @@ def test_the_listing_shows_whole_day_totals_and_the_rows_that_differ() -> None:
     assert (day.stream, day.file, day.correction, day.rows_corrected) == (102, 78, -24, 1)
     assert day.rows == (("SE1", "MakeBooking", 30, 6, -24),)
     assert listing(d, stream, file).rows == ()
+
+
+def test_reference_file_versions_outrank_what_was_read_and_do_not_climb() -> None:
+    from reconcile.apply import file_versions, key_text
+
+    assert key_text(("01", 2024)) == "01/2024"
+    # a stream row at offset 5: the file's row gets 6
+    assert file_versions(["U1"], {"U1": 5}, {}) == [6]
+    # the newest row is that file's own (no record since): it keeps 6
+    assert file_versions(["U1"], {"U1": 6}, {"U1": 6}) == [6]
+    # a record came since (offset 9): one above it
+    assert file_versions(["U1"], {"U1": 9}, {"U1": 6}) == [10]
+    # a key no one had, and a key a file dropped that comes back
+    assert file_versions(["U2", "U3"], {}, {"U3": 4}) == [0, 4]
