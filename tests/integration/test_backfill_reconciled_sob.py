@@ -1,6 +1,7 @@
-"""Issue 23 for the SOB month file (real chDB, no broker): a backfill from the
-raw table keeps the transitions a file filled in, so the month still matches
-the file, and the same for a calls file applied to the raw table."""
+"""Issue 23 on real chDB (no broker): a backfill from the raw table keeps the
+transitions a SOB month file filled in and a calls file's counts; reference
+files are not undone by their topic's records read again; a calls file an
+older version applied is adopted without a day reading differently."""
 
 from __future__ import annotations
 
@@ -151,3 +152,41 @@ def test_a_reference_file_is_not_undone_by_records_read_again(store: ClickHouseS
     assert county() == [("05",)]
     stream(10, unit("07"))  # the next record of the partition
     assert county() == [("07",)]
+
+
+def test_a_calls_file_an_older_version_applied_is_adopted(store: ClickHouseStore,
+                                                          tmp_path: Path) -> None:  # fmt: skip
+    """A file applied before migration 0012 (correction rows, late calls at 0):
+    the day reads as before, then its sums become its counts, so a replay of
+    the stream rows no longer changes it."""
+    from reconcile.apply import adopt_legacy
+
+    day = dt.date(2024, 5, 15)
+    at = dt.datetime(2024, 5, 15, 10, tzinfo=dt.UTC)
+
+    def rows(ids: list[str], calls: list[int], source: str = "stream") -> None:
+        n = len(ids)
+        store.insert_columns("ntjp_calls", {
+            "event_id": ids, "occurred_at": [at] * n, "operation": ["MakeBooking"] * n,
+            "logical_address": ["SE1"] * n, "consumer_id": [""] * n, "status": ["ok"] * n,
+            "county_at_ingest": [""] * n, "source_partition": [0] * n,
+            "source_offset": list(range(n)), "calls": calls, "source": [source] * n,
+        })  # fmt: skip
+
+    rows([f"e{i}" for i in range(4)], [1] * 4)  # the stream said 4
+    rows(["file:abc:SE1:MakeBooking"], [-3], "file:ntjp/calls-2024-05-15.csv")  # file: 1
+    rows(["late"], [0])  # a late call, held at 0 by the older version
+    store.insert_columns("reconciliation_files", {
+        "sha256": ["abc"], "name": ["ntjp/calls-2024-05-15.csv"], "kind": ["ntjp/calls"],
+        "day": [day], "status": ["applied"], "rows": [1], "corrected": [1], "report": [""],
+    })  # fmt: skip
+
+    def counted() -> list[tuple[Any, ...]]:
+        return store.query_rows("SELECT sum(calls) FROM calls_counted WHERE day = {d:Date}",
+                                {"d": day})  # fmt: skip
+
+    assert counted() == [(1,)]
+    assert adopt_legacy(store) == 1 and adopt_legacy(store) == 0
+    assert counted() == [(1,)]
+    rows(["e9"], [1])  # more stream rows for the day, as a replay would write
+    assert counted() == [(1,)]
