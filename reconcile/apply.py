@@ -346,6 +346,39 @@ def calls_days(
     return [(name, listing(d, stream[d], files[d], with_rows)) for d, name, _ in standing]
 
 
+def _etj_days(store: ClickHouseStore, limit: int, with_rows: bool) -> list[dict[str, object]]:
+    """e-tjanster files are compared, not corrected ("correction" is 0): each day
+    a file differed on, with the whole day's stream now and the file's total
+    (a file an older version applied has no stored counts: its differing rows)."""
+    days = store.query_rows(
+        "SELECT day, file, any(sha256), sum(stream_count), sum(file_count), count() "
+        "FROM etj_reconciliation FINAL GROUP BY day, file ORDER BY day DESC, file "
+        "LIMIT {n:UInt32}",
+        {"n": limit},
+    )
+    out: list[dict[str, object]] = []
+    for day, name, sha, old_stream, old_file, old_rows in days:
+        file = {(u, t, e): int(n) for u, t, e, n in store.query_rows(
+            "SELECT unit_id, case_type, toString(event), max(count) FROM etj_file_counts "
+            "WHERE sha256 = {s:String} GROUP BY unit_id, case_type, event", {"s": sha})}  # fmt: skip
+        stream = etj.stream_counts(store, day)
+        diff = corrections(file, stream) if file else {}
+        row: dict[str, object] = {
+            "day": day, "file": name, "service": "e-tjanster", "correction": 0,
+            "stream": sum(stream.values()) if file else int(old_stream),
+            "file_says": sum(file.values()) if file else int(old_file),
+            "rows_corrected": len(diff) if file else int(old_rows),
+        }  # fmt: skip
+        if with_rows:
+            row["rows"] = [
+                {"unit_id": u, "case_type": t, "event": e, "stream": stream.get((u, t, e), 0),
+                 "file_says": file.get((u, t, e), 0), "correction": 0}
+                for (u, t, e) in sorted(diff)
+            ]  # fmt: skip
+        out.append(row)
+    return out
+
+
 def discrepancies(
     store: ClickHouseStore, limit: int = 1000, with_rows: bool = False
 ) -> list[dict[str, object]]:
@@ -361,14 +394,7 @@ def discrepancies(
                 for a, o, s, f, c in day.rows
             ]
         out.append(row)
-    # e-tjanster files are compared, not corrected: "correction" is 0 there.
-    etj_rows = store.query_rows(
-        "SELECT day, file, sum(stream_count), sum(file_count), 0, count() "
-        "FROM etj_reconciliation FINAL GROUP BY day, file ORDER BY day DESC, file "
-        "LIMIT {n:UInt32}",
-        {"n": limit},
-    )
-    out += [dict(zip(keys, r, strict=True)) | {"service": "e-tjanster"} for r in etj_rows]
+    out += _etj_days(store, limit, with_rows)
     # SOB monthly files: per month, cases in the file, transitions filled in,
     # and cases reported as disagreeing with the streamed lifecycle.
     sob_rows = store.query_rows(

@@ -190,3 +190,29 @@ def test_a_calls_file_an_older_version_applied_is_adopted(store: ClickHouseStore
     assert counted() == [(1,)]
     rows(["e9"], [1])  # more stream rows for the day, as a replay would write
     assert counted() == [(1,)]
+
+
+def test_the_listing_shows_an_etj_days_whole_stream_and_file(store: ClickHouseStore,
+                                                             tmp_path: Path) -> None:  # fmt: skip
+    import orjson
+
+    from reconcile.apply import discrepancies
+    from schemas.etj import case_decoder
+    from sinks.etj import case_columns
+
+    decode = case_decoder(1 << 20)
+    events = [("received", "c1"), ("received", "c2"), ("assigned", "c1")]
+    msgs = [RawMessage("t", 0, i, None, orjson.dumps({
+        "event_id": f"e{i}", "occurred_at": "2024-04-01T10:00:00+02:00", "case_id": case,
+        "unit_id": "U1", "case_type": "boka-tid", "case_type_kind": "standard", "event": event,
+    })) for i, (event, case) in enumerate(events)]  # fmt: skip
+    store.insert_columns("etj_cases", case_columns([(m, decode(m.value)) for m in msgs], {}))
+    drop_file(tmp_path / "drop", "etj/cases-2024-04-01.csv",
+              "date,unit_id,case_type,event,count\n2024-04-01,U1,boka-tid,received,2\n"
+              "2024-04-01,U1,boka-tid,assigned,1\n2024-04-01,U2,remiss,closed,3\n")  # fmt: skip
+    [outcome] = apply_dir(store, tmp_path / "drop")
+    assert (outcome.status, outcome.corrected) == ("applied", 1)
+    [day] = [d for d in discrepancies(store, with_rows=True) if d.get("service") == "e-tjanster"]
+    assert (day["stream"], day["file_says"], day["rows_corrected"]) == (3, 6, 1)
+    assert day["rows"] == [{"unit_id": "U2", "case_type": "remiss", "event": "closed",
+                            "stream": 0, "file_says": 3, "correction": 0}]  # fmt: skip
