@@ -1,19 +1,19 @@
 """Apply nightly files to ClickHouse: whole or not at all, once per content.
 
-For a calls file the day's counts per (unit, operation) are brought to the
-file's by correction rows in ntjp_calls (source 'file:<name>'); the daily
-rollup view picks them up like any other row. The correction block carries a
-deduplication token from the file's hash, so a process killed half-way and
-restarted applies it exactly once.
+A calls file's counts per (unit, operation) are stored as they are
+(calls_file_counts) and stand in for the stream on its day when a report
+reads (reconcile/rule.py, view calls_counted): no delta is stored, so no
+replay of the stream can undo a file.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import orjson
@@ -35,12 +35,12 @@ from reconcile.files import (
     parse_reference,
     parse_sob_cases,
 )
+from reconcile.rule import DayListing, listing
 from schemas.contracts import DECODERS
-from sinks.calls import DAY_LOCK
-from sinks.clickhouse import ClickHouseStore
-from sinks.events import DEDUP
+from sinks.clickhouse import ClickHouseStore, check_identifier
 from statflow import faults
 from streams import metrics
+from streams.topics import BY_NAME
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 ROWS: dict[str, Callable[..., DimensionBatch]] = {
@@ -118,70 +118,87 @@ def _known(store: ClickHouseStore, sha: str) -> bool:
 
 
 def _apply_calls(store: ClickHouseStore, f: CallsFile) -> int:
-    with DAY_LOCK:  # no stream batch may land between reading the day and closing it
-        return _apply_calls_locked(store, f)
-
-
-def _apply_calls_locked(store: ClickHouseStore, f: CallsFile) -> int:
-    # Everything the day has except this file's own correction rows: so a run
-    # killed after writing them computes the same block again, which its
-    # token then drops, and the discrepancy record is still complete.
-    lo = dt.datetime.combine(f.day - dt.timedelta(days=1), dt.time(), dt.UTC)
-    current = {
-        (a, o): int(n)
-        for a, o, n in store.query_rows(
-            "SELECT logical_address, toString(operation), sum(calls) FROM ntjp_calls "
-            "WHERE occurred_at >= {lo:DateTime64(3, 'UTC')} "
-            "AND occurred_at < {hi:DateTime64(3, 'UTC')} "
-            "AND toDate(occurred_at, 'Europe/Stockholm') = {d:Date} "
-            "AND NOT startsWith(event_id, {own:String}) "
-            "GROUP BY logical_address, operation",
-            {
-                "d": f.day,
-                "lo": lo,
-                "hi": lo + dt.timedelta(days=3),
-                "own": f"file:{f.sha256[:16]}:",
-            },
-        )  # fmt: skip
-    }
-    fix = corrections(f.counts, current)
-    # Noon in Stockholm lands in the file's day whatever the DST offset.
-    at = dt.datetime.combine(f.day, dt.time(12), STOCKHOLM).astimezone(dt.UTC)
-    keys = sorted(fix)
+    """Store the file's counts, then register it: the registration is what makes
+    the day reconciled (reconcile/rule.py), so a run killed in between leaves
+    the day as it was, and the next run writes the same rows again (readers
+    take the max per key of one file, so a repeat changes nothing). No lock:
+    nothing here depends on which stream rows exist or arrive meanwhile."""
+    stream = stream_counts(store, [f.day]).get(f.day, {})
+    keys = sorted(f.counts)
     if keys:
         store.insert_columns(
-            "ntjp_calls",
+            "calls_file_counts",
             {
-                "event_id": [f"file:{f.sha256[:16]}:{a}:{o}" for a, o in keys],
-                "occurred_at": [at] * len(keys),
-                "operation": [o for _, o in keys],
+                "sha256": [f.sha256] * len(keys),
+                "day": [f.day] * len(keys),
                 "logical_address": [a for a, _ in keys],
-                "consumer_id": [""] * len(keys),
-                "status": ["ok"] * len(keys),
-                "county_at_ingest": [""] * len(keys),
-                "source": [f"file:{f.name}"] * len(keys),
-                "calls": [fix[k] for k in keys],
-                "source_partition": [-1] * len(keys),
-                "source_offset": [-1] * len(keys),
+                "operation": [o for _, o in keys],
+                "calls": [f.counts[k] for k in keys],
             },
-            {**DEDUP, "insert_deduplication_token": f"reconcile|{f.sha256}"},
         )
     faults.point("reconcile.after-corrections")
-    store.insert_columns(
-        "reconciliation_corrections",
-        {
-            "file": [f.name] * len(keys),
-            "sha256": [f.sha256] * len(keys),
-            "day": [f.day] * len(keys),
-            "logical_address": [a for a, _ in keys],
-            "operation": [o for _, o in keys],
-            "stream_count": [current.get(k, 0) for k in keys],
-            "file_count": [f.counts.get(k, 0) for k in keys],
-            "correction": [fix[k] for k in keys],
-        },
-    )
-    _register(store, f, "applied", len(keys), "")
-    return len(keys)
+    differing = len(corrections(f.counts, stream))
+    _register(store, f, "applied", differing, COUNTS)
+    return differing
+
+
+# reconciliation_files.report of a calls file whose counts are in
+# calls_file_counts (migration 0012); '' marks one applied by an older version.
+COUNTS = "counts"
+LEGACY = (
+    "SELECT sha256, any(name), any(day), max(at), max(rows), max(corrected) "
+    "FROM reconciliation_files WHERE kind = 'ntjp/calls' AND status = 'applied' "
+    "GROUP BY sha256 HAVING countIf(report = {c:String}) = 0"
+)
+
+
+def adopt_legacy(store: ClickHouseStore) -> int:
+    """Give each calls file an older version applied (as correction rows) its
+    counts: its day's sums, which then equalled the file exactly. Run before
+    anything replays the stream (a replay would change those sums); a repeat
+    after a crash adds identical rows, which readers take the max of."""
+    adopted = 0
+    for sha, name, day, at, rows, corrected in store.query_rows(LEGACY, {"c": COUNTS}):
+        store.command(
+            "INSERT INTO calls_file_counts (sha256, day, logical_address, operation, calls) "
+            "SELECT {sha:String}, day, logical_address, toString(operation), "
+            "toInt64(sum(calls)) FROM ntjp_calls_daily WHERE day = {d:Date} "
+            "GROUP BY day, logical_address, operation HAVING sum(calls) != 0",
+            {"sha": sha, "d": day},
+        )
+        store.insert_columns(
+            "reconciliation_files",
+            {"sha256": [sha], "name": [name], "kind": ["ntjp/calls"], "day": [day],
+             "status": ["applied"], "rows": [rows], "corrected": [corrected],
+             "report": [COUNTS], "at": [at]},
+        )  # fmt: skip
+        adopted += 1
+    return adopted
+
+
+# Every stream row present for the days, per (address, operation): count(),
+# not sum(calls), so rows an older version stored as 0 count as streamed too.
+STREAM_COUNTS = (
+    "SELECT toDate(occurred_at, 'Europe/Stockholm') AS d, logical_address, "
+    "toString(operation), count() FROM ntjp_calls "
+    "WHERE source = 'stream' AND occurred_at >= {lo:DateTime64(3, 'UTC')} "
+    "AND occurred_at < {hi:DateTime64(3, 'UTC')} AND d IN {days:Array(Date)} "
+    "GROUP BY d, logical_address, operation"
+)
+
+
+def stream_counts(
+    store: ClickHouseStore, days: list[dt.date]
+) -> dict[dt.date, dict[tuple[str, str], int]]:
+    """What the stream holds now for each of `days`, per (address, operation)."""
+    out: dict[dt.date, dict[tuple[str, str], int]] = {d: {} for d in days}
+    if not days:
+        return out
+    lo = dt.datetime.combine(min(days) - dt.timedelta(days=1), dt.time(), dt.UTC)
+    hi = dt.datetime.combine(max(days) + dt.timedelta(days=2), dt.time(), dt.UTC)
+    for d, a, o, n in store.query_rows(STREAM_COUNTS, {"lo": lo, "hi": hi, "days": days}):
+        out.setdefault(d, {})[(a, o)] = int(n)
+    return out
 
 
 def _apply_etj(store: ClickHouseStore, f: EtjCasesFile) -> int:
@@ -239,14 +256,56 @@ def _apply_reference(store: ClickHouseStore, parsed: ReferenceFile) -> int:
     store.command(f"DROP TABLE IF EXISTS {swap}{on}")  # a leftover of a crash half-way
     store.command(f"CREATE TABLE {swap}{on} AS {table}")
     if batch.columns:
+        fields = BY_NAME[topic].key_fields
+        keys = [key_text(tuple(batch.columns[f][i] for f in fields))
+                for i in range(len(batch.columns[fields[0]]))]  # fmt: skip
+        filed = {str(k): int(v) for k, v in store.query_rows(
+            "SELECT key, version FROM reference_file_versions FINAL "
+            "WHERE table_name = {t:String}", {"t": table})}  # fmt: skip
+        batch.columns["version"] = file_versions(keys, _versions_now(store, table, fields), filed)
         store.insert_columns(swap, batch.columns)
+        store.insert_columns(
+            "reference_file_versions",
+            {"table_name": [table] * len(keys), "key": keys, "version": batch.columns["version"]},
+        )
     store.command(f"EXCHANGE TABLES {table} AND {swap}{on}")
     store.command(f"DROP TABLE IF EXISTS {swap}{on}")
     _register(store, parsed, "applied", len(parsed.records), "", kind)
     return len(parsed.records)
 
 
+def key_text(key: tuple[Any, ...]) -> str:
+    """A dimension key as one string (its fields joined by '/', as the topic's message key)."""
+    return "/".join(str(v) for v in key)
+
+
+def file_versions(keys: list[str], now: Mapping[str, int], filed: Mapping[str, int]) -> list[int]:
+    """The version of each row of a reference file, pure. `now`: the newest
+    version per key in the table; `filed`: the version the last file gave it.
+
+    A stream row's version is its Kafka offset. A key whose newest row is a
+    stream record gets one above it: a record read again from before the file
+    (Faust re-delivering what it had not committed, a consumer group starting
+    over) has an offset at most that and cannot undo the file, while the key's
+    next record, written after, wins. A key whose newest row a file wrote keeps
+    that version (no record came since), so files never climb past offsets to
+    come. A key neither the stream nor a file ever had gets 0."""
+    out = []
+    for k in keys:
+        v = now.get(k, filed.get(k))  # a key a file dropped keeps its last file version
+        out.append(0 if v is None else v if filed.get(k) == v else v + 1)
+    return out
+
+
+def _versions_now(store: ClickHouseStore, table: str, fields: tuple[str, ...]) -> dict[str, int]:
+    cols = ", ".join(check_identifier(f) for f in fields)  # the topic's key fields, not input
+    rows = store.query_rows(f"SELECT {cols}, max(version) FROM {check_identifier(table)} "
+                            f"GROUP BY {cols}")  # fmt: skip
+    return {key_text(tuple(r[:-1])): int(r[-1]) for r in rows}
+
+
 def apply_dir(store: ClickHouseStore, drop: Path) -> list[Outcome]:
+    adopt_legacy(store)
     return [
         apply_file(store, drop, path)
         for path, _ in pending(drop)
@@ -254,23 +313,88 @@ def apply_dir(store: ClickHouseStore, drop: Path) -> list[Outcome]:
     ]
 
 
-def discrepancies(store: ClickHouseStore, limit: int = 1000) -> list[dict[str, object]]:
-    rows = store.query_rows(
-        "SELECT day, file, sum(stream_count), sum(file_count), sum(correction), count() "
-        "FROM reconciliation_corrections FINAL GROUP BY day, file ORDER BY day DESC, file "
-        "LIMIT {n:UInt32}",
-        {"n": limit},
-    )
-    keys = ("day", "file", "stream", "file_says", "correction", "rows_corrected")
-    out = [dict(zip(keys, r, strict=True)) for r in rows]
-    # e-tjanster files are compared, not corrected: "correction" is 0 there.
-    etj_rows = store.query_rows(
-        "SELECT day, file, sum(stream_count), sum(file_count), 0, count() "
+STANDING = (
+    "SELECT day, argMax(name, (at, sha256)), argMax(sha256, (at, sha256)) "
+    "FROM reconciliation_files WHERE kind = 'ntjp/calls' AND status = 'applied' "
+    "AND report = 'counts' GROUP BY day ORDER BY day DESC LIMIT {n:UInt32}"
+)
+FILE_COUNTS = (
+    "SELECT day, sha256, logical_address, toString(operation), max(calls) "
+    "FROM calls_file_counts WHERE day IN {days:Array(Date)} AND sha256 IN {shas:Array(String)} "
+    "GROUP BY day, sha256, logical_address, operation"
+)
+
+
+def calls_days(
+    store: ClickHouseStore, limit: int = 1000, with_rows: bool = False
+) -> list[tuple[str, DayListing]]:
+    """Each reconciled day (newest first) with its standing file: the whole
+    day's stream rows, the file's total and the correction between them."""
+    standing = [(d, str(name), str(sha)) for d, name, sha in
+                store.query_rows(STANDING, {"n": limit})]  # fmt: skip
+    if not standing:
+        return []
+    days = [d for d, _, _ in standing]
+    files: dict[dt.date, dict[tuple[str, str], int]] = {d: {} for d in days}
+    stands = {(d, sha) for d, _, sha in standing}
+    for d, sha, a, o, n in store.query_rows(
+        FILE_COUNTS, {"days": days, "shas": sorted({sha for _, _, sha in standing})}
+    ):
+        if (d, sha) in stands:
+            files[d][(a, o)] = int(n)
+    stream = stream_counts(store, days)
+    return [(name, listing(d, stream[d], files[d], with_rows)) for d, name, _ in standing]
+
+
+def _etj_days(store: ClickHouseStore, limit: int, with_rows: bool) -> list[dict[str, object]]:
+    """e-tjanster files are compared, not corrected ("correction" is 0): each day
+    a file differed on, with the whole day's stream now and the file's total
+    (a file an older version applied has no stored counts: its differing rows)."""
+    days = store.query_rows(
+        "SELECT day, file, any(sha256), sum(stream_count), sum(file_count), count() "
         "FROM etj_reconciliation FINAL GROUP BY day, file ORDER BY day DESC, file "
         "LIMIT {n:UInt32}",
         {"n": limit},
     )
-    out += [dict(zip(keys, r, strict=True)) | {"service": "e-tjanster"} for r in etj_rows]
+    out: list[dict[str, object]] = []
+    for day, name, sha, old_stream, old_file, old_rows in days:
+        file = {(u, t, e): int(n) for u, t, e, n in store.query_rows(
+            "SELECT unit_id, case_type, toString(event), max(count) FROM etj_file_counts "
+            "WHERE sha256 = {s:String} GROUP BY unit_id, case_type, event", {"s": sha})}  # fmt: skip
+        stream = etj.stream_counts(store, day)
+        diff = corrections(file, stream) if file else {}
+        row: dict[str, object] = {
+            "day": day, "file": name, "service": "e-tjanster", "correction": 0,
+            "stream": sum(stream.values()) if file else int(old_stream),
+            "file_says": sum(file.values()) if file else int(old_file),
+            "rows_corrected": len(diff) if file else int(old_rows),
+        }  # fmt: skip
+        if with_rows:
+            row["rows"] = [
+                {"unit_id": u, "case_type": t, "event": e, "stream": stream.get((u, t, e), 0),
+                 "file_says": file.get((u, t, e), 0), "correction": 0}
+                for (u, t, e) in sorted(diff)
+            ]  # fmt: skip
+        out.append(row)
+    return out
+
+
+def discrepancies(
+    store: ClickHouseStore, limit: int = 1000, with_rows: bool = False
+) -> list[dict[str, object]]:
+    keys = ("day", "file", "stream", "file_says", "correction", "rows_corrected")
+    out: list[dict[str, object]] = []
+    for name, day in calls_days(store, limit, with_rows):
+        row: dict[str, object] = dict(zip(keys, (day.day, name, day.stream, day.file,
+                                                 day.correction, day.rows_corrected),
+                                          strict=True))  # fmt: skip
+        if with_rows:
+            row["rows"] = [
+                {"unit_id": a, "operation": o, "stream": s, "file_says": f, "correction": c}
+                for a, o, s, f, c in day.rows
+            ]
+        out.append(row)
+    out += _etj_days(store, limit, with_rows)
     # SOB monthly files: per month, cases in the file, transitions filled in,
     # and cases reported as disagreeing with the streamed lifecycle.
     sob_rows = store.query_rows(

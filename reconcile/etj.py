@@ -47,6 +47,19 @@ def compare(store: ClickHouseStore, f: EtjCasesFile) -> int:
     """Record the file against the stream; return how many keys differ."""
     current = stream_counts(store, f.day)
     diff = corrections(f.counts, current)
+    counted = sorted(f.counts)
+    if counted:  # the whole file, for the listing's whole-day figures
+        store.insert_columns(
+            "etj_file_counts",
+            {
+                "sha256": [f.sha256] * len(counted),
+                "day": [f.day] * len(counted),
+                "unit_id": [k[0] for k in counted],
+                "case_type": [k[1] for k in counted],
+                "event": [k[2] for k in counted],
+                "count": [f.counts[k] for k in counted],
+            },
+        )
     keys = sorted(diff)
     if keys:
         store.insert_columns(

@@ -1,9 +1,11 @@
 """The monthly SOB case file: fill in the transitions the stream missed.
 
 For each Process case of the file, a start or completion the streamed
-lifecycle lacks is added as a transaction of its own (source = the file, event
-id `file:<hash>:<case>:<status>`); the lifecycle view's min() then counts it
-like any other. Where the stream has a start or completion at another instant,
+lifecycle lacks is filled in from the file when a report reads: the file's
+cases are stored as they are (sob_file_cases) and the lifecycle view
+(sob_moment_facts, migration 0013) takes each transition from the stream
+where it has one, else from the files, so no replay of the stream can undo a
+fill (issue 23). `plan` says how many transitions the file fills now. Where the stream has a start or completion at another instant,
 or the file lacks a case the stream has in that month, nothing is changed and
 the case is reported (`sob_reconciliation`). Filled rows carry no patient: the
 file has no personal data, and resident counts stay those of the stream.
@@ -18,7 +20,6 @@ from typing import Any
 
 from reconcile.files import SobCase, SobCasesFile
 from sinks.clickhouse import ClickHouseStore
-from sinks.events import DEDUP, months_of
 from statflow import faults
 
 
@@ -104,40 +105,35 @@ def apply(store: ClickHouseStore, f: SobCasesFile, month_end: dt.datetime) -> in
     )
     stream = {cid: Lifecycle(_utc(s), _utc(c)) for cid, s, c in rows}
     fills, issues = plan(f.cases, stream, start, month_end)
-    _insert_fills(store, f, fills, own)
+    _insert_cases(store, f)
     faults.point("reconcile.after-fill")
     _record(store, f, issues)
     return len(fills)
 
 
-def _insert_fills(store: ClickHouseStore, f: SobCasesFile, fills: list[Fill], own: str) -> None:
-    if not fills:
+def _insert_cases(store: ClickHouseStore, f: SobCasesFile) -> None:
+    """The file's cases as they are (sob_file_cases): the lifecycle view fills
+    in from them when a report reads, whatever stream rows exist then. A
+    killed run's block written again changes nothing: the view takes min()."""
+    cases = [f.cases[cid] for cid in sorted(f.cases)]
+    if not cases:
         return
-    columns: dict[str, list[Any]] = {
-        "event_id": [f"{own}{x.case.case_id}:{x.status}" for x in fills],
-        "occurred_at": [x.at for x in fills],
-        "case_id": [x.case.case_id for x in fills],
-        "case_type": [x.case.case_type for x in fills],
-        "status": [x.status for x in fills],
-        "process_name": [x.case.process_name for x in fills],
-        "moment_name": [x.case.moment_name for x in fills],
-        "care_provider_id": [x.case.care_provider_id for x in fills],
-        "care_unit_id": [x.case.care_unit_id for x in fills],
-        "practitioner_id": [""] * len(fills),
-        "patient_id": [""] * len(fills),
-        "patient_gender": [""] * len(fills),
-        "patient_age": [None] * len(fills),
-        "closing_reason": [x.case.closing_reason if x.status == "Done" else "" for x in fills],
-        "source": [f"file:{f.name}"] * len(fills),
-        "source_partition": [-1] * len(fills),
-        "source_offset": [-1] * len(fills),
-    }
-    for month, idx in sorted(months_of(columns["occurred_at"]).items()):
-        block = {k: [v[i] for i in idx] for k, v in columns.items()}
-        token = f"reconcile|{f.sha256}|{month}"
-        store.insert_columns(
-            "sob_transactions", block, {**DEDUP, "insert_deduplication_token": token}
-        )
+    store.insert_columns(
+        "sob_file_cases",
+        {
+            "sha256": [f.sha256] * len(cases),
+            "month": [f.month] * len(cases),
+            "case_id": [c.case_id for c in cases],
+            "case_type": [c.case_type for c in cases],
+            "process_name": [c.process_name for c in cases],
+            "moment_name": [c.moment_name for c in cases],
+            "care_provider_id": [c.care_provider_id for c in cases],
+            "care_unit_id": [c.care_unit_id for c in cases],
+            "started_at": [c.started_at for c in cases],
+            "completed_at": [c.completed_at for c in cases],
+            "closing_reason": [c.closing_reason for c in cases],
+        },
+    )
 
 
 def _record(store: ClickHouseStore, f: SobCasesFile, issues: list[Disagreement]) -> None:

@@ -241,8 +241,9 @@ def create_api(ctx: Context) -> FastAPI:
         return {"annotations": list(quality.listing(store, service or None))}
 
     @app.get("/api/v1/reconciliation")
-    def reconciliation(limit: int = 1000) -> dict[str, Any]:
-        return {"days": reconcile_apply.discrepancies(store, min(max(limit, 1), 10000))}
+    def reconciliation(limit: int = 1000, rows: bool = False) -> dict[str, Any]:
+        # rows=true: per (unit, operation) the stream, the file and the correction
+        return {"days": reconcile_apply.discrepancies(store, min(max(limit, 1), 10000), rows)}
 
     @app.post("/api/v1/reconciliation/run")
     async def reconcile_now(request: Request) -> dict[str, Any]:

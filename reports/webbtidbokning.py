@@ -1,6 +1,8 @@
 """Web booking (`webbtidbokning`): six reports over NTjP calls.
 
-Every query reads the daily rollup (Stockholm days) and attributes units to
+Every query reads the counted calls (view calls_counted: the daily rollup on
+days no nightly file closed, the standing file's counts on the days one did;
+reconcile/rule.py) per Stockholm day and attributes units to
 county and care provider through the *current* HSA catalogue; a unit missing
 from the catalogue counts under county 00. SQL text is constant; only bound
 parameters vary.
@@ -43,7 +45,7 @@ _FILTERS = (
 
 def _calls_sql(keys: str, group: str) -> str:
     return (
-        f"SELECT {keys}, sum(d.calls) AS events FROM ntjp_calls_daily AS d "
+        f"SELECT {keys}, sum(d.calls) AS events FROM calls_counted AS d "
         f"LEFT JOIN {_UNITS} AS u ON d.logical_address = u.hsa_id "
         "WHERE d.day >= {date_from:Date} AND d.day <= {date_to:Date} "
         "AND d.operation IN {ops:Array(String)} "
@@ -68,7 +70,7 @@ SQL_UNITS_USED = (
 SQL_HIERARCHY = (
     f"SELECT {_COUNTY} AS county, u.care_provider_id, any(cp.name), d.logical_address, "
     "any(u.name), any(u.hsa_id) != '' AS known, d.operation, sum(d.calls) AS events "
-    "FROM ntjp_calls_daily AS d "
+    "FROM calls_counted AS d "
     f"LEFT JOIN {_UNITS} AS u ON d.logical_address = u.hsa_id "
     "LEFT JOIN (SELECT hsa_id, name FROM hsa_units FINAL WHERE deleted = 0) AS cp "
     "ON u.care_provider_id = cp.hsa_id "
@@ -291,7 +293,7 @@ KNOWN_CARE_PROVIDERS = (
 )
 KNOWN_UNITS = (
     "SELECT hsa_id FROM hsa_units FINAL WHERE deleted = 0 AND hsa_id IN {ids:Array(String)} "
-    "UNION DISTINCT SELECT DISTINCT logical_address FROM ntjp_calls_daily "
+    "UNION DISTINCT SELECT DISTINCT logical_address FROM calls_counted "
     "WHERE logical_address IN {ids:Array(String)}"
 )
 

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from agents.batch import RawMessage
+from reconcile.rule import stream_row_counts
 from schemas.counties import UNKNOWN_COUNTY
 from schemas.events import NtjpCall
-from sinks.clickhouse import ClickHouseStore
 from sinks.events import EventTable
 
 
@@ -33,35 +32,22 @@ def call_columns(
     }
 
 
-# Held while a batch of calls is written and while a calls file is applied, so a
-# file's corrections and the stream's rows for its day never interleave.
-DAY_LOCK = threading.RLock()
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 
 
-def closed_days(store: ClickHouseStore) -> set[dt.date]:
-    rows = store.query_rows(
-        "SELECT DISTINCT day FROM reconciliation_files "
-        "WHERE kind = 'ntjp/calls' AND status = 'applied'"
-    )
-    return {r[0] for r in rows}
-
-
 def hold_closed_days(columns: dict[str, list[Any]], closed: set[dt.date]) -> int:
-    """A streamed call on a day a file has closed is stored (what the stream said
-    stays queryable) but counts 0: the file is the authority for that day."""
+    """The counting rule (reconcile/rule.py) applied to a batch's columns: a
+    streamed call on a day a file has closed counts 0 there. Ingest and every
+    backfill store stream rows as they are (calls = 1) and leave the rule to
+    the readers (view calls_counted), so that the stored rows never depend on
+    when a file arrived relative to them; this is the same rule for a caller
+    that needs a batch's counted view of itself."""
     held = 0
     for i, t in enumerate(columns["occurred_at"]):
-        if t.astimezone(STOCKHOLM).date() in closed:
+        if not stream_row_counts(t.astimezone(STOCKHOLM).date(), closed):
             columns["calls"][i] = 0
             held += 1
     return held
 
 
-def adjust(store: ClickHouseStore, columns: dict[str, list[Any]]) -> None:
-    closed = closed_days(store)
-    if closed:
-        hold_closed_days(columns, closed)
-
-
-CALLS_TABLE: EventTable[NtjpCall] = EventTable("ntjp_calls", call_columns, adjust, DAY_LOCK)
+CALLS_TABLE: EventTable[NtjpCall] = EventTable("ntjp_calls", call_columns)

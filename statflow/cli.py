@@ -222,6 +222,8 @@ def build_parser() -> argparse.ArgumentParser:
     rec = sub.add_parser("reconcile", help="apply nightly file drops now, or --report")
     rec.add_argument("dir", nargs="?", default=None)
     rec.add_argument("--report", action="store_true", help="per day: stream, file, correction")
+    rec.add_argument("--rows", action="store_true",
+                     help="with --report: also per unit and operation")  # fmt: skip
     bf = sub.add_parser("backfill", help="replay a topic into fresh tables and swap them in")
     bf.add_argument("topic", help="a batched event topic, e.g. ntjp.calls.v1")
     bf.add_argument("--from-offset", type=int, default=None, help="every partition from here")

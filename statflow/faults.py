@@ -20,6 +20,7 @@ _windows: dict[str, float] = {}  # name -> monotonic deadline
 POINTS = (
     "reconcile.after-corrections",  # calls corrections written, file not yet registered
     "reconcile.after-fill",  # SOB transitions filled in, file not yet registered
+    "backfill.mid-swap",  # a backfill exchanged its raw table, not yet the rollups
 )
 WINDOWS = ("sink.writes-fail",)  # name:seconds
 

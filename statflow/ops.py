@@ -115,7 +115,8 @@ def cmd_reconcile(args: argparse.Namespace, settings: Settings) -> int:
 
         auth = auth_headers(settings, "operator")
         if args.report:
-            days = httpx.get(f"{url}/api/v1/reconciliation", timeout=60).json()["days"]
+            days = httpx.get(f"{url}/api/v1/reconciliation", params={"rows": bool(args.rows)},
+                             timeout=60).json()["days"]  # fmt: skip
         else:
             r = httpx.post(f"{url}/api/v1/reconciliation/run", json={"dir": str(Path(args.dir).resolve())},
                            headers=auth, timeout=600)  # fmt: skip
@@ -131,7 +132,7 @@ def cmd_reconcile(args: argparse.Namespace, settings: Settings) -> int:
         store = ClickHouseStore(settings)
         migrate(store)
         if args.report:
-            days = discrepancies(store)
+            days = discrepancies(store, with_rows=bool(args.rows))
         else:
             files = [o.__dict__ for o in apply_dir(store, Path(args.dir))]
     if args.report:
@@ -145,6 +146,9 @@ def cmd_reconcile(args: argparse.Namespace, settings: Settings) -> int:
             print(
                 f"{str(d['day']):10}  {d['stream']:>9} {d['file_says']:>9} {d['correction']:>10}  {d['file']}"
             )
+            for r in d.get("rows") or []:  # --rows: the keys where stream and file differ
+                print(f"{'':10}  {r['stream']:>9} {r['file_says']:>9} {r['correction']:>10}  "
+                      f"{r['unit_id']} {r['operation']}")  # fmt: skip
     else:
         for f in files:
             print(f"{f['status']:11} {f['name']}  corrected rows: {f['corrected']}")

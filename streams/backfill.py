@@ -3,8 +3,10 @@
 Runs inside the process that ingests the topic (embedded `statflow run`):
 
 1. a shadow database gets every migration (the new schema, if it changed);
-   rows the files wrote (source != 'stream') and the file registry are copied
-   in, so reconciled days stay reconciled;
+   rows the files wrote (source != 'stream') are copied in. Stream rows are
+   replayed as they are (calls = 1, whatever their day): which rows count on
+   a reconciled day is decided when a report reads (reconcile/rule.py), from
+   the file registry and the files' counts, which stay outside the swap;
 2. the topic is read from an offset or a timestamp to the end offsets seen at
    the start, through the same decode and sink as live ingest, while reports
    keep answering from the current tables;
@@ -34,6 +36,7 @@ from sinks.checkpoints import Checkpoints
 from sinks.clickhouse import ClickHouseStore, check_identifier
 from sinks.events import EventSink, EventTable
 from sinks.migrate import migrate
+from statflow import faults
 from statflow.errors import StatflowError
 from streams import rebuild
 from streams.settings import Settings
@@ -156,6 +159,11 @@ async def run(
     shadow = ClickHouseStore(shadow_settings, share_lock=store)
     table = spec.table.table
     try:
+        # Calls files an older version applied get their counts before the
+        # replay changes the stream rows their days' sums were made of.
+        from reconcile.apply import adopt_legacy
+
+        adopt_legacy(store)
         migrate(shadow)
         db = check_identifier(store.database)
         views = store.query_rows(
@@ -165,7 +173,6 @@ async def run(
         )
         family = family_of(table, [(str(n), str(q)) for n, q in views])
         shadow.command(f"INSERT INTO {table} SELECT * FROM {db}.{table} WHERE source != 'stream'")
-        shadow.command(f"INSERT INTO reconciliation_files SELECT * FROM {db}.reconciliation_files")
         if source == "raw":
             await _from_raw(store, shadow, topic, table, progress, db, shadow_db, family)
         else:
@@ -252,6 +259,7 @@ def _swap(
             t = check_identifier(name)
             store.command(f"EXCHANGE TABLES {db}.{t} AND {shadow_db}.{t}{store.on_cluster}")
             done.append(t)
+            faults.point("backfill.mid-swap")
     except Exception:
         for t in reversed(done):
             store.command(f"EXCHANGE TABLES {db}.{t} AND {shadow_db}.{t}{store.on_cluster}")
