@@ -226,7 +226,7 @@ def test_nothing_planted_comes_out_of_the_reports_views(planted: Store) -> None:
 def test_no_per_unit_counts_of_support_and_treatment_reach_a_reader(planted: Store) -> None:
     """Issue 15 item 5: moments per day and unit (a count of 1 is one patient's
     treatment) are not held to the open tier's rule in free SQL, so the reports
-    database has none (migration 0012)."""
+    database has none (migration 0016)."""
     names = set(_post(planted, "SELECT name FROM system.tables", {}).text.split())
     assert names and not {n for n in names if n.startswith("sob_")}
     for view in ("sob_moments_per_day", "sob_completed_per_reason"):

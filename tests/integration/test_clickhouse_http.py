@@ -243,7 +243,7 @@ def test_a_reader_sees_the_reports_views_without_personal_identifiers(store: Sto
                column_oriented=True)  # fmt: skip
     reader = store.client(store.reader)
     views = [r[0] for r in reader.query("SELECT name FROM system.tables ORDER BY name").result_rows]
-    # No support-and-treatment views since migration 0012 (issue 15): their
+    # No support-and-treatment views since migration 0016 (issue 15): their
     # per-day, per-unit counts are not held to the open tier's rule.
     assert views == [
         "calls_per_day", "etj_cases_per_day", "etj_logins_per_day", "etj_units", "hsa_units",
