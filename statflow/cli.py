@@ -112,6 +112,8 @@ def _report(args: argparse.Namespace, settings: Settings) -> int:
     from sinks.migrate import migrate
 
     service, _, report = args.report.partition("/")
+    # Refused before any service is asked: the answer would be a bare 404.
+    engine.lookup(service, report)
     pairs = [
         (k, v)
         for k, v in (
