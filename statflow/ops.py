@@ -197,7 +197,7 @@ def cmd_backfill(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_audit(args: argparse.Namespace, settings: Settings) -> int:
-    from reports.audit import recent
+    from reports.audit import recent, scope_text
     from sinks.clickhouse import ClickHouseStore
     from sinks.migrate import migrate
 
@@ -214,7 +214,7 @@ def cmd_audit(args: argparse.Namespace, settings: Settings) -> int:
         migrate(store)
         entries = recent(store, args.limit)
     for e in reversed(entries):
-        who = f"{e['subject']} ({','.join(e['care_providers'])})"
+        who = scope_text(e)
         what = f"{e['action']} {e['service']}/{e['report']}".rstrip("/")
         print(f"{str(e['at'])[:19]}  {who:40}  {what:50} {e['outcome']} {e['params']}")
     return 0
