@@ -6,12 +6,12 @@ from collections.abc import Mapping
 
 import faust
 
-from agents.batch import Decoded
 from agents.wiring import register_batched
 from schemas.events import NtjpCall, call_decoder
+from schemas.pipeline import Decoded
+from schemas.topics import NTJP_CALLS
 from sinks.calls import CALLS_TABLE
 from streams.context import Context
-from streams.topics import NTJP_CALLS
 
 
 def register(app: faust.App, ctx: Context) -> None:

@@ -6,9 +6,9 @@ import faust
 
 from agents.wiring import register_batched
 from schemas.events import sob_decoder
+from schemas.topics import SOB_TRANSACTIONS
 from sinks.sob import SOB_TABLE
 from streams.context import Context
-from streams.topics import SOB_TRANSACTIONS
 
 
 def register(app: faust.App, ctx: Context) -> None:

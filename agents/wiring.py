@@ -9,13 +9,13 @@ from typing import Any
 
 import faust
 
-from agents.batch import Decoded, HasEventId, decode_events
+from schemas.pipeline import Decoded, HasEventId, decode_events
+from schemas.topics import TopicSpec
 from sinks import dead_letters
 from sinks.events import EventSink, EventTable
 from streams.backfill import REPLAYABLE, Replayable
 from streams.context import Context
 from streams.ingest import BatchLoop, DeadLetters, Pipeline, make_producer
-from streams.topics import TopicSpec
 
 log = logging.getLogger("statflow.agents")
 

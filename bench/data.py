@@ -12,10 +12,8 @@ from dataclasses import dataclass
 
 import orjson
 
-from streams.admin import ensure_topics
-from streams.publish import produce
-from streams.settings import Settings
-from streams.topics import (
+from core.settings import Settings
+from schemas.topics import (
     HSA_PERSONS,
     HSA_UNITS,
     NTJP_CALLS,
@@ -24,6 +22,8 @@ from streams.topics import (
     SOB_TRANSACTIONS,
     TopicSpec,
 )
+from streams.admin import ensure_topics
+from streams.publish import produce
 from synth.stod import make_sob_world, make_transactions
 from synth.webbtidbokning import World, make_calls, make_world
 

@@ -20,8 +20,8 @@ import httpx
 from aiokafka.admin import AIOKafkaAdminClient
 
 from bench.stats import prometheus_value
+from core.settings import Settings
 from deploy import stack
-from streams.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 HOME = ROOT / ".statflow" / "bench"

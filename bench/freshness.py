@@ -42,8 +42,8 @@ from bench import data
 from bench.env import BenchEnv, Worker
 from bench.procinfo import PeakSampler
 from bench.stats import Tick, first_visible, prometheus_value, summary
-from streams.settings import Settings
-from streams.topics import NTJP_CALLS
+from core.settings import Settings
+from schemas.topics import NTJP_CALLS
 
 TICK = 0.1
 POLL_INTERVAL = 0.25

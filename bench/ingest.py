@@ -27,8 +27,8 @@ from bench import data
 from bench.env import ROOT, BenchEnv, Worker
 from bench.procinfo import PeakSampler
 from bench.stats import Progress, ratio, steady_rate
-from streams.settings import Settings
-from streams.topics import NTJP_CALLS
+from core.settings import Settings
+from schemas.topics import NTJP_CALLS
 
 SERVICE = "webbtidbokning"
 WHOLE = {"from": "2017-10-01", "to": "2099-12-31"}

@@ -17,8 +17,8 @@ from typing import Any
 
 from bench.ingest import Dataset
 from bench.procinfo import PeakSampler
-from statflow.ops import auth_headers
-from streams.topics import NTJP_CALLS, SOB_TRANSACTIONS
+from core.auth import auth_headers
+from schemas.topics import NTJP_CALLS, SOB_TRANSACTIONS
 
 RUNS = (
     (NTJP_CALLS.name, "raw", "ntjp_calls"),

@@ -11,7 +11,7 @@ from bench.ingest import Dataset
 from bench.procinfo import PeakSampler
 from bench.scale import amplify
 from bench.stats import summary
-from streams.topics import SOB_TRANSACTIONS
+from schemas.topics import SOB_TRANSACTIONS
 
 PERIOD = {"from": "2024-01-01", "to": "2024-12-31"}
 

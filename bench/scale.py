@@ -17,8 +17,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from core.settings import Settings
 from sinks.clickhouse import ClickHouseStore
-from streams.settings import Settings
 
 # Copies are marked so that a copy is never copied again.
 MARK = "~x"

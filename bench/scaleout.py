@@ -19,8 +19,8 @@ from bench.env import Worker, free_port
 from bench.ingest import Dataset
 from bench.procinfo import PeakSampler
 from bench.stats import Progress, steady_rate
-from reports import tiers
-from streams.topics import NTJP_CALLS
+from core import auth
+from schemas.topics import NTJP_CALLS
 
 SECRET = "bench-scaleout-secret-0123456789abcdef"
 CHECKPOINTED = (
@@ -37,7 +37,7 @@ def run_one(ds: Dataset, n_workers: int) -> dict[str, Any]:
     workers: list[Worker] = []
     try:
         store.start()
-        token = tiers.issue(SECRET, "bench", [], ["service"])
+        token = auth.issue(SECRET, "bench", [], ["service"])
         remote = s.with_(clickhouse_dsn=f"http://bench:{token}@127.0.0.1:{port}",
                          clickhouse_http_port=0)  # fmt: skip
         client = clickhouse_connect.get_client(dsn=remote.dsn, database=s.clickhouse_database)

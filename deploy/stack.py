@@ -39,8 +39,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from statflow.errors import ConfigError, StackError
-from streams.settings import Settings
+from core.errors import ConfigError, StackError
+from core.settings import Settings
 
 KAFKA_DIR = Path(__file__).resolve().parent / "kafka"
 POM = KAFKA_DIR / "pom.xml"

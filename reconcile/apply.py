@@ -2,7 +2,7 @@
 
 A calls file's counts per (unit, operation) are stored as they are
 (calls_file_counts) and stand in for the stream on its day when a report
-reads (reconcile/rule.py, view calls_counted): no delta is stored, so no
+reads (sinks/calls_rule.py, view calls_counted): no delta is stored, so no
 replay of the stream can undo a file.
 """
 
@@ -18,8 +18,7 @@ from zoneinfo import ZoneInfo
 
 import orjson
 
-from agents.batch import RawMessage
-from agents.reference import DimensionBatch, population, routing, units
+from core import faults, metrics
 from reconcile import etj, sob
 from reconcile.files import (
     REFERENCE,
@@ -35,12 +34,12 @@ from reconcile.files import (
     parse_reference,
     parse_sob_cases,
 )
-from reconcile.rule import DayListing, listing
-from schemas.contracts import DECODERS
+from schemas.pipeline import RawMessage
+from schemas.topics import BY_NAME, DECODERS
+from sinks.calls_files import COUNTS, adopt_legacy
+from sinks.calls_rule import DayListing, listing
 from sinks.clickhouse import ClickHouseStore, check_identifier
-from statflow import faults
-from streams import metrics
-from streams.topics import BY_NAME
+from sinks.dimensions import DimensionBatch, population, routing, units
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 ROWS: dict[str, Callable[..., DimensionBatch]] = {
@@ -119,7 +118,7 @@ def _known(store: ClickHouseStore, sha: str) -> bool:
 
 def _apply_calls(store: ClickHouseStore, f: CallsFile) -> int:
     """Store the file's counts, then register it: the registration is what makes
-    the day reconciled (reconcile/rule.py), so a run killed in between leaves
+    the day reconciled (sinks/calls_rule.py), so a run killed in between leaves
     the day as it was, and the next run writes the same rows again (readers
     take the max per key of one file, so a repeat changes nothing). No lock:
     nothing here depends on which stream rows exist or arrive meanwhile."""
@@ -140,40 +139,6 @@ def _apply_calls(store: ClickHouseStore, f: CallsFile) -> int:
     differing = len(corrections(f.counts, stream))
     _register(store, f, "applied", differing, COUNTS)
     return differing
-
-
-# reconciliation_files.report of a calls file whose counts are in
-# calls_file_counts (migration 0012); '' marks one applied by an older version.
-COUNTS = "counts"
-LEGACY = (
-    "SELECT sha256, any(name), any(day), max(at), max(rows), max(corrected) "
-    "FROM reconciliation_files WHERE kind = 'ntjp/calls' AND status = 'applied' "
-    "GROUP BY sha256 HAVING countIf(report = {c:String}) = 0"
-)
-
-
-def adopt_legacy(store: ClickHouseStore) -> int:
-    """Give each calls file an older version applied (as correction rows) its
-    counts: its day's sums, which then equalled the file exactly. Run before
-    anything replays the stream (a replay would change those sums); a repeat
-    after a crash adds identical rows, which readers take the max of."""
-    adopted = 0
-    for sha, name, day, at, rows, corrected in store.query_rows(LEGACY, {"c": COUNTS}):
-        store.command(
-            "INSERT INTO calls_file_counts (sha256, day, logical_address, operation, calls) "
-            "SELECT {sha:String}, day, logical_address, toString(operation), "
-            "toInt64(sum(calls)) FROM ntjp_calls_daily WHERE day = {d:Date} "
-            "GROUP BY day, logical_address, operation HAVING sum(calls) != 0",
-            {"sha": sha, "d": day},
-        )
-        store.insert_columns(
-            "reconciliation_files",
-            {"sha256": [sha], "name": [name], "kind": ["ntjp/calls"], "day": [day],
-             "status": ["applied"], "rows": [rows], "corrected": [corrected],
-             "report": [COUNTS], "at": [at]},
-        )  # fmt: skip
-        adopted += 1
-    return adopted
 
 
 # Every stream row present for the days, per (address, operation): count(),

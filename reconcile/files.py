@@ -279,9 +279,11 @@ class ReferenceFile:
 
 def parse_reference(kind: str, name: str, data: bytes, max_bytes: int = 65536) -> ReferenceFile:
     """A full reference table as CSV; every row must decode to the topic's contract."""
-    from schemas.contracts import DECODERS  # the contract is the one the stream uses
-    from statflow.errors import ValidationError
-    from streams.topics import BY_NAME
+    from core.errors import ValidationError
+    from schemas.topics import (
+        BY_NAME,
+        DECODERS,  # the contract is the one the stream uses
+    )
 
     topic, _, header = REFERENCE[kind]
     out = ReferenceFile(name, kind, hashlib.sha256(data).hexdigest())

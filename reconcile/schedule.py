@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from statflow.errors import ConfigError
+from core.errors import ConfigError
 
 
 def parse_times(spec: str) -> tuple[dt.time, ...]:

@@ -18,9 +18,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from core import faults
 from reconcile.files import SobCase, SobCasesFile
 from sinks.clickhouse import ClickHouseStore
-from statflow import faults
 
 
 @dataclass(frozen=True)

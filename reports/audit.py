@@ -8,8 +8,8 @@ from typing import Any, Protocol
 
 import orjson
 
+from core.auth import Caller
 from reports.reader import Reader
-from reports.tiers import Caller
 
 
 class AuditWriter(Protocol):

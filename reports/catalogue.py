@@ -1,130 +1,24 @@
-"""Report declarations: each report is declared once, and the API, the CLI,
-the exports and the catalogue endpoint all read that declaration."""
+"""The catalogue: every service statflow reports on, listed once.
+
+Each service declares its reports in reports/<service>.py (the types are in
+reports/declarations.py); a new service is one more line in SERVICES. No
+module registers itself on import."""
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from reports import etj, stod, webbtidbokning
+from reports.declarations import Report, Service
 
-if TYPE_CHECKING:
-    from reports.disclosure import Linked
-    from reports.params import ReportParams
-    from reports.reader import Reader
-
-ColumnType = Literal["string", "integer", "number", "boolean", "date", "datetime"]
-Tier = Literal["open", "logged_in", "export"]
-
-
-@dataclass(frozen=True)
-class Column:
-    name: str
-    label_sv: str
-    label_en: str
-    type: ColumnType
-    level: str | None = None  # drill-down level this column belongs to
-    # JSON-stat: a name column is the category label of its id column, and
-    # some integer columns (weekday) are dimensions rather than measures.
-    label_of: str | None = None
-    dimension: bool | None = None
-
-    def label(self, lang: str) -> str:
-        return self.label_en if lang == "en" else self.label_sv
-
-    @property
-    def is_dimension(self) -> bool:
-        if self.dimension is not None:
-            return self.dimension
-        return self.type in ("string", "date", "boolean") and self.label_of is None
-
-
-@dataclass(frozen=True)
-class Answer:
-    """What a report's query returns before formatting."""
-
-    rows: list[list[Any]]
-    notes: list[str] = field(default_factory=list)
-    columns: tuple[Column, ...] | None = None  # narrowed by drill-down
-    # The measure over every level of the drill-down and its totals: the engine
-    # decides disclosure control over all of them, after the tier's row filter.
-    linked: Linked | None = None
-
-
-Query = Callable[["ReportParams", "Reader"], Answer]
-
-
-@dataclass(frozen=True)
-class Report:
-    service: str
-    id: str
-    title_sv: str
-    title_en: str
-    description: str  # the exact definition, from REPORTS.md
-    columns: tuple[Column, ...]
-    query: Query
-    filters: tuple[str, ...] = ()
-    choices: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    # filter -> SQL returning which of {ids:Array(String)} exist: unknown ones are a 400
-    lookups: dict[str, str] = field(default_factory=dict)
-    levels: tuple[str, ...] = ()  # drill-down levels, default last
-    tiers: tuple[Tier, ...] = ("open", "logged_in", "export")
-    data_start: dt.date = dt.date(2017, 10, 1)
-    source_topics: tuple[str, ...] = ()
-    # Rows or sums over units, so the admin roles (region_admin, unit_admin)
-    # scope it by unit; a platform-wide report (logins, accounts) has no
-    # organisation to scope and is the same for every caller.
-    unit_scoped: bool = False
-    platform_wide: bool = False
-
-    def title(self, lang: str) -> str:
-        return self.title_en if lang == "en" else self.title_sv
-
-    def describe(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "service": self.service,
-            "title": self.title_sv,
-            "title_en": self.title_en,
-            "description": self.description,
-            "columns": [
-                {"name": c.name, "label": c.label_sv, "label_en": c.label_en, "type": c.type}
-                for c in self.columns
-            ],
-            "filters": list(self.filters),
-            "levels": list(self.levels),
-            "tiers": list(self.tiers),
-            "data_start": self.data_start.isoformat(),
-        }
-
-
-@dataclass(frozen=True)
-class Service:
-    id: str
-    title_sv: str
-    title_en: str
-    reports: tuple[Report, ...]
-    # SQL answering how many of {ids:Array(String)} (care providers) use the
-    # service: a logged-in caller whose organisation does not is refused.
-    connected_sql: str = ""
-    # SQL answering (unit_id, care_provider_id) pairs for the units in
-    # {ids:Array(String)}, attributed as this service's reports attribute them:
-    # the open tier's opt-in rule (reports/tiers.py) needs a unit's provider
-    # for unit rows without a care_provider_id column and for a unit filter.
-    unit_providers_sql: str = ""
-
-
-_SERVICES: dict[str, Service] = {}
-
-
-def register(service: Service) -> Service:
-    _SERVICES[service.id] = service
-    return service
+# The order of the catalogue endpoint (/api/v1/reports) and the pages.
+SERVICES: tuple[Service, ...] = (
+    etj.SERVICE_DECL,
+    stod.SERVICE_DECL,
+    webbtidbokning.SERVICE_DECL,
+)
 
 
 def services() -> dict[str, Service]:
-    _load()
-    return dict(_SERVICES)
+    return {s.id: s for s in SERVICES}
 
 
 def find(service: str, report: str) -> Report | None:
@@ -132,11 +26,3 @@ def find(service: str, report: str) -> Report | None:
     if svc is None:
         return None
     return next((r for r in svc.reports if r.id == report), None)
-
-
-def _load() -> None:
-    # Declarations register themselves on import; importing here keeps the
-    # catalogue the one place that knows which services exist.
-    import reports.etj  # noqa: F401
-    import reports.stod  # noqa: F401
-    import reports.webbtidbokning  # noqa: F401

@@ -8,15 +8,15 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from core.auth import ADMIN_ROLES, Caller
+from core.errors import AccessDenied, ParameterError, UnknownReportError
 from reports import catalogue, disclosure, limits, quality
-from reports.catalogue import Column, Report
+from reports.declarations import Column, Report, ReportParams
 from reports.disclosure import Linked
-from reports.params import ReportParams, parse
+from reports.params import parse
 from reports.reader import Reader
 from reports.tiers import (
-    ADMIN_ROLES,
     NOTE_OPEN_ORGANISATIONS,
-    Caller,
     UnitProviders,
     authorize,
     check_open_filters,
@@ -24,7 +24,6 @@ from reports.tiers import (
     scope,
     units_to_attribute,
 )
-from statflow.errors import AccessDenied, ParameterError, UnknownReportError
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 

@@ -15,8 +15,7 @@ from zoneinfo import ZoneInfo
 
 from reports import disclosure
 from reports import etj_sql as sql
-from reports.catalogue import Answer, Column, Report, Service, register
-from reports.params import ReportParams
+from reports.declarations import Answer, Column, Report, ReportParams, Service
 from reports.periods import months
 from reports.reader import Reader
 from schemas.counties import COUNTIES, UNKNOWN_COUNTY, county_name
@@ -237,7 +236,7 @@ CASE_TYPE_COLUMNS = tuple(
     Column(s, CASE_TYPE_LABELS[s], s, "boolean", dimension=False) for s in STANDARD_CASE_TYPES
 )
 
-SERVICE_DECL = register(Service(SERVICE, "1177 e-tjänster", "1177 e-services", (
+SERVICE_DECL = Service(SERVICE, "1177 e-tjänster", "1177 e-services", (
     _report("connected-units", "Anslutna enheter", "Connected units",
             "Units whose activated_on falls in the period (filter care_type); units activated "
             "before 2009-06-01 carry the note that their original date was lost.",
@@ -313,4 +312,4 @@ SERVICE_DECL = register(Service(SERVICE, "1177 e-tjänster", "1177 e-services", 
              Column("integration_case_types", "Integrationsärendetyper",
                     "Integration case types", "integer")),
             case_types_per_unit, filters=UNIT_FILTERS, topics=("etj.units.v1",)),
-), connected_sql=sql.CONNECTED, unit_providers_sql=sql.UNIT_PROVIDERS))  # fmt: skip
+), connected_sql=sql.CONNECTED, unit_providers_sql=sql.UNIT_PROVIDERS)  # fmt: skip

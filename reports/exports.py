@@ -36,11 +36,11 @@ import orjson
 import redis.asyncio as aioredis
 import xlsxwriter
 
+from core.auth import ADMIN_ROLES, Caller
+from core.errors import AccessDenied, ParameterError
+from core.settings import Settings
 from reports import audit, engine, pseudonyms
-from reports.tiers import ADMIN_ROLES, Caller
 from sinks.clickhouse import ClickHouseStore
-from statflow.errors import AccessDenied, ParameterError
-from streams.settings import Settings
 
 log = logging.getLogger("statflow.exports")
 

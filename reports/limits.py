@@ -12,10 +12,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from reports.catalogue import Report
-from reports.params import ReportParams
+from core.errors import AnswerTooLarge
+from reports.declarations import Report, ReportParams
 from reports.periods import months
-from statflow.errors import AnswerTooLarge
 
 
 def least_cells(report: Report, params: ReportParams) -> int:

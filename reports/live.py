@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from core import metrics
 from reports.reader import Reader
-from streams import metrics
 
 SQL_MINUTES = (
     "SELECT formatDateTime(minute, '%Y-%m-%dT%H:%i:00Z') AS m, operation, status, sum(calls) "

@@ -9,12 +9,11 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 
-from reports.catalogue import Report
+from core.errors import ParameterError
+from reports.declarations import Report, ReportParams
 from reports.periods import last_complete_months
 from schemas.counties import COUNTIES, UNKNOWN_COUNTY
-from statflow.errors import ParameterError
 
 FORMATS = ("json", "csv", "xlsx", "jsonstat", "pdf")
 LANGS = ("sv", "en")
@@ -22,38 +21,6 @@ COMMON = ("from", "to", "format", "lang", "level", "delimiter")
 _ID = re.compile(r"^[^\s\x00-\x1f\x7f]{1,64}$")
 _TEXT = re.compile(r"^[^\x00-\x1f\x7f]{1,256}$")
 TEXT_FILTERS = ("process", "moment")
-
-
-@dataclass(frozen=True)
-class ReportParams:
-    date_from: dt.date
-    date_to: dt.date
-    filters: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    level: str | None = None
-    format: str = "json"
-    lang: str = "sv"
-    delimiter: str = ","
-    notes: tuple[str, ...] = ()
-    # set by the engine from the verified token, never from a query parameter
-    caller_care_providers: tuple[str, ...] = ()
-    caller_county: str = ""  # region_admin: every unit of this county
-    caller_units: tuple[str, ...] | None = None  # unit_admin: these units only
-    # open callers: organisation rows only for these care providers (None = all)
-    open_care_providers: tuple[str, ...] | None = None
-
-    def values(self, name: str) -> tuple[str, ...]:
-        return self.filters.get(name, ())
-
-    def echo(self) -> dict[str, object]:
-        out: dict[str, object] = {
-            "from": self.date_from.isoformat(),
-            "to": self.date_to.isoformat(),
-        }
-        if self.level:
-            out["level"] = self.level
-        for k, v in sorted(self.filters.items()):
-            out[k] = list(v)
-        return out
 
 
 def _date(name: str, raw: str) -> dt.date:

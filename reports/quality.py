@@ -7,10 +7,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from core.errors import ParameterError
 from reports import catalogue
 from reports.audit import AuditWriter
 from reports.reader import Reader
-from statflow.errors import ParameterError
 
 PREFIX = "Datakvalitet"
 SQL_OVERLAPPING = (

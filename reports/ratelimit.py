@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
-from streams.settings import Settings
+from core.settings import Settings
 
 log = logging.getLogger("statflow.ratelimit")
 

@@ -15,8 +15,7 @@ from typing import Any
 
 from reports import arith, disclosure
 from reports import stod_sql as sql
-from reports.catalogue import Answer, Column, Report, Service, register
-from reports.params import ReportParams
+from reports.declarations import Answer, Column, Report, ReportParams, Service
 from reports.periods import months
 from reports.reader import Reader
 from schemas.counties import COUNTIES, UNKNOWN_COUNTY, county_name
@@ -325,7 +324,7 @@ def _report(id: str, sv: str, en: str, desc: str, cols: tuple[Column, ...], quer
     )  # fmt: skip
 
 
-SERVICE_DECL = register(Service(SERVICE, "Stöd och behandling", "Support and treatment", (
+SERVICE_DECL = Service(SERVICE, "Stöd och behandling", "Support and treatment", (
     _report("moments-per-county", "Moment per län", "Moments per county",
             "Moments (Process cases) started (first Inprogress) and completed (first Done) in "
             "the period, by the current HSA county of the case's care provider; practitioners = "
@@ -389,4 +388,4 @@ SERVICE_DECL = register(Service(SERVICE, "Stöd och behandling", "Support and tr
              Column("practitioner_name", "Behandlare", "Practitioner", "string", label_of="practitioner_id"),
              STARTED, COMPLETED),
             moments_per_practitioner, tiers=("logged_in",)),
-), connected_sql=sql.CONNECTED, unit_providers_sql=sql.UNIT_PROVIDERS))  # fmt: skip
+), connected_sql=sql.CONNECTED, unit_providers_sql=sql.UNIT_PROVIDERS)  # fmt: skip

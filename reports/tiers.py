@@ -6,108 +6,13 @@ signed with STATFLOW_JWT_SECRET) naming their care provider(s) and roles.
 
 from __future__ import annotations
 
-import datetime as dt
-import secrets
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
-import jwt
-
-from reports.catalogue import Report
-from reports.params import ReportParams
-from statflow.errors import AccessDenied
-from streams.settings import Settings
-
-ALGORITHM = "HS256"
-
-
-ADMIN_ROLES = ("region_admin", "unit_admin")
-
-
-@dataclass(frozen=True)
-class Caller:
-    subject: str
-    care_providers: tuple[str, ...]
-    roles: tuple[str, ...] = ()
-    county_code: str | None = None  # region_admin
-    unit_ids: tuple[str, ...] = ()  # unit_admin
-
-
-def verify(token: str, secret: str) -> Caller:
-    """A valid token's caller; anything else is a 401 that says why."""
-    try:
-        claims = jwt.decode(token, secret, algorithms=[ALGORITHM], options={"require": ["exp"]})
-    except jwt.ExpiredSignatureError:
-        raise AccessDenied("the bearer token has expired; get a new one", 401) from None
-    except jwt.InvalidTokenError:
-        raise AccessDenied("the bearer token is not valid (signature or format)", 401) from None
-    providers = claims.get("care_providers")
-    if not isinstance(providers, list) or not all(isinstance(p, str) for p in providers):
-        raise AccessDenied("the bearer token names no care_providers", 401)
-    roles = tuple(map(str, claims.get("roles", [])))
-    county = claims.get("county_code")
-    units = claims.get("unit_ids", [])
-    if "region_admin" in roles and not isinstance(county, str):
-        raise AccessDenied("a region_admin token must name its county_code", 401)
-    if "unit_admin" in roles and (
-        not isinstance(units, list) or not units or not all(isinstance(u, str) for u in units)
-    ):
-        raise AccessDenied("a unit_admin token must name its unit_ids", 401)
-    return Caller(
-        str(claims.get("sub", "")),
-        tuple(providers),
-        roles,
-        county if isinstance(county, str) else None,
-        tuple(units) if isinstance(units, list) else (),
-    )
-
-
-def issue(
-    secret: str,
-    subject: str,
-    care_providers: Sequence[str],
-    roles: Sequence[str] = (),
-    ttl: dt.timedelta = dt.timedelta(hours=8),
-    county_code: str | None = None,
-    unit_ids: Sequence[str] = (),
-) -> str:
-    now = dt.datetime.now(dt.UTC)
-    claims: dict[str, Any] = {
-        "sub": subject,
-        "care_providers": list(care_providers),
-        "roles": list(roles),
-        "iat": now,
-        "exp": now + ttl,
-    }
-    if county_code is not None:
-        claims["county_code"] = county_code
-    if unit_ids:
-        claims["unit_ids"] = list(unit_ids)
-    return jwt.encode(claims, secret, algorithm=ALGORITHM)
-
-
-def load_secret(settings: Settings, name: str = "jwt-secret", configured: str | None = None) -> str:
-    """The configured secret, or a development one kept under the data directory
-    (so `statflow token` and `statflow run` on one machine agree)."""
-    value = settings.jwt_secret if configured is None else configured
-    if value:
-        return value
-    path = settings.home / name
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(48), encoding="utf-8")
-        path.chmod(0o600)
-    return path.read_text(encoding="utf-8").strip()
-
-
-def from_header(authorization: str | None, secret: str) -> Caller | None:
-    if not authorization:
-        return None
-    scheme, _, token = authorization.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise AccessDenied("use the header 'Authorization: Bearer <token>'", 401)
-    return verify(token.strip(), secret)
+from core.auth import ADMIN_ROLES, Caller
+from core.errors import AccessDenied
+from reports.declarations import Report, ReportParams
 
 
 def authorize(report: Report, caller: Caller | None) -> None:

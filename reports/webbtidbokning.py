@@ -2,7 +2,7 @@
 
 Every query reads the counted calls (view calls_counted: the daily rollup on
 days no nightly file closed, the standing file's counts on the days one did;
-reconcile/rule.py) per Stockholm day and attributes units to
+sinks/calls_rule.py) per Stockholm day and attributes units to
 county and care provider through the *current* HSA catalogue; a unit missing
 from the catalogue counts under county 00. SQL text is constant; only bound
 parameters vary.
@@ -14,8 +14,7 @@ from collections import defaultdict
 from typing import Any
 
 from reports import arith
-from reports.catalogue import Answer, Column, Report, Service, register
-from reports.params import ReportParams
+from reports.declarations import Answer, Column, Report, ReportParams, Service
 from reports.periods import months, weekday_counts, years
 from reports.reader import Reader
 from schemas.counties import COUNTIES, UNKNOWN_COUNTY, county_name
@@ -337,103 +336,101 @@ CONNECTED = (
     "WHERE r.deleted = 0 AND u.care_provider_id IN {ids:Array(String)})"
 )
 
-SERVICE_DECL = register(
-    Service(
-        SERVICE,
-        "Webbtidbokning",
-        "Web booking",
-        (
-            _report(
-                "events-per-month",
-                "Antal händelser per månad och aktivitet",
-                "Events per month and activity",
-                "Calls per month (Stockholm time) for Boka tid (MakeBooking), Avboka tid "
-                "(CancelBooking) and Uppdatera tid (UpdateBooking).",
-                (MONTH, ACTIVITY, EVENTS),
-                events_per_month,
-                THREE,
-            ),
-            _report(
-                "bookings-per-county",
-                "Antal bokningar per län och 1000 invånare",
-                "Bookings per county and 1000 inhabitants",
-                "bookings = MakeBooking calls, by the county of the unit in the current HSA catalogue; "
-                "population = the county's on 1 January of the year of the period's last day; "
-                "per 1000 = 1000 × Σ over the period's years of (that year's bookings ÷ that year's "
-                "1 January population); units used = distinct logical addresses with a MakeBooking in "
-                "the period; units connected = units whose routing has GetAvailableDates, "
-                "GetAvailableTimeslots, MakeBooking and GetAllTimeTypes all active on the period's "
-                "last day.",
-                (
-                    COUNTY_CODE,
-                    COUNTY_NAME,
-                    Column("bookings", "Antal bokningar", "Bookings", "integer"),
-                    Column("population", "Invånare", "Population", "integer"),
-                    Column(
-                        "bookings_per_1000",
-                        "Bokningar per 1000 invånare",
-                        "Bookings per 1000",
-                        "number",
-                    ),
-                    Column("units_used", "Enheter som använt Boka tid", "Units used", "integer"),
-                    Column(
-                        "units_connected",
-                        "Enheter anslutna till Boka tid",
-                        "Units connected",
-                        "integer",
-                    ),
-                ),
-                bookings_per_county,
-                (BOOK,),
-            ),
-            _report(
-                "share-per-service",
-                "Andel händelser per tjänst",
-                "Share of events per service",
-                "Share of Boka/Avboka/Uppdatera tid calls among the three (0–1).",
-                (ACTIVITY, EVENTS, Column("share", "Andel", "Share", "number")),
-                share_per_service,
-                THREE,
-            ),
-            _report(
-                "my-bookings-per-month",
-                "Antal händelser per månad, Mina tider",
-                "My bookings (Mina tider) per month",
-                "GetSubjectOfCareSchedule (Mina tider) calls per month.",
-                (MONTH, EVENTS),
-                my_bookings_per_month,
-                (MINE,),
-            ),
-            _report(
-                "events-per-weekday",
-                "Antal händelser per veckodag",
-                "Events per weekday",
-                "Calls of Mina tider, Boka, Avboka and Uppdatera tid by ISO weekday; days = how many "
-                "of that weekday the period holds; per_day = events ÷ days.",
-                (
-                    Column("weekday", "Veckodag", "Weekday", "integer", dimension=True),
-                    ACTIVITY,
-                    EVENTS,
-                    Column("days", "Antal dagar", "Days", "integer"),
-                    Column("per_day", "Händelser per dag", "Events per day", "number"),
-                ),
-                events_per_weekday,
-                FOUR,
-            ),
-            _report(
-                "events-by-hierarchy",
-                "Antal händelser per region, vårdgivare och aktivitet",
-                "Events by county, care provider, unit and activity",
-                "Calls of Mina tider, Boka, Avboka and Uppdatera tid by county, care provider and unit "
-                "of the current HSA catalogue; `level` = county | care_provider | unit | activity "
-                "sums the lower levels away.",
-                HIERARCHY_COLUMNS,
-                events_by_hierarchy,
-                FOUR,
-                levels=LEVELS,
-            ),
+SERVICE_DECL = Service(
+    SERVICE,
+    "Webbtidbokning",
+    "Web booking",
+    (
+        _report(
+            "events-per-month",
+            "Antal händelser per månad och aktivitet",
+            "Events per month and activity",
+            "Calls per month (Stockholm time) for Boka tid (MakeBooking), Avboka tid "
+            "(CancelBooking) and Uppdatera tid (UpdateBooking).",
+            (MONTH, ACTIVITY, EVENTS),
+            events_per_month,
+            THREE,
         ),
-        connected_sql=CONNECTED,
-        unit_providers_sql=UNIT_PROVIDERS,
-    )
+        _report(
+            "bookings-per-county",
+            "Antal bokningar per län och 1000 invånare",
+            "Bookings per county and 1000 inhabitants",
+            "bookings = MakeBooking calls, by the county of the unit in the current HSA catalogue; "
+            "population = the county's on 1 January of the year of the period's last day; "
+            "per 1000 = 1000 × Σ over the period's years of (that year's bookings ÷ that year's "
+            "1 January population); units used = distinct logical addresses with a MakeBooking in "
+            "the period; units connected = units whose routing has GetAvailableDates, "
+            "GetAvailableTimeslots, MakeBooking and GetAllTimeTypes all active on the period's "
+            "last day.",
+            (
+                COUNTY_CODE,
+                COUNTY_NAME,
+                Column("bookings", "Antal bokningar", "Bookings", "integer"),
+                Column("population", "Invånare", "Population", "integer"),
+                Column(
+                    "bookings_per_1000",
+                    "Bokningar per 1000 invånare",
+                    "Bookings per 1000",
+                    "number",
+                ),
+                Column("units_used", "Enheter som använt Boka tid", "Units used", "integer"),
+                Column(
+                    "units_connected",
+                    "Enheter anslutna till Boka tid",
+                    "Units connected",
+                    "integer",
+                ),
+            ),
+            bookings_per_county,
+            (BOOK,),
+        ),
+        _report(
+            "share-per-service",
+            "Andel händelser per tjänst",
+            "Share of events per service",
+            "Share of Boka/Avboka/Uppdatera tid calls among the three (0–1).",
+            (ACTIVITY, EVENTS, Column("share", "Andel", "Share", "number")),
+            share_per_service,
+            THREE,
+        ),
+        _report(
+            "my-bookings-per-month",
+            "Antal händelser per månad, Mina tider",
+            "My bookings (Mina tider) per month",
+            "GetSubjectOfCareSchedule (Mina tider) calls per month.",
+            (MONTH, EVENTS),
+            my_bookings_per_month,
+            (MINE,),
+        ),
+        _report(
+            "events-per-weekday",
+            "Antal händelser per veckodag",
+            "Events per weekday",
+            "Calls of Mina tider, Boka, Avboka and Uppdatera tid by ISO weekday; days = how many "
+            "of that weekday the period holds; per_day = events ÷ days.",
+            (
+                Column("weekday", "Veckodag", "Weekday", "integer", dimension=True),
+                ACTIVITY,
+                EVENTS,
+                Column("days", "Antal dagar", "Days", "integer"),
+                Column("per_day", "Händelser per dag", "Events per day", "number"),
+            ),
+            events_per_weekday,
+            FOUR,
+        ),
+        _report(
+            "events-by-hierarchy",
+            "Antal händelser per region, vårdgivare och aktivitet",
+            "Events by county, care provider, unit and activity",
+            "Calls of Mina tider, Boka, Avboka and Uppdatera tid by county, care provider and unit "
+            "of the current HSA catalogue; `level` = county | care_provider | unit | activity "
+            "sums the lower levels away.",
+            HIERARCHY_COLUMNS,
+            events_by_hierarchy,
+            FOUR,
+            levels=LEVELS,
+        ),
+    ),
+    connected_sql=CONNECTED,
+    unit_providers_sql=UNIT_PROVIDERS,
 )

@@ -13,9 +13,9 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from schemas import personnummer
+from core import personnummer
+from core.errors import ValidationError
 from schemas.events import CountyCode, Decoder, EventId, HsaId, Name
-from statflow.errors import ValidationError
 
 # Stable ids from REPORTS.md, in its order (report axes follow it).
 STANDARD_CASE_TYPES: tuple[str, ...] = (

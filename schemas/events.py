@@ -16,9 +16,9 @@ from typing import Annotated, Generic, Literal, TypeVar
 import msgspec
 import msgspec.inspect as mi
 
-from schemas import personnummer
+from core import personnummer
+from core.errors import ValidationError
 from schemas.counties import COUNTIES
-from statflow.errors import ValidationError
 
 # Identifiers are printable, without white space or control characters, so a
 # NUL byte or a newline smuggled into an id is refused rather than stored.
@@ -166,7 +166,7 @@ def _reason(exc: msgspec.MsgspecError, kind: type | None = None) -> str:
     # ("Invalid enum value '19121212 1212'"), and a personal identity number
     # typed into the wrong field must not reach a DLQ header, the dead_letters
     # table or a log line. Such errors name the field and what it accepts; every
-    # reason is redacted besides (schemas.personnummer.redact), and long ones
+    # reason is redacted besides (core.personnummer.redact), and long ones
     # are cut so headers stay small.
     text = str(exc)
     if text.startswith("Invalid enum value"):

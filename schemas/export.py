@@ -8,7 +8,7 @@ from pathlib import Path
 
 import msgspec
 
-from schemas.contracts import CONTRACT_TYPES
+from schemas.topics import CONTRACT_TYPES
 
 HERE = Path(__file__).parent
 

@@ -7,10 +7,10 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from agents.batch import RawMessage
-from reconcile.rule import stream_row_counts
 from schemas.counties import UNKNOWN_COUNTY
 from schemas.events import NtjpCall
+from schemas.pipeline import RawMessage
+from sinks.calls_rule import stream_row_counts
 from sinks.events import EventTable
 
 
@@ -36,7 +36,7 @@ STOCKHOLM = ZoneInfo("Europe/Stockholm")
 
 
 def hold_closed_days(columns: dict[str, list[Any]], closed: set[dt.date]) -> int:
-    """The counting rule (reconcile/rule.py) applied to a batch's columns: a
+    """The counting rule (sinks/calls_rule.py) applied to a batch's columns: a
     streamed call on a day a file has closed counts 0 there. Ingest and every
     backfill store stream rows as they are (calls = 1) and leave the rule to
     the readers (view calls_counted), so that the stored rows never depend on

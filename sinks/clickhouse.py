@@ -18,10 +18,10 @@ import clickhouse_connect
 from clickhouse_connect.driver.client import Client
 from clickhouse_connect.driver.exceptions import ClickHouseError
 
+from core import faults
+from core.errors import ConfigError, SinkError
+from core.settings import Settings
 from sinks.cluster import on_cluster
-from statflow import faults
-from statflow.errors import ConfigError, SinkError
-from streams.settings import Settings
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 
@@ -153,7 +153,7 @@ class ClickHouseStore:
     def engine_session(self) -> Iterator[Any]:
         """A new chDB connection on this process's engine, held under this
         store's lock, for one request of the ClickHouse HTTP interface
-        (sinks/chhttp). It starts with default settings and no current
+        (web/chhttp). It starts with default settings and no current
         database, like a request to a ClickHouse server, so what one request
         SETs never reaches another or this store's own calls; the lock keeps it
         from running beside them."""

@@ -35,10 +35,10 @@ from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from statflow.errors import ConfigError, MigrationError
+from core.errors import ConfigError, MigrationError
 
 if TYPE_CHECKING:
-    from sinks.migrate import Migration
+    from sinks.ddl import Migration
 
 REPLICA_PATH = "/clickhouse/tables/{uuid}/{shard}"
 REPLICA_NAME = "{replica}"

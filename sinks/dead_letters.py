@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from agents.batch import Decoded, Rejected
+from schemas.pipeline import Decoded, Rejected
 from sinks.clickhouse import ClickHouseStore
 
 

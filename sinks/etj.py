@@ -4,11 +4,17 @@ rollups are views, see migration 0006)."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from agents.batch import RawMessage
-from schemas.etj import EtjCase, EtjLogin
+from schemas.etj import (
+    EtjAccount,
+    EtjCase,
+    EtjLogin,
+    EtjUnit,
+)
+from schemas.pipeline import RawMessage
+from sinks.dimensions import DimensionBatch, dimension_rows, key_parts
 from sinks.events import EventTable
 
 
@@ -48,3 +54,55 @@ def login_columns(
 
 CASES_TABLE: EventTable[EtjCase] = EventTable("etj_cases", case_columns)
 LOGINS_TABLE: EventTable[EtjLogin] = EventTable("etj_logins", login_columns)
+
+
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+def accounts(
+    messages: Sequence[RawMessage], decode: Callable[[bytes | None], EtjAccount]
+) -> DimensionBatch:
+    def row(a: EtjAccount) -> dict[str, Any]:
+        return {
+            "account_id": a.account_id,
+            "actor": a.actor,
+            "created_at": a.created_at.astimezone(dt.UTC),
+            "deleted_at": a.deleted_at.astimezone(dt.UTC) if a.deleted_at else None,
+        }
+
+    def tomb(m: RawMessage) -> dict[str, Any]:
+        (account_id,) = key_parts(m, 1)
+        return {"account_id": account_id, "actor": "", "created_at": _EPOCH, "deleted_at": None}
+
+    return dimension_rows(messages, "etj_accounts", decode, row, tomb)
+
+
+def units(
+    messages: Sequence[RawMessage], decode: Callable[[bytes | None], EtjUnit]
+) -> DimensionBatch:
+    def row(u: EtjUnit) -> dict[str, Any]:
+        return {
+            "unit_id": u.unit_id,
+            "name": u.name,
+            "care_provider_id": u.care_provider_id,
+            "county_code": u.county_code,
+            "care_type": u.care_type,
+            "activated_on": u.activated_on,
+            "active": int(u.active),
+            "case_types": [(e.id, e.kind, int(e.active)) for e in u.case_types],
+        }
+
+    def tomb(m: RawMessage) -> dict[str, Any]:
+        (unit_id,) = key_parts(m, 1)
+        return {
+            "unit_id": unit_id,
+            "name": "",
+            "care_provider_id": "",
+            "county_code": "",
+            "care_type": "",
+            "activated_on": dt.date(1970, 1, 1),
+            "active": 0,
+            "case_types": [],
+        }
+
+    return dimension_rows(messages, "etj_units", decode, row, tomb)

@@ -19,7 +19,7 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from agents.batch import Decoded, HasEventId, RawMessage
+from schemas.pipeline import Decoded, HasEventId, RawMessage
 from sinks.checkpoints import Checkpoints
 from sinks.clickhouse import ClickHouseStore
 

@@ -14,12 +14,13 @@ both come from settings, so a test or backfill database gets its own.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
+from core.errors import MigrationError
 from sinks import cluster
 from sinks.clickhouse import ClickHouseStore
-from statflow.errors import MigrationError
+from sinks.ddl import Migration
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 _NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
@@ -28,13 +29,6 @@ BOOKKEEPING = (
     "(version UInt32, name String, applied_at DateTime64(3, 'UTC') DEFAULT now64(3)) "
     "ENGINE = MergeTree ORDER BY version"
 )
-
-
-@dataclass(frozen=True)
-class Migration:
-    version: int
-    name: str
-    statements: tuple[str, ...]
 
 
 def split_statements(sql: str) -> tuple[str, ...]:

@@ -18,8 +18,8 @@ from typing import Any
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
+from core.settings import Settings
 from sinks.clickhouse import ClickHouseStore
-from streams.settings import Settings
 
 log = logging.getLogger("statflow.redis")
 

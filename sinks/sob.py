@@ -6,8 +6,8 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from agents.batch import RawMessage
 from schemas.events import SobTransaction
+from schemas.pipeline import RawMessage
 from sinks.events import EventTable
 
 

@@ -7,7 +7,8 @@ import asyncio
 import sys
 from pathlib import Path
 
-from statflow.errors import ParameterError, StatflowError
+from core.errors import ParameterError, StatflowError
+from core.settings import Settings
 from statflow.ops import (
     cmd_annotate,
     cmd_audit,
@@ -16,7 +17,6 @@ from statflow.ops import (
     cmd_token,
     running_api,
 )
-from streams.settings import Settings
 
 
 def _stack(args: argparse.Namespace, settings: Settings) -> int:
@@ -38,9 +38,9 @@ def _run(
 ) -> int:
     import faust
 
-    from statflow import logs
+    from core import logs
+    from statflow.app import create_app
     from streams.admin import ensure_topics
-    from streams.app import create_app
     from streams.context import Context
 
     logs.setup(settings.log_level, log_file)
@@ -63,9 +63,9 @@ def _run(
 def _api(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
-    from reports.api import create_api
-    from statflow import logs
+    from core import logs
     from streams.context import Context
+    from web.api import create_api
 
     logs.setup(settings.log_level)
     if settings.embedded:
@@ -176,8 +176,8 @@ def _print_table(result: object) -> None:
 
 
 def _demo(args: argparse.Namespace, settings: Settings) -> int:
+    from core import logs
     from deploy import stack
-    from statflow import logs
     from synth.demo import seed_demo
 
     cfg = stack.StackConfig.from_settings(settings)
@@ -260,7 +260,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "worker":
             return _run(args, settings, serve_api=False)
         if args.command == "store":
-            from sinks.chhttp.server import run_store
+            from web.chhttp.server import run_store
 
             return run_store(settings)
         if args.command == "api":

@@ -7,20 +7,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from statflow.errors import ConfigError
-from streams.settings import Settings
-
-
-def auth_headers(settings: Settings, role: str, subject: str = "statflow-cli") -> dict[str, str]:
-    """A short-lived token for the running API, signed with this machine's secret
-    (the same `statflow run` uses), for commands that act through it."""
-    import datetime as dt
-
-    from reports import tiers
-
-    secret = tiers.load_secret(settings)
-    token = tiers.issue(secret, subject, ["*"], [role], ttl=dt.timedelta(minutes=10))
-    return {"Authorization": f"Bearer {token}"}
+from core.auth import auth_headers
+from core.errors import ConfigError
+from core.settings import Settings
 
 
 def running_api(settings: Settings) -> str | None:
@@ -87,7 +76,7 @@ def _check_scope(county_code: str | None, hsa_ids: list[str]) -> None:
 def cmd_token(args: argparse.Namespace, settings: Settings) -> int:
     import datetime as dt
 
-    from reports import tiers
+    from core import auth as auth_
 
     roles = args.role or []
     if args.county_code and "region_admin" not in roles:
@@ -101,8 +90,8 @@ def cmd_token(args: argparse.Namespace, settings: Settings) -> int:
             "--role sql_reader / --role service (ClickHouse HTTP interface)"
         )
     _check_scope(args.county_code, [*(args.care_provider or []), *(args.unit or [])])
-    secret = tiers.load_secret(settings)
-    print(tiers.issue(secret, args.subject, args.care_provider or [], roles,
+    secret = auth_.load_secret(settings)
+    print(auth_.issue(secret, args.subject, args.care_provider or [], roles,
                       dt.timedelta(hours=args.hours), county_code=args.county_code,
                       unit_ids=args.unit or []))  # fmt: skip
     return 0

@@ -7,9 +7,9 @@ import contextlib
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
-from statflow.errors import ConfigError
-from streams.settings import Settings
-from streams.topics import ALL_TOPICS
+from core.errors import ConfigError
+from core.settings import Settings
+from schemas.topics import ALL_TOPICS
 
 
 def dlq_config(settings: Settings) -> dict[str, str]:

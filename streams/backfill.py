@@ -5,7 +5,7 @@ Runs inside the process that ingests the topic (embedded `statflow run`):
 1. a shadow database gets every migration (the new schema, if it changed);
    rows the files wrote (source != 'stream') are copied in. Stream rows are
    replayed as they are (calls = 1, whatever their day): which rows count on
-   a reconciled day is decided when a report reads (reconcile/rule.py), from
+   a reconciled day is decided when a report reads (sinks/calls_rule.py), from
    the file registry and the files' counts, which stay outside the swap;
 2. the topic is read from an offset or a timestamp to the end offsets seen at
    the start, through the same decode and sink as live ingest, while reports
@@ -31,15 +31,15 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from agents.batch import Decoded, RawMessage, decode_events
+from core import faults
+from core.errors import StatflowError
+from core.settings import Settings
+from schemas.pipeline import Decoded, RawMessage, decode_events
 from sinks.checkpoints import Checkpoints
 from sinks.clickhouse import ClickHouseStore, check_identifier
 from sinks.events import EventSink, EventTable
 from sinks.migrate import migrate
-from statflow import faults
-from statflow.errors import StatflowError
 from streams import rebuild
-from streams.settings import Settings
 
 Lookup = Callable[[Decoded[Any]], Awaitable[Mapping[str, str]]]
 log = logging.getLogger("statflow.backfill")
@@ -161,7 +161,7 @@ async def run(
     try:
         # Calls files an older version applied get their counts before the
         # replay changes the stream rows their days' sums were made of.
-        from reconcile.apply import adopt_legacy
+        from sinks.calls_files import adopt_legacy
 
         adopt_legacy(store)
         migrate(shadow)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from core.settings import Settings
 from sinks.clickhouse import ClickHouseStore
 from sinks.migrate import migrate
 from sinks.redis_store import LookupCache
-from streams.settings import Settings
 
 
 @dataclass

@@ -26,11 +26,11 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 
-from agents.batch import Decoded, RawMessage, Rejected
-from streams import metrics
+from core import metrics
+from core.settings import Settings
+from schemas.pipeline import Decoded, RawMessage, Rejected
 from streams.backfill import gate
 from streams.retry import until_written
-from streams.settings import Settings
 
 log = logging.getLogger("statflow.ingest")
 

@@ -9,10 +9,9 @@ from dataclasses import dataclass
 import orjson
 from aiokafka import AIOKafkaProducer
 
-from schemas.contracts import DECODERS
-from statflow.errors import ValidationError
-from streams.settings import Settings
-from streams.topics import BY_NAME, TopicSpec
+from core.errors import ValidationError
+from core.settings import Settings
+from schemas.topics import BY_NAME, DECODERS, TopicSpec
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,8 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from statflow.errors import SinkError
-from streams import metrics
+from core import metrics
+from core.errors import SinkError
 
 log = logging.getLogger("statflow.retry")
 T = TypeVar("T")

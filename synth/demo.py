@@ -13,10 +13,8 @@ import threading
 import time
 import uuid
 
-from streams.admin import ensure_topics
-from streams.publish import produce
-from streams.settings import Settings
-from streams.topics import (
+from core.settings import Settings
+from schemas.topics import (
     ETJ_ACCOUNTS,
     ETJ_CASES,
     ETJ_LOGINS,
@@ -28,6 +26,8 @@ from streams.topics import (
     SCB_POPULATION,
     SOB_TRANSACTIONS,
 )
+from streams.admin import ensure_topics
+from streams.publish import produce
 from synth import etj
 from synth.stod import make_sob_world, make_transactions
 from synth.webbtidbokning import World, make_calls, make_world

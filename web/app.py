@@ -18,7 +18,7 @@ from fastapi import FastAPI
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
-from reports import catalogue
+from reports import catalogue, declarations
 from schemas.counties import COUNTIES, UNKNOWN_COUNTY, UNKNOWN_COUNTY_NAME
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -27,7 +27,7 @@ STATIC = Path(__file__).resolve().parent / "static"
 _NO_STORE = {"Cache-Control": "no-cache"}
 
 
-def report_meta(report: catalogue.Report) -> dict[str, Any]:
+def report_meta(report: declarations.Report) -> dict[str, Any]:
     """Drill-down keys and fixed filter choices of one declared report."""
     levels: dict[str, dict[str, str | None]] = {}
     for level in report.levels:

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from streams.settings import Settings
+from core.settings import Settings
 from synth import etj
 from synth.stod import SobWorld, make_sob_world, make_transactions
 from synth.webbtidbokning import World, make_calls, make_world

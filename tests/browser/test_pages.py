@@ -21,8 +21,8 @@ from urllib.parse import parse_qsl, urlsplit
 import httpx
 import pytest
 
+from core.auth import issue, load_secret
 from reports import catalogue
-from reports.tiers import issue, load_secret
 from synth import etj
 from synth.webbtidbokning import make_calls
 from tests.browser.conftest import HISTORY, Served

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 
 from deploy import stack
-from streams.topics import NTJP_CALLS
+from schemas.topics import NTJP_CALLS
 from synth.webbtidbokning import make_calls, make_world, malformed_messages
 from tests.faults.conftest import FULL, record
 from tests.integration.harness import StatflowProcess

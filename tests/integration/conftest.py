@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from core.settings import Settings
 from deploy import stack
-from streams.settings import Settings
 from tests import services as provided
 from tests.integration.harness import StatflowProcess
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 
-from streams.settings import Settings
+from core.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -8,10 +8,10 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from core.settings import Settings
+from schemas.topics import BY_NAME
 from streams.admin import ensure_topics
 from streams.publish import produce
-from streams.settings import Settings
-from streams.topics import BY_NAME
 
 
 def publish(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from schemas import personnummer
+from core import personnummer
 
 _RUN = re.compile(r"(?<!\d)(\d{8})[-+]?(\d{4})(?!\d)")
 

@@ -7,11 +7,11 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
+from core.auth import Caller
+from core.settings import Settings
 from reports import audit
-from reports.tiers import Caller
 from sinks.clickhouse import ClickHouseStore
 from sinks.migrate import migrate
-from streams.settings import Settings
 
 
 @pytest.fixture

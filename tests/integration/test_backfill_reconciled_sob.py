@@ -15,14 +15,14 @@ from typing import Any
 
 import pytest
 
-from agents.batch import RawMessage
+from core.settings import Settings
 from reconcile.apply import apply_dir
+from schemas.pipeline import RawMessage
 from sinks.calls import CALLS_TABLE
 from sinks.clickhouse import ClickHouseStore
 from sinks.migrate import migrate
 from sinks.sob import SOB_TABLE, sob_columns
 from streams import backfill
-from streams.settings import Settings
 from tests.integration.test_reconcile_sob import HEADER, month, row, tx
 
 SETTINGS: dict[int, Settings] = {}
@@ -109,8 +109,8 @@ def test_a_reference_file_is_not_undone_by_records_read_again(store: ClickHouseS
     the move standing; a record written after the file still wins."""
     import orjson
 
-    from agents.reference import units
-    from schemas.contracts import DECODERS
+    from schemas.topics import DECODERS
+    from sinks.dimensions import units
 
     decode = DECODERS["hsa.units.v1"](1 << 20)
 
@@ -159,7 +159,7 @@ def test_a_calls_file_an_older_version_applied_is_adopted(store: ClickHouseStore
     """A file applied before migration 0012 (correction rows, late calls at 0):
     the day reads as before, then its sums become its counts, so a replay of
     the stream rows no longer changes it."""
-    from reconcile.apply import adopt_legacy
+    from sinks.calls_files import adopt_legacy
 
     day = dt.date(2024, 5, 15)
     at = dt.datetime(2024, 5, 15, 10, tzinfo=dt.UTC)

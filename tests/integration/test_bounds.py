@@ -25,15 +25,16 @@ import pytest
 import redis
 from fastapi.testclient import TestClient
 
-from reports import engine, tiers
-from reports.api import create_api
+from core import auth as auth_
+from core.errors import AnswerTooLarge
+from core.settings import Settings
+from reports import engine
 from reports.periods import months
 from sinks.clickhouse import ClickHouseStore
-from statflow.errors import AnswerTooLarge
 from streams.context import Context
-from streams.settings import Settings
 from tests.integration.conftest import free_port
 from tests.integration.harness import StatflowProcess
+from web.api import create_api
 
 SECRET = "bounds-test-secret-0123456789abcdef0123"
 EVENTS = "/api/v1/reports/webbtidbokning/events-per-month"
@@ -58,7 +59,7 @@ def make_client(settings: Settings) -> Iterator[Callable[..., TestClient]]:
 
 
 def auth(*roles: str, providers: tuple[str, ...] = ("SE-CP-1",)) -> dict[str, str]:
-    return {"Authorization": f"Bearer {tiers.issue(SECRET, 'tester', providers, roles)}"}
+    return {"Authorization": f"Bearer {auth_.issue(SECRET, 'tester', providers, roles)}"}
 
 
 def today() -> dt.date:
@@ -209,7 +210,7 @@ def test_rate_limit_holds_across_api_processes(settings: Settings, tmp_path: Pat
     store = StatflowProcess(
         base.with_(clickhouse_http_port=free_port()), tmp_path / "store.log", "store"
     )
-    token = tiers.issue(SECRET, "api", [], ["service"])
+    token = auth_.issue(SECRET, "api", [], ["service"])
     dsn = f"http://api:{token}@127.0.0.1:{store.settings.clickhouse_http_port}"
     shared = base.with_(clickhouse_dsn=dsn, clickhouse_http_port=0)
     apis = [

@@ -11,7 +11,7 @@ from typing import Any
 
 import orjson
 
-from reports.tiers import issue
+from core.auth import issue
 from tests.integration.harness import ROOT, StatflowProcess
 
 GOOD = {"event_id": "cli-1", "occurred_at": "2024-05-02T08:00:00+02:00",

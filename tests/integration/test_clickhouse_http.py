@@ -25,10 +25,10 @@ import pytest
 from clickhouse_connect.driver.client import Client
 from clickhouse_connect.driver.exceptions import DatabaseError
 
-from reports import tiers
+from core import auth
+from core.settings import Settings
 from sinks.clickhouse import ClickHouseStore
 from sinks.migrate import load, migrate
-from streams.settings import Settings
 from tests.integration.conftest import free_port
 from tests.integration.harness import StatflowProcess
 
@@ -91,8 +91,8 @@ def running_store(tmp: Path, max_seconds: int) -> Iterator[Store]:
         _wait_ping(f"http://127.0.0.1:{settings.clickhouse_http_port}/ping", proc, log)
         yield Store(
             settings,
-            tiers.issue(SECRET, "grafana", [], ["sql_reader"]),
-            tiers.issue(SECRET, "worker", [], ["service"]),
+            auth.issue(SECRET, "grafana", [], ["sql_reader"]),
+            auth.issue(SECRET, "worker", [], ["service"]),
         )
     finally:
         if proc.poll() is None:
@@ -330,9 +330,9 @@ def test_no_token_or_a_bad_one_is_refused_in_clickhouse_style(store: Store) -> N
     assert r.text.startswith("Code: 194. DB::Exception: ") and "statflow token" in r.text
     r = httpx.post(store.url, content=b"SELECT 1", auth=("x", "not-a-token"))
     assert r.status_code == 401 and r.headers["x-clickhouse-exception-code"] == "516"
-    other = tiers.issue("another-secret-0123456789abcdef0123", "x", [], ["sql_reader"])
+    other = auth.issue("another-secret-0123456789abcdef0123", "x", [], ["sql_reader"])
     assert _code(lambda: store.client(other)) == 516
-    no_role = tiers.issue(SECRET, "x", ["SE1-CP"], ["operator"])
+    no_role = auth.issue(SECRET, "x", ["SE1-CP"], ["operator"])
     assert _code(lambda: store.client(no_role)) == 497
 
 
@@ -377,7 +377,7 @@ def test_statflow_run_serves_it_too(settings: Settings, tmp_path: Path) -> None:
     try:
         reader = clickhouse_connect.get_client(
             host="127.0.0.1", port=served.clickhouse_http_port, username="grafana",
-            password=tiers.issue(SECRET, "grafana", [], ["sql_reader"]),
+            password=auth.issue(SECRET, "grafana", [], ["sql_reader"]),
         )  # fmt: skip
         assert reader.query("SELECT count() FROM calls_per_day").result_rows == [(0,)]
         assert proc.get("/readyz").status_code == 200  # the report API beside it

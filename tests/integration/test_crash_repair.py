@@ -10,14 +10,14 @@ from typing import Any
 
 import pytest
 
-from agents.batch import Decoded, RawMessage
+from core.errors import SinkError
+from core.settings import Settings
 from schemas.events import NtjpCall
+from schemas.pipeline import Decoded, RawMessage
 from sinks.calls import CALLS_TABLE
 from sinks.clickhouse import ClickHouseStore
 from sinks.events import EventSink
 from sinks.migrate import migrate
-from statflow.errors import SinkError
-from streams.settings import Settings
 
 TOPIC = "t.ntjp.calls.v1"
 

@@ -15,9 +15,9 @@ import orjson
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
+from core.errors import ValidationError
+from schemas.topics import BY_NAME
 from sinks.clickhouse import ClickHouseStore
-from statflow.errors import ValidationError
-from streams.topics import BY_NAME
 from tests.integration.harness import StatflowProcess
 from tests.integration.kafka_util import publish, read_all
 from tests.unit.test_redaction import ALL_FORMS, BASES, leftovers

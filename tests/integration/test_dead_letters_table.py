@@ -7,11 +7,11 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from agents.batch import Decoded, RawMessage, Rejected
+from core.settings import Settings
+from schemas.pipeline import Decoded, RawMessage, Rejected
 from sinks import dead_letters
 from sinks.clickhouse import ClickHouseStore
 from sinks.migrate import migrate
-from streams.settings import Settings
 
 TOPIC = "t.ntjp.calls.v1"
 

@@ -16,8 +16,8 @@ from typing import Any
 
 import orjson
 
-from reports.tiers import issue
-from streams.topics import ETJ_CASES, ETJ_LOGINS
+from core.auth import issue
+from schemas.topics import ETJ_CASES, ETJ_LOGINS
 from synth.etj import (
     current_units,
     make_accounts,

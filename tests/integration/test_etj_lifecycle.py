@@ -12,14 +12,14 @@ from typing import Any
 
 import pytest
 
-from agents.batch import RawMessage
+from core.auth import Caller
+from core.settings import Settings
 from reports import engine
-from reports.tiers import Caller
 from schemas.etj import EtjCase
+from schemas.pipeline import RawMessage
 from sinks.clickhouse import ClickHouseStore
 from sinks.etj import case_columns
 from sinks.migrate import migrate
-from streams.settings import Settings
 
 UNIT = "SE2321000016-ETJ001"
 CP = "SE2321000016-ETJ0"

@@ -23,8 +23,8 @@ from typing import Any
 import httpx
 import pytest
 
-from reports.tiers import issue
-from schemas import personnummer
+from core import personnummer
+from core.auth import issue
 from synth.etj import current_units, make_cases, make_etj_world
 from synth.stod import make_sob_world, make_transactions
 from tests.integration.compare import as_dicts, diff

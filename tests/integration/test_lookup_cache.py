@@ -9,10 +9,10 @@ from collections.abc import Callable, Iterator
 import pytest
 import redis
 
+from core.settings import Settings
 from sinks.clickhouse import ClickHouseStore
 from sinks.migrate import migrate
 from sinks.redis_store import LookupCache
-from streams.settings import Settings
 from tests import services as provided
 
 

@@ -10,8 +10,8 @@ from typing import Any
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from streams.settings import Settings
-from streams.topics import BY_NAME
+from core.settings import Settings
+from schemas.topics import BY_NAME
 from synth.webbtidbokning import make_calls, make_world
 from tests.integration.conftest import free_port
 from tests.integration.harness import StatflowProcess

@@ -19,8 +19,8 @@ from pathlib import Path
 import clickhouse_connect
 import pytest
 
-from reports import tiers
-from streams.settings import Settings
+from core import auth
+from core.settings import Settings
 from synth.webbtidbokning import make_calls, make_world
 from tests.integration.conftest import free_port
 from tests.integration.harness import StatflowProcess
@@ -42,7 +42,7 @@ class Cluster:
             self.store = StatflowProcess(
                 base.with_(clickhouse_http_port=free_port()), tmp / "store.log", "store"
             )
-            token = tiers.issue(SECRET, "worker", [], ["service"])
+            token = auth.issue(SECRET, "worker", [], ["service"])
             dsn = f"http://worker:{token}@127.0.0.1:{self.store.settings.clickhouse_http_port}"
             base = base.with_(clickhouse_dsn=dsn)
         self.base = base.with_(clickhouse_http_port=0)

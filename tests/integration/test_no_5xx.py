@@ -32,7 +32,8 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reports import catalogue, tiers
+from core import auth
+from reports import catalogue, declarations
 from reports.params import COMMON
 from tests.integration.test_bounds import SECRET, make_client  # noqa: F401 - a fixture
 
@@ -133,7 +134,7 @@ ROLES = ["operator", "auditor", "region_admin", "unit_admin"]
 def token(roles: list[str]) -> str:
     county = "01" if "region_admin" in roles else None
     units = ["SE-UNIT-1"] if "unit_admin" in roles else []
-    return tiers.issue(SECRET, "fuzz", ["SE-CP-1"], roles, county_code=county, unit_ids=units)
+    return auth.issue(SECRET, "fuzz", ["SE-CP-1"], roles, county_code=county, unit_ids=units)
 
 
 HEADERS: st.SearchStrategy[dict[str, str]] = st.one_of(
@@ -182,7 +183,7 @@ def test_reports_never_5xx(client: TestClient) -> None:
     """Every report (25 requests each), every declared parameter, valid and
     hostile values."""
 
-    def values_for(name: str, report: catalogue.Report) -> st.SearchStrategy[str]:
+    def values_for(name: str, report: declarations.Report) -> st.SearchStrategy[str]:
         valid: list[str] = {
             "format": ["json", "csv", "xlsx", "jsonstat", "pdf"],
             "lang": ["sv", "en"],
@@ -197,7 +198,7 @@ def test_reports_never_5xx(client: TestClient) -> None:
 
     @st.composite
     def request(
-        draw: st.DrawFn, report: catalogue.Report
+        draw: st.DrawFn, report: declarations.Report
     ) -> tuple[str, list[tuple[str, str]], dict[str, str]]:
         names = [*COMMON, *report.filters]
         # the period in most requests; then any declared parameters, repeats included

@@ -14,14 +14,14 @@ from pathlib import Path
 import orjson
 import pytest
 
-from agents.batch import RawMessage
+from core.settings import Settings
 from reconcile.apply import Outcome, apply_dir, discrepancies
 from reports import engine
 from schemas.etj import case_decoder
+from schemas.pipeline import RawMessage
 from sinks.clickhouse import ClickHouseStore
 from sinks.etj import case_columns
 from sinks.migrate import migrate
-from streams.settings import Settings
 
 DAY = dt.date(2024, 3, 31)  # a 23-hour day: its events still belong to it
 

@@ -15,16 +15,16 @@ from typing import Any
 
 import pytest
 
-from agents.batch import RawMessage
+from core.settings import Settings
 from reconcile import sob
 from reconcile.apply import apply_dir, discrepancies
 from reconcile.files import parse_sob_cases
 from reports import engine
 from schemas.events import SobTransaction
+from schemas.pipeline import RawMessage
 from sinks.clickhouse import ClickHouseStore
 from sinks.migrate import migrate
 from sinks.sob import sob_columns
-from streams.settings import Settings
 
 HEADER = ("case_id,case_type,process_name,moment_name,care_provider_id,care_unit_id,"
           "started_at,completed_at,closing_reason\n")  # fmt: skip

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from core.settings import Settings
 from reconcile.apply import apply_dir
 from sinks.clickhouse import ClickHouseStore
 from sinks.migrate import migrate
-from streams.settings import Settings
 
 HEADER = "hsa_id,name,kind,care_provider_id,county_code,updated_at"
 

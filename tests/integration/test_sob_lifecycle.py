@@ -11,12 +11,12 @@ from typing import Any
 
 import pytest
 
-from agents.batch import RawMessage
+from core.settings import Settings
 from schemas.events import SobTransaction
+from schemas.pipeline import RawMessage
 from sinks.clickhouse import ClickHouseStore
 from sinks.migrate import migrate
 from sinks.sob import sob_columns
-from streams.settings import Settings
 
 UTC = dt.UTC
 

@@ -17,9 +17,9 @@ from typing import Any
 
 import orjson
 
+from core.auth import issue
 from reports.disclosure import NOTE_LINKED
-from reports.tiers import issue
-from streams.topics import SOB_TRANSACTIONS
+from schemas.topics import SOB_TRANSACTIONS
 from synth.stod import make_sob_world, make_transactions, malformed_sob, shuffled_with_duplicates
 from tests.integration.compare import as_dicts, diff, secondary_nulls
 from tests.integration.harness import StatflowProcess

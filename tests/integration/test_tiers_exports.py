@@ -17,9 +17,9 @@ import openpyxl
 import orjson
 import redis
 
+from core import personnummer
+from core.auth import issue
 from reports.disclosure import NOTE_LINKED
-from reports.tiers import issue
-from schemas import personnummer
 from synth.stod import make_sob_world, make_transactions
 from synth.webbtidbokning import make_calls, make_world
 from tests.integration.compare import as_dicts, diff, secondary_nulls

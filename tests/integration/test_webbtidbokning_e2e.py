@@ -12,7 +12,7 @@ import datetime as dt
 import random
 from typing import Any
 
-from streams.topics import NTJP_CALLS
+from schemas.topics import NTJP_CALLS
 from synth.webbtidbokning import make_calls, make_world, malformed_messages, with_duplicates
 from tests.integration.compare import as_dicts, diff
 from tests.integration.harness import StatflowProcess

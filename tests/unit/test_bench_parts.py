@@ -19,7 +19,7 @@ def test_windows_split_events_into_consecutive_chunks() -> None:
     assert data.windows(0, 10, start, end) == []
 
 
-STACKS = """thread (1): MainThread;run (streams/ingest.py:123);BatchLoop._one (streams/ingest.py:141);decode_events (agents/batch.py:53);Decoder.__call__ (schemas/events.py:162) 30
+STACKS = """thread (1): MainThread;run (streams/ingest.py:123);BatchLoop._one (streams/ingest.py:141);decode_events (schemas/pipeline.py:53);Decoder.__call__ (schemas/events.py:162) 30
 thread (2): asyncio_0;_worker (concurrent/futures/thread.py:69);EventSink.write (sinks/events.py:67);ClickHouseStore.query_rows (sinks/clickhouse.py:68);escape_str (clickhouse_connect/driver/binding.py:1081) 50
 thread (2): asyncio_0;_worker (concurrent/futures/thread.py:69);EventSink.write (sinks/events.py:67);ClickHouseStore.insert_columns (sinks/clickhouse.py:83);Connection.query (chdb/state/sqlitelike.py:688) 15
 thread (3): asyncio_1;_worker (x.py:1);ClickHouseStore.query_rows (sinks/clickhouse.py:68);Connection.query (chdb/state/sqlitelike.py:688) 5

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from sinks.chhttp.policy import (
+from core.errors import ClickHouseHTTPError
+from web.chhttp.policy import (
     READER,
     Grant,
     Limits,
@@ -16,8 +17,7 @@ from sinks.chhttp.policy import (
     reader_error,
     session_settings,
 )
-from sinks.chhttp.sql import classify
-from statflow.errors import ClickHouseHTTPError
+from web.chhttp.sql import classify
 
 READ = Grant(READER, "grafana", "sf", "sf_reports")
 DATABASES = {"default", "system", "information_schema", "sf", "sf_reports", "sf_backfill_7"}

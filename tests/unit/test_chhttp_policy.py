@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from sinks.chhttp.policy import (
+from core.errors import ClickHouseHTTPError
+from web.chhttp.policy import (
     READER,
     SERVICE,
     Grant,
@@ -16,8 +17,7 @@ from sinks.chhttp.policy import (
     session_database,
     session_settings,
 )
-from sinks.chhttp.sql import classify
-from statflow.errors import ClickHouseHTTPError
+from web.chhttp.sql import classify
 
 READ = Grant(READER, "grafana", "sf", "sf_reports")
 SVC = Grant(SERVICE, "worker", "sf", "sf_reports")

@@ -13,9 +13,9 @@ import pytest
 from clickhouse_connect.driver.compression import Lz4Compressor
 from urllib3.filepost import encode_multipart_formdata
 
-from sinks.chhttp import request
-from sinks.chhttp.engine import from_engine, http_status
-from statflow.errors import ClickHouseHTTPError
+from core.errors import ClickHouseHTTPError
+from web.chhttp import request
+from web.chhttp.engine import from_engine, http_status
 
 
 def test_a_query_parameter_and_a_body_join_with_a_line_break() -> None:

@@ -10,12 +10,12 @@ from typing import Any
 import httpx
 import pytest
 
-from reports import tiers
-from sinks.chhttp.policy import Grant, grant_for
-from sinks.chhttp.server import content_type, create_app, error_response, listen
+from core import auth
+from core.errors import ClickHouseHTTPError, ConfigError
+from core.settings import Settings
 from statflow.cli import main
-from statflow.errors import ClickHouseHTTPError, ConfigError
-from streams.settings import Settings
+from web.chhttp.policy import Grant, grant_for
+from web.chhttp.server import content_type, create_app, error_response, listen
 
 SECRET = "unit-test-secret-0123456789abcdef0123456789"
 
@@ -59,7 +59,7 @@ async def _door(c: httpx.AsyncClient) -> None:
     assert r.headers["x-clickhouse-query-id"]
     r = await c.post("/", content=b"SELECT 1", auth=("grafana", "forged"))
     assert r.status_code == 401 and "grafana: Authentication failed" in r.text
-    staff = tiers.issue(SECRET, "nurse", ["SE1-CP"], ["region_admin"], county_code="01")
+    staff = auth.issue(SECRET, "nurse", ["SE1-CP"], ["region_admin"], county_code="01")
     r = await c.post("/", content=b"SELECT 1", auth=("nurse", staff))
     assert r.status_code == 403 and r.headers["x-clickhouse-exception-code"] == "497"
     r = await c.post("/", params={"compress": "1"}, content=b"SELECT 1")
@@ -114,7 +114,7 @@ def test_statflow_token_mints_sql_roles_without_a_care_provider(
     monkeypatch.setenv("STATFLOW_JWT_SECRET", SECRET)
     for role in ("sql_reader", "service"):
         assert main(["token", "--role", role, "--subject", "grafana"]) == 0
-        caller = tiers.verify(capsys.readouterr().out.strip(), SECRET)
+        caller = auth.verify(capsys.readouterr().out.strip(), SECRET)
         assert caller.roles == (role,) and caller.care_providers == ()
     assert main(["token", "--role", "operator"]) == 2  # still needs an organisation
 
@@ -148,5 +148,5 @@ def test_statflow_token_mints_a_valid_region_admin(
     monkeypatch.setenv("STATFLOW_HOME", str(tmp_path))
     monkeypatch.setenv("STATFLOW_JWT_SECRET", SECRET)
     assert main(["token", "--county-code", "14", "--unit", "SE2321000131-E000000000001"]) == 0
-    caller = tiers.verify(capsys.readouterr().out.strip(), SECRET)
+    caller = auth.verify(capsys.readouterr().out.strip(), SECRET)
     assert caller.county_code == "14"

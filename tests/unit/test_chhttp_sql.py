@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from sinks.chhttp.sql import classify, escape_param, infile_insert, quote_string, without_format
-from statflow.errors import ClickHouseHTTPError
+from core.errors import ClickHouseHTTPError
+from web.chhttp.sql import classify, escape_param, infile_insert, quote_string, without_format
 
 
 @pytest.mark.parametrize(

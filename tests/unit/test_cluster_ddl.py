@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 
-from sinks import cluster, migrate
+from core.errors import ConfigError, MigrationError
+from core.settings import Settings
+from sinks import cluster, ddl, migrate
 from sinks.clickhouse import ClickHouseStore
-from statflow.errors import ConfigError, MigrationError
-from streams.settings import Settings
 
 C, DB, REPORTS = "statflow-prod", "stats", "stats_reports"
 ON = "ON CLUSTER 'statflow-prod'"
@@ -45,7 +45,7 @@ def rendered() -> list[str]:
     return [s for m in cluster.render(filled(), C, DB) for s in m.statements]
 
 
-def filled() -> list[migrate.Migration]:
+def filled() -> list[ddl.Migration]:
     """The migration files with their database placeholders filled in."""
     return migrate.with_databases(migrate.load(), DB, REPORTS)
 

@@ -2,7 +2,7 @@
 specification's JSON Schema (vendored, deploy/compose-spec.json), plus what a
 schema cannot see: names that must meet (depends_on, mounts, Prometheus
 targets, Grafana data sources) and dashboard queries that must match what
-statflow exports (streams/metrics.py) and stores (sinks/migrations)."""
+statflow exports (core/metrics.py) and stores (sinks/migrations)."""
 
 from __future__ import annotations
 
@@ -16,9 +16,9 @@ import jsonschema
 import pytest
 import yaml
 
+from core import metrics
+from core.settings import Settings
 from sinks import migrate
-from streams import metrics
-from streams.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ROOT / "docker-compose.yml"

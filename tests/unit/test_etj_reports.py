@@ -6,7 +6,9 @@ import datetime as dt
 
 import pytest
 
-from reports import catalogue
+from core.auth import Caller, issue, verify
+from core.errors import AccessDenied
+from reports import catalogue, declarations
 from reports.etj import (
     account_rows,
     case_type_flags,
@@ -17,15 +19,14 @@ from reports.etj import (
     stamp,
 )
 from reports.params import parse
-from reports.tiers import Caller, issue, scope, verify
+from reports.tiers import scope
 from schemas.etj import STANDARD_CASE_TYPES
-from statflow.errors import AccessDenied
 
 TODAY = dt.date(2026, 11, 23)
 SECRET = "unit-test-secret-0123456789abcdef0123456789"
 
 
-def params(report_id: str, *pairs: tuple[str, str]) -> tuple[catalogue.Report, object]:
+def params(report_id: str, *pairs: tuple[str, str]) -> tuple[declarations.Report, object]:
     r = catalogue.find("e-tjanster", report_id)
     assert r is not None
     return r, parse(r, [("from", "2024-03-01"), ("to", "2024-03-31"), *pairs], TODAY)

@@ -7,9 +7,9 @@ import itertools
 
 import pytest
 
+from core.auth import Caller
 from reports.exports import ROLE_OF, owner_of, ownership_problem, stale_files
 from reports.pseudonyms import PATIENT, customer_key, field_key, field_keys, pseudonym
-from reports.tiers import Caller
 
 ALL_EXPORT_ROLES = tuple(ROLE_OF.values())
 

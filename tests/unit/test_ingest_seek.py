@@ -19,9 +19,9 @@ from typing import Any
 import pytest
 from aiokafka import ConsumerRebalanceListener, TopicPartition
 
-from agents.batch import Decoded, RawMessage, Rejected
+from core.settings import Settings
+from schemas.pipeline import Decoded, RawMessage, Rejected
 from streams.ingest import BatchLoop, Pipeline
-from streams.settings import Settings
 
 TOPIC = "t.calls"
 P0 = TopicPartition(TOPIC, 0)

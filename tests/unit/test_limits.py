@@ -4,16 +4,16 @@ import datetime as dt
 
 import pytest
 
-from reports import catalogue, limits
+from core.errors import AnswerTooLarge, ConfigError
+from core.settings import Settings
+from reports import catalogue, declarations, limits
 from reports.params import parse
 from reports.ratelimit import decide
-from statflow.errors import AnswerTooLarge, ConfigError
-from streams.settings import Settings
 
 TODAY = dt.date(2026, 11, 23)
 
 
-def report(service: str, id: str) -> catalogue.Report:
+def report(service: str, id: str) -> declarations.Report:
     r = catalogue.find(service, id)
     assert r is not None
     return r

@@ -10,7 +10,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from statflow import logs
+from core import logs
 
 
 @pytest.fixture(autouse=True)

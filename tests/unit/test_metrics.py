@@ -9,8 +9,8 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from streams import metrics
-from streams.metrics_http import metrics_app
+from core import metrics
+from web.metrics_http import metrics_app
 
 
 @pytest.fixture(autouse=True)

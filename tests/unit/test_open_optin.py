@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from core.errors import AccessDenied
 from reports import catalogue
 from reports.params import parse
 from reports.tiers import (
@@ -20,7 +21,6 @@ from reports.tiers import (
     scope,
     units_to_attribute,
 )
-from statflow.errors import AccessDenied
 
 TODAY = dt.date(2026, 11, 23)
 OPTED = ("A", "B")

@@ -2,14 +2,14 @@ import datetime as dt
 
 import pytest
 
-from reports import catalogue
+from core.errors import ParameterError
+from reports import catalogue, declarations
 from reports.params import parse
-from statflow.errors import ParameterError
 
 TODAY = dt.date(2026, 11, 23)
 
 
-def report(id: str) -> catalogue.Report:
+def report(id: str) -> declarations.Report:
     r = catalogue.find("webbtidbokning", id)
     assert r is not None
     return r

@@ -11,12 +11,12 @@ from typing import Any
 import orjson
 import pytest
 
-from agents.batch import RawMessage, Rejected, decode_events
-from schemas import personnummer
+from core import personnummer
+from core.errors import ValidationError
+from core.logs import JsonFormatter
 from schemas.etj import case_decoder, etj_unit_decoder, login_decoder
 from schemas.events import allowed_values, call_decoder, sob_decoder, unit_decoder
-from statflow.errors import ValidationError
-from statflow.logs import JsonFormatter
+from schemas.pipeline import RawMessage, Rejected, decode_events
 
 # Tolvan Tolvansson (Skatteverket's test person) and a coordination number
 # (day + 60), in every written form: 12 or 10 digits; hyphen, plus (100 years

@@ -3,9 +3,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from core import faults
+from core.errors import ConfigError
 from reconcile.schedule import due, parse_times
-from statflow import faults
-from statflow.errors import ConfigError
 
 STHLM = ZoneInfo("Europe/Stockholm")
 

@@ -2,10 +2,10 @@ import datetime as dt
 
 import pytest
 
+from core.errors import ValidationError
 from schemas import export
-from schemas.contracts import CONTRACT_TYPES
 from schemas.events import call_decoder, unit_decoder
-from statflow.errors import ValidationError
+from schemas.topics import CONTRACT_TYPES
 
 GOOD = (
     b'{"event_id":"e1","occurred_at":"2024-03-31T01:30:00+01:00","operation":"MakeBooking",'

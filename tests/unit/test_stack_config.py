@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from core.errors import ConfigError, StackError
+from core.settings import Settings
 from deploy.stack import ServiceStatus, StackConfig, server_properties
-from statflow.errors import ConfigError, StackError
-from streams.settings import Settings
 
 
 def test_defaults_match_settings_defaults() -> None:

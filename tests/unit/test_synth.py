@@ -16,9 +16,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from core.errors import ValidationError
 from schemas.counties import COUNTIES
 from schemas.events import call_decoder, population_decoder, routing_decoder, unit_decoder
-from statflow.errors import ValidationError
 from synth.population import population_records
 from synth.webbtidbokning import (
     BOOKING_CONTRACTS,

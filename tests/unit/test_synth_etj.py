@@ -15,9 +15,9 @@ from typing import Any
 import orjson
 import pytest
 
-from schemas.contracts import DECODERS
 from schemas.etj import CARE_TYPES
 from schemas.events import person_decoder
+from schemas.topics import DECODERS
 from synth.etj import (
     LOST_DATES_BEFORE,
     METHODS,

@@ -2,15 +2,16 @@ import datetime as dt
 
 import pytest
 
-from reports import catalogue
+from core.auth import Caller, issue, verify
+from core.errors import AccessDenied
+from reports import catalogue, declarations
 from reports.params import parse
-from reports.tiers import Caller, authorize, issue, open_row_filter, scope, verify
-from statflow.errors import AccessDenied
+from reports.tiers import authorize, open_row_filter, scope
 
 SECRET = "unit-test-secret-0123456789abcdef0123456789"
 
 
-def report(service: str, id: str) -> catalogue.Report:
+def report(service: str, id: str) -> declarations.Report:
     r = catalogue.find(service, id)
     assert r is not None
     return r

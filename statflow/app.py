@@ -4,7 +4,7 @@
 can be opened by one process only; `statflow worker` leaves the API out and,
 with STATFLOW_METRICS_PORT, serves only /metrics and /healthz. A process that
 owns the chDB path also serves ClickHouse's HTTP interface over it
-(sinks/chhttp) when STATFLOW_CLICKHOUSE_HTTP_PORT is set.
+(web/chhttp) when STATFLOW_CLICKHOUSE_HTTP_PORT is set.
 """
 
 from __future__ import annotations
@@ -14,8 +14,9 @@ from typing import Any
 
 import faust
 
-from agents import calls, drops, etj, reference, sob
-from statflow import faults
+from agents import calls, etj, reference, sob
+from core import faults
+from reconcile import drops
 from streams.context import Context
 
 log = logging.getLogger("statflow.app")
@@ -46,11 +47,11 @@ def create_app(ctx: Context, *, serve_api: bool) -> faust.App:
     etj.register(app, ctx)
     drops.register(app, ctx)
     if serve_api:
-        from reports.api import create_api
+        from web.api import create_api
 
         _serve_http(app, create_api(ctx), s.http_host, s.http_port, "report API")
     elif s.metrics_port:
-        from streams.metrics_http import metrics_app
+        from web.metrics_http import metrics_app
 
         _serve_http(app, metrics_app(), s.http_host, s.metrics_port, "worker metrics")
     if ctx.store.embedded and s.clickhouse_http_port:
@@ -59,8 +60,8 @@ def create_app(ctx: Context, *, serve_api: bool) -> faust.App:
 
 
 def _register_clickhouse_http(app: faust.App, ctx: Context) -> None:
-    from sinks.chhttp.server import serve
-    from statflow.errors import ConfigError
+    from core.errors import ConfigError
+    from web.chhttp.server import serve
 
     @app.task
     async def clickhouse_http() -> None:

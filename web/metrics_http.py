@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Route
 
-from streams import metrics
+from core import metrics
 
 
 async def _metrics(_: Request) -> PlainTextResponse:

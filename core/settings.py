@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from statflow.errors import ConfigError
+from core.errors import ConfigError
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:
@@ -69,8 +69,8 @@ class Settings:
     # as soon as they arrive.
     drop_poll_seconds: int = 10
     reconcile_at: str = ""
-    faults: str = ""  # named crash points, for fault tests only (statflow/faults.py)
-    # ClickHouse's HTTP interface over the embedded store (sinks/chhttp), served
+    faults: str = ""  # named crash points, for fault tests only (core/faults.py)
+    # ClickHouse's HTTP interface over the embedded store (web/chhttp), served
     # by the process that owns the chDB path; 0 = off. Host "" = http_host.
     clickhouse_http_port: int = 8123
     clickhouse_http_host: str = ""

@@ -26,7 +26,7 @@ WINDOWS = ("sink.writes-fail",)  # name:seconds
 
 
 def arm(spec: str) -> None:
-    from statflow.errors import ConfigError
+    from core.errors import ConfigError
 
     _armed.clear()
     _windows.clear()

@@ -26,12 +26,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sinks.chhttp import policy
-from sinks.chhttp.request import ChRequest, summary
-from sinks.chhttp.sql import Statement, classify, escape_param, infile_insert, without_format
+from core.errors import ClickHouseHTTPError
+from core.settings import Settings
 from sinks.clickhouse import ClickHouseStore
-from statflow.errors import ClickHouseHTTPError
-from streams.settings import Settings
+from web.chhttp import policy
+from web.chhttp.request import ChRequest, summary
+from web.chhttp.sql import Statement, classify, escape_param, infile_insert, without_format
 
 # chDB's Python layer turns these format names into Python objects, not bytes.
 _PYTHON_FORMATS = frozenset({"dataframe", "arrowtable", "debug"})

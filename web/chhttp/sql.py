@@ -23,7 +23,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
-from statflow.errors import ClickHouseHTTPError
+from core.errors import ClickHouseHTTPError
 
 READ_KINDS = frozenset({"select", "show", "describe", "exists", "explain"})
 _KIND_OF = {

@@ -1,6 +1,6 @@
 """Structured (JSON) log lines. Callers pass ids and counts in `extra`, never
 a personal identity number; as a second line of defence every text of a line
-(message, string extras, traceback) is redacted (schemas.personnummer.redact),
+(message, string extras, traceback) is redacted (core.personnummer.redact),
 since an error text from a store or a decoder may quote the data it refused."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import orjson
 
-from schemas.personnummer import redact
+from core.personnummer import redact
 
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
 

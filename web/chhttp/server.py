@@ -25,12 +25,12 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from reports import tiers
-from sinks.chhttp import request as chreq
-from sinks.chhttp.engine import Answer, Engine
+from core import auth
+from core.errors import AccessDenied, ClickHouseHTTPError, ConfigError
+from core.settings import Settings
 from sinks.clickhouse import ClickHouseStore
-from statflow.errors import AccessDenied, ClickHouseHTTPError, ConfigError
-from streams.settings import Settings
+from web.chhttp import request as chreq
+from web.chhttp.engine import Answer, Engine
 
 log = logging.getLogger("statflow.chhttp")
 MAX_BODY_BYTES = 256 * 1024 * 1024  # one request; a statflow batch insert is a few MB
@@ -132,7 +132,7 @@ def authenticate(engine: Engine, secret: str, req: chreq.ChRequest) -> Any:
     if not req.token:
         raise ClickHouseHTTPError(194, "REQUIRED_PASSWORD", f"{req.user[:64]}: {_NO_TOKEN}", 401)
     try:
-        caller = tiers.verify(req.token, secret)
+        caller = auth.verify(req.token, secret)
     except AccessDenied as exc:
         raise ClickHouseHTTPError(
             516, "AUTHENTICATION_FAILED", f"{req.user[:64]}: Authentication failed: {exc}", 401
@@ -217,7 +217,7 @@ async def serve(store: ClickHouseStore, settings: Settings, *, hosted: bool) -> 
     engine = Engine(store, settings)
     sock = listen(settings)
     config = uvicorn.Config(
-        create_app(engine, tiers.load_secret(settings)),
+        create_app(engine, auth.load_secret(settings)),
         log_level="warning",
         lifespan="off",
         access_log=False,
@@ -232,8 +232,8 @@ def run_store(settings: Settings) -> int:
     """`statflow store`: own the chDB path, migrate it, and serve it over
     ClickHouse's HTTP interface only (no agents, no report API), so workers and
     APIs in other processes reach it with STATFLOW_CLICKHOUSE_DSN=http://…"""
+    from core import logs
     from sinks.migrate import migrate
-    from statflow import logs
 
     logs.setup(settings.log_level)
     if not settings.embedded:

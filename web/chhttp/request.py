@@ -23,7 +23,7 @@ from typing import Any
 
 import lz4.frame
 
-from statflow.errors import ClickHouseHTTPError
+from core.errors import ClickHouseHTTPError
 
 try:  # clickhouse-connect depends on it before Python 3.14
     from backports import zstd as _zstd

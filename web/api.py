@@ -16,21 +16,16 @@ from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, Res
 from starlette.exceptions import HTTPException
 from starlette.middleware.base import RequestResponseEndpoint
 
+from core import auth, metrics
+from core.errors import AccessDenied, AnswerTooLarge, ParameterError, SinkError, UnknownReportError
 from reconcile import apply as reconcile_apply
-from reports import audit, catalogue, engine, formats, limits, quality, tiers
+from reports import audit, catalogue, engine, formats, limits, quality
 from reports.exports import ExportRequest, Exports
 from reports.live import live_view
 from reports.ratelimit import RateLimiter
-from statflow.errors import (
-    AccessDenied,
-    AnswerTooLarge,
-    ParameterError,
-    SinkError,
-    UnknownReportError,
-)
-from streams import backfill, metrics
+from schemas.topics import BY_NAME
+from streams import backfill
 from streams.context import Context
-from streams.topics import BY_NAME
 
 
 def _error(status: int, message: str, **extra: Any) -> JSONResponse:
@@ -62,11 +57,11 @@ def create_api(ctx: Context) -> FastAPI:
     )
     store = ctx.store
     settings = ctx.settings
-    secret = tiers.load_secret(settings)
+    secret = auth.load_secret(settings)
     exports = Exports(
         settings,
         store,
-        tiers.load_secret(settings, "pseudonym-secret", settings.pseudonym_secret).encode(),
+        auth.load_secret(settings, "pseudonym-secret", settings.pseudonym_secret).encode(),
     )
     app.state.exports = exports
     limiter = RateLimiter(settings, secret)
@@ -96,16 +91,16 @@ def create_api(ctx: Context) -> FastAPI:
                 return response
         return await call_next(request)
 
-    def caller_of(request: Request) -> tiers.Caller | None:
-        return tiers.from_header(request.headers.get("authorization"), secret)
+    def caller_of(request: Request) -> auth.Caller | None:
+        return auth.from_header(request.headers.get("authorization"), secret)
 
-    def with_role(request: Request, role: str, what: str) -> tiers.Caller:
+    def with_role(request: Request, role: str, what: str) -> auth.Caller:
         caller = logged_in(request)
         if role not in caller.roles:
             raise AccessDenied(f"{what} needs the role {role}", 403)
         return caller
 
-    def logged_in(request: Request) -> tiers.Caller:
+    def logged_in(request: Request) -> auth.Caller:
         caller = caller_of(request)
         if caller is None:
             raise AccessDenied("send 'Authorization: Bearer <token>' (rule: logged-in only)", 401)

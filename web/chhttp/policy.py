@@ -30,8 +30,8 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from sinks.chhttp.sql import READ_KINDS, Statement, quote_string
-from statflow.errors import ClickHouseHTTPError
+from core.errors import ClickHouseHTTPError
+from web.chhttp.sql import READ_KINDS, Statement, quote_string
 
 READER, SERVICE = "sql_reader", "service"
 SYSTEM_DATABASES = frozenset({"system", "information_schema", "INFORMATION_SCHEMA"})

@@ -7,8 +7,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, Protocol, TypeVar
 
-from schemas import personnummer
-from statflow.errors import ValidationError
+from core import personnummer
+from core.errors import ValidationError
 
 
 class HasEventId(Protocol):
