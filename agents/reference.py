@@ -1,4 +1,5 @@
-"""Reference topics (compacted): HSA units, NTjP routing, SCB population.
+"""Reference topics (compacted): HSA units and persons, NTjP routing, SCB
+population, 1177 e-services accounts and units.
 
 Pure functions turn a batch of messages into dimension rows; a tombstone (null
 value) becomes a row with deleted = 1 for the message key. The Kafka offset is
@@ -15,19 +16,31 @@ from typing import Any
 import faust
 
 from core import metrics
-from schemas.events import (
-    person_decoder,
-    population_decoder,
-    routing_decoder,
-    unit_decoder,
-)
 from schemas.pipeline import RawMessage
-from schemas.topics import HSA_PERSONS, HSA_UNITS, NTJP_ROUTING, SCB_POPULATION, TopicSpec
-from sinks import dead_letters
+from schemas.topics import (
+    ETJ_ACCOUNTS,
+    ETJ_UNITS,
+    HSA_PERSONS,
+    HSA_UNITS,
+    NTJP_ROUTING,
+    SCB_POPULATION,
+    TopicSpec,
+)
+from sinks import dead_letters, etj
 from sinks.dimensions import DimensionBatch, persons, population, routing, units
 from streams.context import Context
 from streams.ingest import dlq_headers
 from streams.retry import until_written
+
+# Every reference topic and the pure function making its dimension rows.
+REFERENCE_TOPICS: tuple[tuple[TopicSpec, Callable[..., DimensionBatch]], ...] = (
+    (HSA_UNITS, units),
+    (HSA_PERSONS, persons),
+    (NTJP_ROUTING, routing),
+    (SCB_POPULATION, population),
+    (ETJ_ACCOUNTS, etj.accounts),
+    (ETJ_UNITS, etj.units),
+)
 
 
 async def _insert(ctx: Context, batch: DimensionBatch) -> None:
@@ -37,14 +50,8 @@ async def _insert(ctx: Context, batch: DimensionBatch) -> None:
 def register(app: faust.App, ctx: Context) -> None:
     """One Faust agent per reference topic; volume is low, so Faust's own
     per-message streams are fast enough here."""
-    s = ctx.settings
-    for spec, to_rows, decoder in (
-        (HSA_UNITS, units, unit_decoder),
-        (HSA_PERSONS, persons, person_decoder),
-        (NTJP_ROUTING, routing, routing_decoder),
-        (SCB_POPULATION, population, population_decoder),
-    ):
-        reference_agent(app, ctx, spec, to_rows, decoder(s.max_message_bytes))
+    for spec, to_rows in REFERENCE_TOPICS:
+        reference_agent(app, ctx, spec, to_rows, spec.decoder(ctx.settings.max_message_bytes))
 
 
 def reference_agent(

@@ -21,7 +21,28 @@ from core.settings import Settings
 ALGORITHM = "HS256"
 
 
-ADMIN_ROLES = ("region_admin", "unit_admin")
+# Every role a token can carry, declared once; the HTTP surfaces check these names.
+REGION_ADMIN = "region_admin"  # reports over units: the units of its county_code
+UNIT_ADMIN = "unit_admin"  # reports over units: its unit_ids
+OPERATOR = "operator"  # quality notes, file drops, backfills
+AUDITOR = "auditor"  # the audit log
+EXPORT_AGGREGATED = "export_aggregated"
+EXPORT_PSEUDONYMISED = "export_pseudonymised"
+EXPORT_IDENTIFIED = "export_identified"
+SQL_READER = "sql_reader"  # ClickHouse HTTP: the reports database, read only
+SQL_SERVICE = "service"  # ClickHouse HTTP: statflow workers
+ADMIN_ROLES = (REGION_ADMIN, UNIT_ADMIN)
+ROLES = (
+    REGION_ADMIN,
+    UNIT_ADMIN,
+    OPERATOR,
+    AUDITOR,
+    EXPORT_AGGREGATED,
+    EXPORT_PSEUDONYMISED,
+    EXPORT_IDENTIFIED,
+    SQL_READER,
+    SQL_SERVICE,
+)
 
 
 @dataclass(frozen=True)
@@ -47,9 +68,9 @@ def verify(token: str, secret: str) -> Caller:
     roles = tuple(map(str, claims.get("roles", [])))
     county = claims.get("county_code")
     units = claims.get("unit_ids", [])
-    if "region_admin" in roles and not isinstance(county, str):
+    if REGION_ADMIN in roles and not isinstance(county, str):
         raise AccessDenied("a region_admin token must name its county_code", 401)
-    if "unit_admin" in roles and (
+    if UNIT_ADMIN in roles and (
         not isinstance(units, list) or not units or not all(isinstance(u, str) for u in units)
     ):
         raise AccessDenied("a unit_admin token must name its unit_ids", 401)
@@ -112,8 +133,6 @@ def from_header(authorization: str | None, secret: str) -> Caller | None:
 def auth_headers(settings: Settings, role: str, subject: str = "statflow-cli") -> dict[str, str]:
     """A short-lived token for the running API, signed with this machine's secret
     (the same `statflow run` uses), for commands that act through it."""
-    import datetime as dt
-
     secret = load_secret(settings)
     token = issue(secret, subject, ["*"], [role], ttl=dt.timedelta(minutes=10))
     return {"Authorization": f"Bearer {token}"}

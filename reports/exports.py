@@ -36,7 +36,13 @@ import orjson
 import redis.asyncio as aioredis
 import xlsxwriter
 
-from core.auth import ADMIN_ROLES, Caller
+from core.auth import (
+    ADMIN_ROLES,
+    EXPORT_AGGREGATED,
+    EXPORT_IDENTIFIED,
+    EXPORT_PSEUDONYMISED,
+    Caller,
+)
 from core.errors import AccessDenied, ParameterError
 from core.settings import Settings
 from reports import audit, engine, pseudonyms
@@ -45,9 +51,9 @@ from sinks.clickhouse import ClickHouseStore
 log = logging.getLogger("statflow.exports")
 
 ROLE_OF = {
-    "aggregated": "export_aggregated",
-    "pseudonymised": "export_pseudonymised",
-    "identified": "export_identified",
+    "aggregated": EXPORT_AGGREGATED,
+    "pseudonymised": EXPORT_PSEUDONYMISED,
+    "identified": EXPORT_IDENTIFIED,
 }
 DETAIL_COLUMNS = (
     "case_id", "occurred_at", "case_type", "status", "process_name", "moment_name",

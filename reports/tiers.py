@@ -10,7 +10,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
-from core.auth import ADMIN_ROLES, Caller
+from core.auth import ADMIN_ROLES, REGION_ADMIN, Caller
 from core.errors import AccessDenied
 from reports.declarations import Report, ReportParams
 
@@ -63,7 +63,7 @@ def scope(
 
 
 def _admin_scope(params: ReportParams, caller: Caller) -> ReportParams:
-    if "region_admin" in caller.roles:
+    if REGION_ADMIN in caller.roles:
         county = caller.county_code or ""
         foreign = [c for c in params.values("county") if c != county]
         if foreign:

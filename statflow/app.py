@@ -14,7 +14,7 @@ from typing import Any
 
 import faust
 
-from agents import calls, etj, reference, sob
+from agents import events, reference
 from core import faults
 from reconcile import drops
 from streams.context import Context
@@ -42,9 +42,7 @@ def create_app(ctx: Context, *, serve_api: bool) -> faust.App:
         broker_heartbeat_interval=2.0,
     )
     reference.register(app, ctx)
-    calls.register(app, ctx)
-    sob.register(app, ctx)
-    etj.register(app, ctx)
+    events.register(app, ctx)
     drops.register(app, ctx)
     if serve_api:
         from web.api import create_api

@@ -7,7 +7,15 @@ import argparse
 import sys
 from pathlib import Path
 
-from core.auth import auth_headers
+from core.auth import (
+    AUDITOR,
+    OPERATOR,
+    REGION_ADMIN,
+    SQL_READER,
+    SQL_SERVICE,
+    UNIT_ADMIN,
+    auth_headers,
+)
 from core.errors import ConfigError
 from core.settings import Settings
 
@@ -33,7 +41,7 @@ def cmd_annotate(args: argparse.Namespace, settings: Settings) -> int:
     if url:
         import httpx
 
-        auth = auth_headers(settings, "operator", args.by)
+        auth = auth_headers(settings, OPERATOR, args.by)
         r = httpx.post(f"{url}/api/v1/annotations", json=body, timeout=30,
                        headers=auth)  # fmt: skip
         if r.status_code != 201:
@@ -79,11 +87,11 @@ def cmd_token(args: argparse.Namespace, settings: Settings) -> int:
     from core import auth as auth_
 
     roles = args.role or []
-    if args.county_code and "region_admin" not in roles:
-        roles.append("region_admin")
-    if args.unit and "unit_admin" not in roles:
-        roles.append("unit_admin")
-    sql = {"sql_reader", "service"} & set(roles)  # the store's ClickHouse HTTP interface
+    if args.county_code and REGION_ADMIN not in roles:
+        roles.append(REGION_ADMIN)
+    if args.unit and UNIT_ADMIN not in roles:
+        roles.append(UNIT_ADMIN)
+    sql = {SQL_READER, SQL_SERVICE} & set(roles)  # the store's ClickHouse HTTP interface
     if not (args.care_provider or args.county_code or args.unit or sql):
         raise ConfigError(
             "name --care-provider, or --county-code (region_admin), or --unit, or "
@@ -102,7 +110,7 @@ def cmd_reconcile(args: argparse.Namespace, settings: Settings) -> int:
     if url:
         import httpx
 
-        auth = auth_headers(settings, "operator")
+        auth = auth_headers(settings, OPERATOR)
         if args.report:
             days = httpx.get(f"{url}/api/v1/reconciliation", params={"rows": bool(args.rows)},
                              timeout=60).json()["days"]  # fmt: skip
@@ -158,7 +166,7 @@ def cmd_backfill(args: argparse.Namespace, settings: Settings) -> int:
         print("statflow: a backfill runs inside the process that ingests the topic; "
               "start `statflow run` first", file=sys.stderr)  # fmt: skip
         return 2
-    auth = auth_headers(settings, "operator")
+    auth = auth_headers(settings, OPERATOR)
     body: dict[str, object] = {"topic": args.topic}
     if args.from_offset is not None:
         body["from_offset"] = args.from_offset
@@ -194,7 +202,7 @@ def cmd_audit(args: argparse.Namespace, settings: Settings) -> int:
     if url:
         import httpx
 
-        auth = auth_headers(settings, "auditor")
+        auth = auth_headers(settings, AUDITOR)
         r = httpx.get(f"{url}/api/v1/audit", params={"limit": args.limit}, timeout=30,
                       headers=auth)  # fmt: skip
         entries = r.json()["entries"]

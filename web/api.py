@@ -220,12 +220,12 @@ def create_api(ctx: Context) -> FastAPI:
 
     @app.get("/api/v1/audit")
     def audit_log(request: Request, limit: int = 100) -> dict[str, Any]:
-        with_role(request, "auditor", "the audit log")
+        with_role(request, auth.AUDITOR, "the audit log")
         return {"entries": audit.recent(store, min(max(limit, 1), 1000))}
 
     @app.post("/api/v1/annotations", status_code=201)
     async def annotate(request: Request) -> dict[str, Any]:
-        caller = with_role(request, "operator", "recording a data-quality note")
+        caller = with_role(request, auth.OPERATOR, "recording a data-quality note")
         note = quality.Annotation.parse(await json_object(request))
         await asyncio.to_thread(quality.add, store, note, caller.subject)
         return {"recorded": True, "service": note.service, "from": note.date_from.isoformat(),
@@ -242,7 +242,7 @@ def create_api(ctx: Context) -> FastAPI:
 
     @app.post("/api/v1/reconciliation/run")
     async def reconcile_now(request: Request) -> dict[str, Any]:
-        with_role(request, "operator", "applying file drops")
+        with_role(request, auth.OPERATOR, "applying file drops")
         raw = (await json_object(request)).get("dir")
         if not isinstance(raw, str) or not raw or "\x00" in raw or len(raw) > 4096:
             raise ParameterError("dir", "a drop directory on the server")
@@ -260,7 +260,7 @@ def create_api(ctx: Context) -> FastAPI:
 
     @app.post("/api/v1/backfill", status_code=202)
     async def backfill_start(request: Request) -> dict[str, Any]:
-        with_role(request, "operator", "a backfill")
+        with_role(request, auth.OPERATOR, "a backfill")
         body = await json_object(request)
         spec = BY_NAME.get(str(body.get("topic", "")))
         if spec is None or spec.full(settings) not in backfill.REPLAYABLE:

@@ -30,10 +30,11 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from core.auth import SQL_READER, SQL_SERVICE
 from core.errors import ClickHouseHTTPError
 from web.chhttp.sql import READ_KINDS, Statement, quote_string
 
-READER, SERVICE = "sql_reader", "service"
+READER, SERVICE = SQL_READER, SQL_SERVICE
 SYSTEM_DATABASES = frozenset({"system", "information_schema", "INFORMATION_SCHEMA"})
 
 # Table functions and functions that read files, URLs, other servers or

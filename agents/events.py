@@ -1,0 +1,45 @@
+"""Every event topic of the batched loop, one row each: topic declaration, the
+table its events go to and, if its rows need one, a lookup made per batch. A
+topic whose events need no lookup needs no module of its own: a row here."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import faust
+
+from agents.wiring import Lookup, no_lookup, register_batched
+from schemas.events import NtjpCall
+from schemas.pipeline import Decoded
+from schemas.topics import ETJ_CASES, ETJ_LOGINS, NTJP_CALLS, SOB_TRANSACTIONS, TopicSpec
+from sinks.calls import CALLS_TABLE
+from sinks.etj import CASES_TABLE, LOGINS_TABLE
+from sinks.events import EventTable
+from sinks.sob import SOB_TABLE
+from streams.context import Context
+
+
+def call_counties(ctx: Context) -> Lookup:
+    """`ntjp.calls.v1` rows carry the unit's county, from the Redis cache."""
+
+    async def counties(batch: Decoded[NtjpCall]) -> Mapping[str, str]:
+        return await ctx.cache.county_of(c.logical_address for _, c in batch.accepted)
+
+    return counties
+
+
+# (topic, table, the lookup a batch needs given the runtime context)
+EVENT_TOPICS: tuple[tuple[TopicSpec, EventTable[Any], Callable[[Context], Lookup] | None], ...] = (
+    (NTJP_CALLS, CALLS_TABLE, call_counties),
+    # the SOB lifecycle is kept by ClickHouse views
+    (SOB_TRANSACTIONS, SOB_TABLE, None),
+    (ETJ_CASES, CASES_TABLE, None),
+    (ETJ_LOGINS, LOGINS_TABLE, None),
+)
+
+
+def register(app: faust.App, ctx: Context) -> None:
+    for spec, table, lookup in EVENT_TOPICS:
+        decode = spec.decoder(ctx.settings.max_message_bytes)
+        register_batched(app, ctx, spec, decode, table, lookup(ctx) if lookup else no_lookup)
