@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 from core.errors import ConfigError
@@ -22,12 +22,6 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         return int(raw)
     except ValueError:
         raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
-
-
-def _port(env: Mapping[str, str], name: str, default: int) -> int:
-    """A port where "" (like 0) turns the listener off."""
-    raw = env.get(name)
-    return default if raw is None else _int(env, name, 0)
 
 
 @dataclass(frozen=True)
@@ -95,7 +89,6 @@ class Settings:
     # PxWeb, 30 per 10 s. 0 requests = no limit.
     rate_limit_requests: int = 30
     rate_limit_window_seconds: int = 10
-    extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def dsn(self) -> str:
@@ -119,89 +112,43 @@ class Settings:
     def with_(self, **changes: object) -> Settings:
         return replace(self, **changes)  # type: ignore[arg-type]
 
+    @staticmethod
+    def env_name(name: str) -> str:
+        """The variable of a field: `STATFLOW_` + its name in capitals."""
+        return "STATFLOW_" + name.upper()
+
     def to_env(self) -> dict[str, str]:
         """The STATFLOW_* variables that reproduce these settings in a child process."""
-        env = {
-            "STATFLOW_HOME": str(self.home),
-            "STATFLOW_KAFKA_BOOTSTRAP": self.kafka_bootstrap,
-            "STATFLOW_CLICKHOUSE_DSN": self.clickhouse_dsn,
-            "STATFLOW_CLICKHOUSE_DATABASE": self.clickhouse_database,
-            "STATFLOW_CLICKHOUSE_CLUSTER": self.clickhouse_cluster,
-            "STATFLOW_REDIS_URL": self.redis_url,
-            "STATFLOW_HTTP_HOST": self.http_host,
-            "STATFLOW_HTTP_PORT": str(self.http_port),
-            "STATFLOW_METRICS_PORT": str(self.metrics_port),
-            "STATFLOW_TOPIC_PREFIX": self.topic_prefix,
-            "STATFLOW_CONSUMER_GROUP": self.consumer_group,
-            "STATFLOW_BATCH_MAX_RECORDS": str(self.batch_max_records),
-            "STATFLOW_BATCH_TIMEOUT_MS": str(self.batch_timeout_ms),
-            "STATFLOW_TOPIC_PARTITIONS": str(self.topic_partitions),
-            "STATFLOW_MAX_MESSAGE_BYTES": str(self.max_message_bytes),
-            "STATFLOW_LOG_LEVEL": self.log_level,
-            "STATFLOW_JWT_SECRET": self.jwt_secret,
-            "STATFLOW_PSEUDONYM_SECRET": self.pseudonym_secret,
-            "STATFLOW_EXPORT_TTL_SECONDS": str(self.export_ttl_seconds),
-            "STATFLOW_DLQ_RETENTION_HOURS": str(self.dlq_retention_hours),
-            "STATFLOW_OPEN_CARE_PROVIDERS": self.open_care_providers,
-            "STATFLOW_DROP_POLL_SECONDS": str(self.drop_poll_seconds),
-            "STATFLOW_RECONCILE_AT": self.reconcile_at,
-            "STATFLOW_FAULTS": self.faults,
-            "STATFLOW_CLICKHOUSE_HTTP_PORT": str(self.clickhouse_http_port),
-            "STATFLOW_CLICKHOUSE_HTTP_HOST": self.clickhouse_http_host,
-            "STATFLOW_CLICKHOUSE_HTTP_MAX_ROWS": str(self.clickhouse_http_max_rows),
-            "STATFLOW_CLICKHOUSE_HTTP_MAX_SECONDS": str(self.clickhouse_http_max_seconds),
-            "STATFLOW_CLICKHOUSE_HTTP_MAX_MEMORY": str(self.clickhouse_http_max_memory),
-            "STATFLOW_REPORTS_DATABASE": self.reports_database,
-            "STATFLOW_MAX_CELLS": str(self.max_cells),
-            "STATFLOW_MAX_PDF_CELLS": str(self.max_pdf_cells),
-            "STATFLOW_RATE_LIMIT_REQUESTS": str(self.rate_limit_requests),
-            "STATFLOW_RATE_LIMIT_WINDOW_SECONDS": str(self.rate_limit_window_seconds),
-        }
-        if self.drop_dir is not None:
-            env["STATFLOW_DROP_DIR"] = str(self.drop_dir)
+        env = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if value is not None:  # an unset optional path is no variable
+                env[self.env_name(f.name)] = str(value)
         return env
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Every field from its variable (`env_name`); an unset or empty one
+        keeps the default, except where empty means "off" (_OFF_WHEN_EMPTY)."""
         env = os.environ if env is None else env
-        drop = env.get("STATFLOW_DROP_DIR")
-        out = cls(
-            home=Path(env.get("STATFLOW_HOME", ".statflow")),
-            kafka_bootstrap=env.get("STATFLOW_KAFKA_BOOTSTRAP", "localhost:9092"),
-            clickhouse_dsn=env.get("STATFLOW_CLICKHOUSE_DSN", ""),
-            clickhouse_database=env.get("STATFLOW_CLICKHOUSE_DATABASE", "statflow"),
-            clickhouse_cluster=env.get("STATFLOW_CLICKHOUSE_CLUSTER", ""),
-            redis_url=env.get("STATFLOW_REDIS_URL", "redis://localhost:6379/0"),
-            drop_dir=Path(drop) if drop else None,
-            http_host=env.get("STATFLOW_HTTP_HOST", "127.0.0.1"),
-            http_port=_int(env, "STATFLOW_HTTP_PORT", 8080),
-            metrics_port=_int(env, "STATFLOW_METRICS_PORT", 0),
-            topic_prefix=env.get("STATFLOW_TOPIC_PREFIX", ""),
-            consumer_group=env.get("STATFLOW_CONSUMER_GROUP", "statflow"),
-            batch_max_records=_int(env, "STATFLOW_BATCH_MAX_RECORDS", 20000),
-            batch_timeout_ms=_int(env, "STATFLOW_BATCH_TIMEOUT_MS", 200),
-            topic_partitions=_int(env, "STATFLOW_TOPIC_PARTITIONS", 4),
-            max_message_bytes=_int(env, "STATFLOW_MAX_MESSAGE_BYTES", 64 * 1024),
-            log_level=env.get("STATFLOW_LOG_LEVEL", "info"),
-            jwt_secret=env.get("STATFLOW_JWT_SECRET", ""),
-            pseudonym_secret=env.get("STATFLOW_PSEUDONYM_SECRET", ""),
-            export_ttl_seconds=_int(env, "STATFLOW_EXPORT_TTL_SECONDS", 7 * 24 * 3600),
-            dlq_retention_hours=_int(env, "STATFLOW_DLQ_RETENTION_HOURS", 7 * 24),
-            open_care_providers=env.get("STATFLOW_OPEN_CARE_PROVIDERS", "*"),
-            drop_poll_seconds=_int(env, "STATFLOW_DROP_POLL_SECONDS", 10),
-            reconcile_at=env.get("STATFLOW_RECONCILE_AT", ""),
-            faults=env.get("STATFLOW_FAULTS", ""),
-            clickhouse_http_port=_port(env, "STATFLOW_CLICKHOUSE_HTTP_PORT", 8123),
-            clickhouse_http_host=env.get("STATFLOW_CLICKHOUSE_HTTP_HOST", ""),
-            clickhouse_http_max_rows=_int(env, "STATFLOW_CLICKHOUSE_HTTP_MAX_ROWS", 1_000_000),
-            clickhouse_http_max_seconds=_int(env, "STATFLOW_CLICKHOUSE_HTTP_MAX_SECONDS", 10),
-            clickhouse_http_max_memory=_int(env, "STATFLOW_CLICKHOUSE_HTTP_MAX_MEMORY", 1 << 30),
-            reports_database=env.get("STATFLOW_REPORTS_DATABASE", ""),
-            max_cells=_int(env, "STATFLOW_MAX_CELLS", 150_000),
-            max_pdf_cells=_int(env, "STATFLOW_MAX_PDF_CELLS", 10_000),
-            rate_limit_requests=_int(env, "STATFLOW_RATE_LIMIT_REQUESTS", 30),
-            rate_limit_window_seconds=_int(env, "STATFLOW_RATE_LIMIT_WINDOW_SECONDS", 10),
-        )
+        given: dict[str, object] = {}
+        for f in fields(cls):
+            name = cls.env_name(f.name)
+            if name not in env:
+                continue
+            raw = env[name]
+            kind = str(f.type)
+            if kind == "int":
+                given[f.name] = (
+                    0 if raw == "" and f.name in _OFF_WHEN_EMPTY else _int(env, name, f.default)  # type: ignore[arg-type]
+                )
+            elif kind == "Path":
+                given[f.name] = Path(raw) if raw else f.default
+            elif kind == "Path | None":
+                given[f.name] = Path(raw) if raw else None
+            else:
+                given[f.name] = raw
+        out = cls(**given)  # type: ignore[arg-type]
         if min(out.max_cells, out.max_pdf_cells, out.rate_limit_requests) < 0:
             raise ConfigError(
                 "STATFLOW_MAX_CELLS, STATFLOW_MAX_PDF_CELLS and STATFLOW_RATE_LIMIT_REQUESTS: "
@@ -210,3 +157,7 @@ class Settings:
         if out.rate_limit_window_seconds < 1:
             raise ConfigError("STATFLOW_RATE_LIMIT_WINDOW_SECONDS must be 1 or more")
         return out
+
+
+# Ports whose listener an empty variable turns off (as 0 does).
+_OFF_WHEN_EMPTY = frozenset({"clickhouse_http_port"})
