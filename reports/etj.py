@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from reports import disclosure
 from reports import etj_sql as sql
 from reports.declarations import Answer, Column, Report, ReportParams, Service
+from reports.labels import Label, Labels
 from reports.periods import months
 from reports.reader import Reader
 from schemas.counties import COUNTIES, UNKNOWN_COUNTY, county_name
@@ -236,6 +237,14 @@ CASE_TYPE_COLUMNS = tuple(
     Column(s, CASE_TYPE_LABELS[s], s, "boolean", dimension=False) for s in STANDARD_CASE_TYPES
 )
 
+LABELS = Labels(
+    filters={
+        "care_type": Label("Vårdtyp", "Care type"),
+        "case_type": Label("Ärendetyp", "Case type"),
+        "active_only": Label("Endast aktiva enheter", "Active units only"),
+    }
+)
+
 SERVICE_DECL = Service(SERVICE, "1177 e-tjänster", "1177 e-services", (
     _report("connected-units", "Anslutna enheter", "Connected units",
             "Units whose activated_on falls in the period (filter care_type); units activated "
@@ -312,4 +321,4 @@ SERVICE_DECL = Service(SERVICE, "1177 e-tjänster", "1177 e-services", (
              Column("integration_case_types", "Integrationsärendetyper",
                     "Integration case types", "integer")),
             case_types_per_unit, filters=UNIT_FILTERS, topics=("etj.units.v1",)),
-), connected_sql=sql.CONNECTED, unit_providers_sql=sql.UNIT_PROVIDERS)  # fmt: skip
+), connected_sql=sql.CONNECTED, unit_providers_sql=sql.UNIT_PROVIDERS, labels=LABELS)  # fmt: skip

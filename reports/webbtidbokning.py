@@ -15,6 +15,7 @@ from typing import Any
 
 from reports import arith
 from reports.declarations import Answer, Column, Report, ReportParams, Service
+from reports.labels import Label, Labels
 from reports.periods import months, weekday_counts, years
 from reports.reader import Reader
 from schemas.counties import COUNTIES, UNKNOWN_COUNTY, county_name
@@ -29,7 +30,12 @@ BOOK, CANCEL, UPDATE, MINE = (
 THREE = (BOOK, CANCEL, UPDATE)
 FOUR = (MINE, BOOK, CANCEL, UPDATE)
 CONNECTED_NEEDS = ("GetAvailableDates", "GetAvailableTimeslots", "MakeBooking", "GetAllTimeTypes")
-ACTIVITY_SV = {BOOK: "Boka tid", CANCEL: "Avboka tid", UPDATE: "Uppdatera tid", MINE: "Mina tider"}
+ACTIVITY_LABELS = {
+    BOOK: Label("Boka tid", "Book"),
+    CANCEL: Label("Avboka tid", "Cancel"),
+    UPDATE: Label("Uppdatera tid", "Reschedule"),
+    MINE: Label("Mina tider", "My appointments"),
+}
 
 _UNITS = (
     "(SELECT hsa_id, county_code, care_provider_id, name FROM hsa_units FINAL WHERE deleted = 0)"
@@ -433,4 +439,11 @@ SERVICE_DECL = Service(
     ),
     connected_sql=CONNECTED,
     unit_providers_sql=UNIT_PROVIDERS,
+    labels=Labels(
+        filters={"activity": Label("Aktivitet", "Activity")},
+        levels={"activity": Label("aktivitet", "activity")},
+        values={"activity": ACTIVITY_LABELS},
+        # The live view names the calls' operations as the reports do.
+        operations=ACTIVITY_LABELS,
+    ),
 )

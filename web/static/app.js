@@ -49,8 +49,6 @@ const I18N = {
     measure: "Mått i diagrammet",
     notes: "Noter",
     withheld: "Redovisas inte – se noter",
-    not_completed: "Ej avslutat",
-    unknown: "Okänd",
     rows: (n) => `${n} rader`,
     showing: "Visar",
     drill_hint: (next) => `Klicka på en rad för att gå ner en nivå (till ${next}).`,
@@ -128,8 +126,6 @@ const I18N = {
     measure: "Measure in the chart",
     notes: "Notes",
     withheld: "Withheld – see notes",
-    not_completed: "Not completed",
-    unknown: "Unknown",
     rows: (n) => `${n} rows`,
     showing: "Showing",
     drill_hint: (next) => `Click a row to drill down one level (to ${next}).`,
@@ -171,21 +167,6 @@ const I18N = {
   },
 };
 
-const LEVEL_LABELS = {
-  sv: { county: "län", care_provider: "vårdgivare", unit: "enhet", activity: "aktivitet", moment: "moment", closing_reason: "avslutsorsak", process: "program" },
-  en: { county: "county", care_provider: "care provider", unit: "unit", activity: "activity", moment: "moment", closing_reason: "closing reason", process: "programme" },
-};
-const FILTER_LABELS = {
-  sv: { county: "Län", care_provider: "Vårdgivare", unit: "Enhet", activity: "Aktivitet", process: "Program", moment: "Moment",
-        care_type: "Vårdtyp", case_type: "Ärendetyp", active_only: "Endast aktiva enheter" },
-  en: { county: "County", care_provider: "Care provider", unit: "Unit", activity: "Activity", process: "Programme", moment: "Moment",
-        care_type: "Care type", case_type: "Case type", active_only: "Active units only" },
-};
-const ACTIVITY = {
-  sv: { MakeBooking: "Boka tid", CancelBooking: "Avboka tid", UpdateBooking: "Uppdatera tid", GetSubjectOfCareSchedule: "Mina tider" },
-  en: { MakeBooking: "Book", CancelBooking: "Cancel", UpdateBooking: "Reschedule", GetSubjectOfCareSchedule: "My appointments" },
-};
-const GENDER = { sv: { F: "Kvinnor", M: "Män", U: "Okänt" }, en: { F: "Women", M: "Men", U: "Unknown" } };
 const WEEKDAY = {
   sv: ["måndag", "tisdag", "onsdag", "torsdag", "fredag", "lördag", "söndag"],
   en: ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"],
@@ -194,7 +175,6 @@ const MONTHS = {
   sv: ["jan", "feb", "mar", "apr", "maj", "jun", "jul", "aug", "sep", "okt", "nov", "dec"],
   en: ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"],
 };
-const ORDERED_DIMS = new Set(["month", "weekday", "age_group", "gender"]);
 
 // --- small helpers ----------------------------------------------------------
 
@@ -280,7 +260,19 @@ async function getJSON(url) {
 let cataloguePromise = null;
 let metaPromise = null;
 const catalogue = () => (cataloguePromise ||= getJSON("/api/v1/reports").catch((e) => { cataloguePromise = null; throw e; }));
-const meta = () => (metaPromise ||= getJSON("/web/meta.json").catch((e) => { metaPromise = null; throw e; }));
+// What the declarations say the pages need (reports/labels.py, served at
+// /api/v1/meta): drill-down keys, filter inputs, and what every filter, level
+// and code is called. No service, filter, level or code is named in this file.
+let pageMeta = null;
+const meta = () => (metaPromise ||= getJSON("/api/v1/meta").then((m) => (pageMeta = m)).catch((e) => { metaPromise = null; throw e; }));
+const labels = () => (pageMeta && pageMeta.labels) || { text: {}, org_levels: [], ordered: [] };
+function labelsOf(kind) {
+  const text = labels().text[lang()] || {};
+  return text[kind] || {};
+}
+const own = (obj, key) => (obj && Object.hasOwn(obj, key) ? obj[key] : undefined);
+const filterLabel = (name) => own(labelsOf("filters"), name) || name;
+const levelLabel = (name) => own(labelsOf("levels"), name) || name;
 
 const nf = () => new Intl.NumberFormat(lang() === "en" ? "en-GB" : "sv-SE", { maximumFractionDigits: 2 });
 const pf = () => new Intl.NumberFormat(lang() === "en" ? "en-GB" : "sv-SE", { style: "percent", minimumFractionDigits: 1, maximumFractionDigits: 1 });
@@ -301,15 +293,14 @@ function monthLabel(m) {
 // How a dimension value reads for a person (the raw value stays in data-v).
 function formatDim(name, value, short = false) {
   const L = lang();
-  if (value === null || value === undefined) return name === "closing_reason" ? t("not_completed") : "–";
-  if (name === "activity") return ACTIVITY[L][value] || value;
-  if (name === "gender") return GENDER[L][value] || value;
+  if (value === null || value === undefined) return own(labelsOf("missing"), name) || "–";
+  const codes = own(labelsOf("values"), name);
+  if (codes) return own(codes, String(value)) || value;
   if (name === "weekday") {
     const w = WEEKDAY[L][Number(value) - 1] || String(value);
     return short ? w.slice(0, 3) : w;
   }
   if (name === "month" && short) return monthLabel(value);
-  if (name === "age_group" && value === "okänd") return t("unknown");
   if (typeof value === "boolean") return value ? (L === "en" ? "Yes" : "Ja") : (L === "en" ? "No" : "Nej");
   return String(value);
 }
@@ -481,7 +472,7 @@ async function showReport(service, id) {
     return;
   }
   const svc = cat.services.find((s) => s.id === service) || { title: service, title_en: service };
-  reportPage = new ReportPage(main, report, svc, m.reports[`${service}/${id}`] || { levels: {}, label_of: {}, choices: {}, dimensions: [] }, m.counties);
+  reportPage = new ReportPage(main, report, svc, m.reports[`${service}/${id}`] || { levels: {}, label_of: {}, choices: {}, dimensions: [], inputs: {} }, m.counties);
   await reportPage.refresh();
 }
 
@@ -554,18 +545,19 @@ class ReportPage {
       const hintId = `${id}-hint`;
       let control;
       let hint;
-      if (name === "county") {
+      const input = own(this.meta.inputs, name);
+      if (input === "counties") {
         control = h("select", { id, name, multiple: true, size: 6, "aria-describedby": hintId });
         for (const c of this.counties) control.append(h("option", { value: c.code }, `${c.code} ${c.name}`));
         hint = "multi_hint";
-      } else if (this.meta.choices && this.meta.choices[name]) {
+      } else if (input === "choices" && this.meta.choices && this.meta.choices[name]) {
         const choices = this.meta.choices[name];
         control = h("select", { id, name, multiple: true, size: Math.max(2, Math.min(6, choices.length)), "aria-describedby": hintId });
         for (const v of choices) control.append(h("option", { value: v, "data-choice": name }));
         hint = "multi_hint";
       } else {
         control = h("input", { type: "text", id, name, autocomplete: "off", spellcheck: "false", "aria-describedby": hintId });
-        hint = name === "process" || name === "moment" ? "name_hint" : "hsa_hint";
+        hint = input === "names" ? "name_hint" : "hsa_hint";
       }
       this.fields[name] = control;
       filters.append(h("div", { class: "field" },
@@ -586,8 +578,8 @@ class ReportPage {
   relabel() {
     const L = lang();
     for (const node of this.main.querySelectorAll("[data-t]")) node.textContent = t(node.dataset.t);
-    for (const node of this.main.querySelectorAll("[data-filter]")) node.textContent = FILTER_LABELS[L][node.dataset.filter] || node.dataset.filter;
-    for (const node of this.main.querySelectorAll("option[data-level]")) node.textContent = cap(LEVEL_LABELS[L][node.dataset.level] || node.value);
+    for (const node of this.main.querySelectorAll("[data-filter]")) node.textContent = filterLabel(node.dataset.filter);
+    for (const node of this.main.querySelectorAll("option[data-level]")) node.textContent = cap(levelLabel(node.value));
     for (const node of this.main.querySelectorAll("option[data-choice]")) node.textContent = formatDim(node.dataset.choice, node.value);
     this.heading.textContent = this.title();
     setTitle(this.title());
@@ -731,7 +723,6 @@ class ReportPage {
   renderTable() {
     const a = this.answer;
     const cols = a.columns;
-    const L = lang();
     const labelCols = cols.map((c, i) => (this.meta.label_of[c.name] ? i : -1)).filter((i) => i >= 0);
     const headerIdx = labelCols.length ? labelCols[labelCols.length - 1] : 0;
     const levels = this.report.levels || [];
@@ -768,12 +759,12 @@ class ReportPage {
       const path = this.drillPath(cols, i);
       if (path.length) parts.push(h("p", { class: "drill-path", id: "drill-path" }, `${t("showing")}: `, path.join(" › ")));
       const nav = h("p", { class: "drill-hint" });
-      if (i < levels.length - 1) nav.append(t("drill_hint", LEVEL_LABELS[L][levels[i + 1]] || levels[i + 1]), " ");
+      if (i < levels.length - 1) nav.append(t("drill_hint", levelLabel(levels[i + 1])), " ");
       if (i > 0) {
         const q = query();
         q.delete(levels[i - 1]);
         q.set("level", levels[i - 1]);
-        nav.append(h("a", { href: `${location.pathname}?${q}`, "data-nav": "", id: "drill-up" }, t("up_level", LEVEL_LABELS[L][levels[i - 1]] || levels[i - 1])));
+        nav.append(h("a", { href: `${location.pathname}?${q}`, "data-nav": "", id: "drill-up" }, t("up_level", levelLabel(levels[i - 1]))));
       }
       parts.push(nav);
     }
@@ -784,7 +775,6 @@ class ReportPage {
   // "County: Stockholms län › Care provider: Region Stockholm" for the levels
   // above the current one that a drill-down (or the filter) narrowed to one value.
   drillPath(cols, i) {
-    const L = lang();
     const levels = this.report.levels || [];
     const q = query();
     const out = [];
@@ -796,7 +786,7 @@ class ReportPage {
       const n = cols.findIndex((c) => c.name === info.label);
       const row = k >= 0 ? this.answer.rows.find((r) => String(r[k]) === values[0]) : null;
       const name = row && n >= 0 && row[n] !== null ? row[n] : formatDim(lvl, values[0]);
-      out.push(`${cap(LEVEL_LABELS[L][lvl] || lvl)}: ${name}`);
+      out.push(`${cap(levelLabel(lvl))}: ${name}`);
     }
     return out;
   }
@@ -970,12 +960,12 @@ function chartSpec(report, answer, meta, measure) {
     const nameOf = (row) => {
       const parts = [];
       const deepest = present[present.length - 1];
-      const lastOrg = [...present].reverse().find((l) => ["county", "care_provider", "unit"].includes(l));
+      const lastOrg = [...present].reverse().find((l) => labels().org_levels.includes(l));
       for (const l of present) {
         if (l !== deepest && l !== lastOrg) continue;
         const info = meta.levels[l];
         const v = info.label && idx[info.label] !== undefined ? row[idx[info.label]] : row[idx[info.key]];
-        parts.push(v === null || v === undefined ? (l === "closing_reason" ? t("not_completed") : row[idx[info.key]] ?? "–") : formatDim(l === "activity" ? "activity" : info.key, v));
+        parts.push(v === null || v === undefined ? (own(labelsOf("missing"), info.key) || (row[idx[info.key]] ?? "–")) : formatDim(info.key, v));
       }
       return [...new Set(parts)].join(" · ");
     };
@@ -989,7 +979,7 @@ function chartSpec(report, answer, meta, measure) {
       note: sorted.length > top.length ? t("top_n", top.length, sorted.length) : null,
     };
     const deepest = present[present.length - 1];
-    if (deepest === "county") spec.tiles = Object.fromEntries(rows.map((r) => [r[idx.county_code], value(r)]));
+    if (deepest && meta.levels[deepest].key === "county_code") spec.tiles = Object.fromEntries(rows.map((r) => [r[idx.county_code], value(r)]));
     return spec;
   }
   if (dims.includes("county_code")) {
@@ -1011,7 +1001,7 @@ function chartSpec(report, answer, meta, measure) {
     if (distinct(s) > distinct(x)) [x, s] = [s, x];
   }
   let { cats, series } = series2(x, s || null);
-  if (!s && !ORDERED_DIMS.has(x)) {
+  if (!s && !labels().ordered.includes(x)) {
     const order = cats.map((c, i) => [c, series[0].values[i]]).sort((a, b) => (b[1] ?? -1) - (a[1] ?? -1));
     cats = order.map((o) => o[0]);
     series = [{ ...series[0], values: order.map((o) => o[1]) }];
@@ -1120,7 +1110,8 @@ function showLive() {
     timer = null;
     if (stopped) return;
     try {
-      last = await getJSON("/api/v1/live");
+      // The operations' labels come from the declarations (/api/v1/meta).
+      [last] = await Promise.all([getJSON("/api/v1/live"), meta()]);
       if (stopped) return;
       polls += 1;
       errorBox.replaceChildren();
@@ -1242,7 +1233,7 @@ function renderLive(data, parts) {
 }
 
 function formatOp(g, withTopic = true) {
-  const label = ACTIVITY[lang()][g.operation];
+  const label = own(labelsOf("operations"), g.operation);
   const op = label ? `${label} (${g.operation})` : g.operation;
   return withTopic ? `${op}` : op;
 }
