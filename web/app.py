@@ -1,7 +1,9 @@
 """The web front: a small static single-page app served by the API's process.
 
 Everything the browser needs ships in `web/static/` (HTML, one stylesheet, the
-app and a self-written SVG chart module): no CDN, no network at run time. The
+app's ES modules — app.js the router, i18n.js, common.js, one per page: home.js,
+report.js, live.js, login.js — and a self-written SVG chart module, chart.js):
+no CDN, no network at run time. The
 pages read the same public API as everyone else (`/api/v1/reports`,
 `/api/v1/reports/{service}/{report}`, `/api/v1/live`); the only route of its
 own is `/api/v1/meta` (also at its old address `/web/meta.json`), the facts of
