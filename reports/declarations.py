@@ -73,7 +73,6 @@ class Report:
     levels: tuple[str, ...] = ()  # drill-down levels, default last
     tiers: tuple[Tier, ...] = ("open", "logged_in", "export")
     data_start: dt.date = dt.date(2017, 10, 1)
-    source_topics: tuple[str, ...] = ()
     # Rows or sums over units, so the admin roles (region_admin, unit_admin)
     # scope it by unit; a platform-wide report (logins, accounts) has no
     # organisation to scope and is the same for every caller.

@@ -321,7 +321,7 @@ def _report(id: str, sv: str, en: str, desc: str, cols: tuple[Column, ...], quer
             **kw: Any) -> Report:  # fmt: skip
     return Report(
         SERVICE, id, sv, en, desc, cols, query, filters=FILTERS, lookups=LOOKUPS,
-        data_start=DATA_START, source_topics=("sob.transactions.v1",), **kw,
+        data_start=DATA_START, **kw,
     )  # fmt: skip
 
 

@@ -252,7 +252,6 @@ def _report(
         filters=(*ORG_FILTERS, "activity"),
         choices={"activity": activities},
         lookups={"care_provider": sql.KNOWN_CARE_PROVIDERS, "unit": sql.KNOWN_UNITS},
-        source_topics=("ntjp.calls.v1",),
         **kw,
     )
 
