@@ -146,3 +146,16 @@ def test_a_name_declared_twice_must_read_the_same() -> None:
     assert labels.merged([a, a]).filters == {"unit": Label("Enhet", "Unit")}
     with pytest.raises(LabelConflict, match="'unit'"):
         labels.merged([a, Labels(filters={"unit": Label("Enheter", "Unit")})])
+
+
+def test_every_script_module_is_local() -> None:
+    """app.js is split into modules; each must stay as local as app.js was
+    (tests/browser checks app.js and chart.js over HTTP)."""
+    scripts = sorted(STATIC.glob("*.js"))
+    assert {"app.js", "chart.js", "common.js", "i18n.js", "report.js"} <= {p.name for p in scripts}
+    for path in scripts:
+        text = path.read_text(encoding="utf-8")
+        assert not re.search(r"https?://(?!www\.w3\.org/2000/svg)", text), path.name
+        for target in re.findall(r'^import .* from "([^"]+)";$', text, flags=re.MULTILINE):
+            assert re.fullmatch(r"\./[a-z0-9_]+\.js", target), (path.name, target)
+            assert (STATIC / target[2:]).is_file(), (path.name, target)
