@@ -36,7 +36,10 @@ STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("dlq + kafka commit", ("DeadLetters.send", "AIOKafkaConsumer.commit")),
     ("lag metric", ("BatchLoop._report_lag",)),
     ("batch loop other", ("BatchLoop.", "until_written", "register_batched")),
-    ("http api + /metrics", ("uvicorn/", "starlette/", "fastapi/", "web/", "reports/", "core/metrics")),
+    (
+        "http api + /metrics",
+        ("uvicorn/", "starlette/", "fastapi/", "web/", "reports/", "core/metrics"),
+    ),
     ("kafka client (fetch, decompress)", ("aiokafka/",)),
     ("faust/mode (reference agents)", ("faust/", "mode/")),
     ("asyncio loop", ("asyncio/", "selectors.py")),

@@ -9,6 +9,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
+from reports.labels import Labels
+
 if TYPE_CHECKING:
     from reports.disclosure import Linked
     from reports.reader import Reader
@@ -71,7 +73,6 @@ class Report:
     levels: tuple[str, ...] = ()  # drill-down levels, default last
     tiers: tuple[Tier, ...] = ("open", "logged_in", "export")
     data_start: dt.date = dt.date(2017, 10, 1)
-    source_topics: tuple[str, ...] = ()
     # Rows or sums over units, so the admin roles (region_admin, unit_admin)
     # scope it by unit; a platform-wide report (logins, accounts) has no
     # organisation to scope and is the same for every caller.
@@ -113,6 +114,9 @@ class Service:
     # the open tier's opt-in rule (reports/tiers.py) needs a unit's provider
     # for unit rows without a care_provider_id column and for a unit filter.
     unit_providers_sql: str = ""
+    # What the pages call this service's own filters, levels and codes
+    # (the organisation tree's are shared, in reports/labels.py).
+    labels: Labels = field(default_factory=Labels)
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from reports import disclosure
 from reports import etj_sql as sql
 from reports.declarations import Answer, Column, Report, ReportParams, Service
+from reports.labels import Label, Labels
 from reports.periods import months
 from reports.reader import Reader
 from schemas.counties import COUNTIES, UNKNOWN_COUNTY, county_name
@@ -227,13 +228,20 @@ def _report(id: str, sv: str, en: str, desc: str, cols: tuple[Column, ...], quer
     return Report(
         SERVICE, id, sv, en, desc, cols, query, filters=filters, lookups=LOOKUPS,
         choices=CHOICES, data_start=DATA_START, unit_scoped=not platform,
-        platform_wide=platform, source_topics=kw.pop("topics", ("etj.cases.v1", "etj.units.v1")),
-        **kw,
+        platform_wide=platform, **kw,
     )  # fmt: skip
 
 
 CASE_TYPE_COLUMNS = tuple(
     Column(s, CASE_TYPE_LABELS[s], s, "boolean", dimension=False) for s in STANDARD_CASE_TYPES
+)
+
+LABELS = Labels(
+    filters={
+        "care_type": Label("Vårdtyp", "Care type"),
+        "case_type": Label("Ärendetyp", "Case type"),
+        "active_only": Label("Endast aktiva enheter", "Active units only"),
+    }
 )
 
 SERVICE_DECL = Service(SERVICE, "1177 e-tjänster", "1177 e-services", (
@@ -244,7 +252,7 @@ SERVICE_DECL = Service(SERVICE, "1177 e-tjänster", "1177 e-services", (
              Column("care_type", "Vårdtyp", "Care type", "string"),
              Column("activated_on", "Anslutningsdatum", "Activated on", "date"),
              Column("active", "Aktiv", "Active", "boolean", dimension=False)),
-            connected_units, filters=UNIT_FILTERS, topics=("etj.units.v1",)),
+            connected_units, filters=UNIT_FILTERS),
     _report("cases-per-unit", "Ärenden per enhet", "Cases per unit",
             "Per unit, cases received / assigned / closed in the period (each the case's first "
             "event of that kind, whenever it was received).",
@@ -262,8 +270,7 @@ SERVICE_DECL = Service(SERVICE, "1177 e-tjänster", "1177 e-services", (
                                  label_of="county_code"),
              Column("resident_accounts", "Invånarkonton", "Resident accounts", "integer"),
              Column("staff_accounts", "Personalkonton", "Staff accounts", "integer")),
-            accounts, filters=("county",), platform_wide=True,
-            topics=("etj.accounts.v1", "etj.logins.v1")),
+            accounts, filters=("county",), platform_wide=True),
     _report("handling-times", "Handläggningstider", "Handling times",
             "Per case type: received, closed, overdue (cases with an event in the period not "
             "answered and closed within 240 hours of receipt, judged at the period's end) and "
@@ -286,7 +293,7 @@ SERVICE_DECL = Service(SERVICE, "1177 e-tjänster", "1177 e-services", (
              Column("actor", "Aktör", "Actor", "string"),
              Column("method", "Inloggningsmetod", "Method", "string"),
              Column("logins", "Inloggningar", "Logins", "integer")),
-            logins, filters=("county",), platform_wide=True, topics=("etj.logins.v1",)),
+            logins, filters=("county",), platform_wide=True),
     _report("unanswered-cases", "Obesvarade ärenden", "Unanswered cases",
             "Logged in only: cases open at the end of the period, received more than 240 hours "
             "before it and not answered; assigned_at is the first assignment, the assignee that "
@@ -311,5 +318,5 @@ SERVICE_DECL = Service(SERVICE, "1177 e-tjänster", "1177 e-services", (
              Column("own_case_types", "Egna ärendetyper", "Own case types", "integer"),
              Column("integration_case_types", "Integrationsärendetyper",
                     "Integration case types", "integer")),
-            case_types_per_unit, filters=UNIT_FILTERS, topics=("etj.units.v1",)),
-), connected_sql=sql.CONNECTED, unit_providers_sql=sql.UNIT_PROVIDERS)  # fmt: skip
+            case_types_per_unit, filters=UNIT_FILTERS),
+), connected_sql=sql.CONNECTED, unit_providers_sql=sql.UNIT_PROVIDERS, labels=LABELS)  # fmt: skip

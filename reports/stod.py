@@ -16,6 +16,7 @@ from typing import Any
 from reports import arith, disclosure
 from reports import stod_sql as sql
 from reports.declarations import Answer, Column, Report, ReportParams, Service
+from reports.labels import Label, Labels
 from reports.periods import months
 from reports.reader import Reader
 from schemas.counties import COUNTIES, UNKNOWN_COUNTY, county_name
@@ -320,9 +321,28 @@ def _report(id: str, sv: str, en: str, desc: str, cols: tuple[Column, ...], quer
             **kw: Any) -> Report:  # fmt: skip
     return Report(
         SERVICE, id, sv, en, desc, cols, query, filters=FILTERS, lookups=LOOKUPS,
-        data_start=DATA_START, source_topics=("sob.transactions.v1",), **kw,
+        data_start=DATA_START, **kw,
     )  # fmt: skip
 
+
+LABELS = Labels(
+    filters={"process": Label("Program", "Programme"), "moment": Label("Moment", "Moment")},
+    levels={
+        "moment": Label("moment", "moment"),
+        "closing_reason": Label("avslutsorsak", "closing reason"),
+    },
+    values={
+        "gender": {
+            "F": Label("Kvinnor", "Women"),
+            "M": Label("Män", "Men"),
+            "U": Label("Okänt", "Unknown"),
+        },
+        "age_group": {"okänd": Label("Okänd", "Unknown")},
+    },
+    # A moment with no closing reason is one not completed yet.
+    missing={"closing_reason": Label("Ej avslutat", "Not completed")},
+    ordered=("age_group", "gender"),
+)
 
 SERVICE_DECL = Service(SERVICE, "Stöd och behandling", "Support and treatment", (
     _report("moments-per-county", "Moment per län", "Moments per county",
@@ -388,4 +408,4 @@ SERVICE_DECL = Service(SERVICE, "Stöd och behandling", "Support and treatment",
              Column("practitioner_name", "Behandlare", "Practitioner", "string", label_of="practitioner_id"),
              STARTED, COMPLETED),
             moments_per_practitioner, tiers=("logged_in",)),
-), connected_sql=sql.CONNECTED, unit_providers_sql=sql.UNIT_PROVIDERS)  # fmt: skip
+), connected_sql=sql.CONNECTED, unit_providers_sql=sql.UNIT_PROVIDERS, labels=LABELS)  # fmt: skip

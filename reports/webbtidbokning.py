@@ -4,8 +4,8 @@ Every query reads the counted calls (view calls_counted: the daily rollup on
 days no nightly file closed, the standing file's counts on the days one did;
 sinks/calls_rule.py) per Stockholm day and attributes units to
 county and care provider through the *current* HSA catalogue; a unit missing
-from the catalogue counts under county 00. SQL text is constant; only bound
-parameters vary.
+from the catalogue counts under county 00. The SQL is in
+reports/webbtidbokning_sql.py, like the other two services'.
 """
 
 from __future__ import annotations
@@ -14,7 +14,9 @@ from collections import defaultdict
 from typing import Any
 
 from reports import arith
+from reports import webbtidbokning_sql as sql
 from reports.declarations import Answer, Column, Report, ReportParams, Service
+from reports.labels import Label, Labels
 from reports.periods import months, weekday_counts, years
 from reports.reader import Reader
 from schemas.counties import COUNTIES, UNKNOWN_COUNTY, county_name
@@ -29,69 +31,12 @@ BOOK, CANCEL, UPDATE, MINE = (
 THREE = (BOOK, CANCEL, UPDATE)
 FOUR = (MINE, BOOK, CANCEL, UPDATE)
 CONNECTED_NEEDS = ("GetAvailableDates", "GetAvailableTimeslots", "MakeBooking", "GetAllTimeTypes")
-ACTIVITY_SV = {BOOK: "Boka tid", CANCEL: "Avboka tid", UPDATE: "Uppdatera tid", MINE: "Mina tider"}
-
-_UNITS = (
-    "(SELECT hsa_id, county_code, care_provider_id, name FROM hsa_units FINAL WHERE deleted = 0)"
-)
-_COUNTY = "if(u.hsa_id = '', '00', u.county_code)"
-_FILTERS = (
-    f" AND (length({{county:Array(String)}}) = 0 OR {_COUNTY} IN {{county:Array(String)}})"
-    " AND (length({care_provider:Array(String)}) = 0"
-    " OR u.care_provider_id IN {care_provider:Array(String)})"
-)
-
-
-def _calls_sql(keys: str, group: str) -> str:
-    return (
-        f"SELECT {keys}, sum(d.calls) AS events FROM calls_counted AS d "
-        f"LEFT JOIN {_UNITS} AS u ON d.logical_address = u.hsa_id "
-        "WHERE d.day >= {date_from:Date} AND d.day <= {date_to:Date} "
-        "AND d.operation IN {ops:Array(String)} "
-        "AND (length({unit:Array(String)}) = 0 OR d.logical_address IN {unit:Array(String)})"
-        f"{_FILTERS} GROUP BY {group}"
-    )
-
-
-SQL_BY_MONTH = _calls_sql(
-    "formatDateTime(d.day, '%Y-%m') AS month, d.operation", "month, d.operation"
-)
-SQL_BY_OPERATION = _calls_sql("d.operation", "d.operation")
-SQL_BY_WEEKDAY = _calls_sql("toDayOfWeek(d.day) AS weekday, d.operation", "weekday, d.operation")
-SQL_BOOKINGS_BY_COUNTY_YEAR = _calls_sql(
-    f"{_COUNTY} AS county, toYear(d.day) AS year", "county, year"
-)
-SQL_UNITS_USED = (
-    "SELECT county, count() FROM ("
-    + _calls_sql(f"{_COUNTY} AS county, d.logical_address", "county, d.logical_address")
-    + " HAVING events > 0) GROUP BY county"
-)
-SQL_HIERARCHY = (
-    f"SELECT {_COUNTY} AS county, u.care_provider_id, any(cp.name), d.logical_address, "
-    "any(u.name), any(u.hsa_id) != '' AS known, d.operation, sum(d.calls) AS events "
-    "FROM calls_counted AS d "
-    f"LEFT JOIN {_UNITS} AS u ON d.logical_address = u.hsa_id "
-    "LEFT JOIN (SELECT hsa_id, name FROM hsa_units FINAL WHERE deleted = 0) AS cp "
-    "ON u.care_provider_id = cp.hsa_id "
-    "WHERE d.day >= {date_from:Date} AND d.day <= {date_to:Date} "
-    "AND d.operation IN {ops:Array(String)} "
-    "AND (length({unit:Array(String)}) = 0 OR d.logical_address IN {unit:Array(String)})"
-    f"{_FILTERS} GROUP BY county, u.care_provider_id, d.logical_address, d.operation"
-)
-SQL_POPULATION = (
-    "SELECT county_code, year, population FROM scb_population FINAL "
-    "WHERE deleted = 0 AND year IN {years:Array(UInt16)}"
-)
-SQL_UNITS_CONNECTED = (
-    f"SELECT {_COUNTY} AS county, count() FROM ("
-    "SELECT logical_address FROM ntjp_routing FINAL WHERE deleted = 0 "
-    "AND operation IN {needs:Array(String)} AND active_from <= {date_to:Date} "
-    "AND (active_to IS NULL OR active_to >= {date_to:Date}) "
-    "GROUP BY logical_address HAVING uniqExact(operation) = {n_needs:UInt8}) AS r "
-    f"LEFT JOIN {_UNITS} AS u ON r.logical_address = u.hsa_id "
-    "WHERE (length({unit:Array(String)}) = 0 OR r.logical_address IN {unit:Array(String)})"
-    f"{_FILTERS} GROUP BY county"
-)
+ACTIVITY_LABELS = {
+    BOOK: Label("Boka tid", "Book"),
+    CANCEL: Label("Avboka tid", "Cancel"),
+    UPDATE: Label("Uppdatera tid", "Reschedule"),
+    MINE: Label("Mina tider", "My appointments"),
+}
 
 
 def _bind(p: ReportParams, ops: tuple[str, ...]) -> dict[str, Any]:
@@ -212,22 +157,22 @@ def hierarchy_rows(level: str, found: list[tuple[Any, ...]]) -> list[list[Any]]:
 
 def events_per_month(p: ReportParams, r: Reader) -> Answer:
     ops = _activities(p, THREE)
-    return Answer(by_month_rows(p, ops, r.query_rows(SQL_BY_MONTH, _bind(p, THREE))))
+    return Answer(by_month_rows(p, ops, r.query_rows(sql.BY_MONTH, _bind(p, THREE))))
 
 
 def my_bookings_per_month(p: ReportParams, r: Reader) -> Answer:
-    rows = by_month_rows(p, [MINE], r.query_rows(SQL_BY_MONTH, _bind(p, (MINE,))))
+    rows = by_month_rows(p, [MINE], r.query_rows(sql.BY_MONTH, _bind(p, (MINE,))))
     return Answer([[m, n] for m, _, n in rows])
 
 
 def share_per_service(p: ReportParams, r: Reader) -> Answer:
     ops = _activities(p, THREE)
-    return Answer(share_rows(ops, r.query_rows(SQL_BY_OPERATION, _bind(p, THREE))))
+    return Answer(share_rows(ops, r.query_rows(sql.BY_OPERATION, _bind(p, THREE))))
 
 
 def events_per_weekday(p: ReportParams, r: Reader) -> Answer:
     ops = _activities(p, FOUR)
-    return Answer(weekday_rows(p, ops, r.query_rows(SQL_BY_WEEKDAY, _bind(p, FOUR))))
+    return Answer(weekday_rows(p, ops, r.query_rows(sql.BY_WEEKDAY, _bind(p, FOUR))))
 
 
 def bookings_per_county(p: ReportParams, r: Reader) -> Answer:
@@ -236,10 +181,10 @@ def bookings_per_county(p: ReportParams, r: Reader) -> Answer:
     del conn_bind["ops"], conn_bind["date_from"]
     rows = county_rows(
         p,
-        r.query_rows(SQL_BOOKINGS_BY_COUNTY_YEAR, bind),
-        r.query_rows(SQL_POPULATION, {"years": years(p.date_from, p.date_to)}),
-        r.query_rows(SQL_UNITS_USED, bind),
-        r.query_rows(SQL_UNITS_CONNECTED, conn_bind),
+        r.query_rows(sql.BOOKINGS_BY_COUNTY_YEAR, bind),
+        r.query_rows(sql.POPULATION, {"years": years(p.date_from, p.date_to)}),
+        r.query_rows(sql.UNITS_USED, bind),
+        r.query_rows(sql.UNITS_CONNECTED, conn_bind),
     )
     notes = []
     if any(row[0] == UNKNOWN_COUNTY for row in rows):
@@ -249,7 +194,7 @@ def bookings_per_county(p: ReportParams, r: Reader) -> Answer:
 
 def events_by_hierarchy(p: ReportParams, r: Reader) -> Answer:
     level = p.level or "activity"
-    rows = hierarchy_rows(level, r.query_rows(SQL_HIERARCHY, _bind(p, FOUR)))
+    rows = hierarchy_rows(level, r.query_rows(sql.HIERARCHY, _bind(p, FOUR)))
     keep = {"county": 2, "care_provider": 4, "unit": 6, "activity": 7}[level]
     cols = HIERARCHY_COLUMNS[:keep] + HIERARCHY_COLUMNS[-1:]
     return Answer(rows, columns=cols)
@@ -286,17 +231,6 @@ HIERARCHY_COLUMNS = (
 ORG_FILTERS = ("county", "care_provider", "unit")
 
 
-KNOWN_CARE_PROVIDERS = (
-    "SELECT DISTINCT care_provider_id FROM hsa_units FINAL WHERE deleted = 0 "
-    "AND care_provider_id IN {ids:Array(String)}"
-)
-KNOWN_UNITS = (
-    "SELECT hsa_id FROM hsa_units FINAL WHERE deleted = 0 AND hsa_id IN {ids:Array(String)} "
-    "UNION DISTINCT SELECT DISTINCT logical_address FROM calls_counted "
-    "WHERE logical_address IN {ids:Array(String)}"
-)
-
-
 def _report(
     id: str,
     sv: str,
@@ -317,24 +251,10 @@ def _report(
         query,
         filters=(*ORG_FILTERS, "activity"),
         choices={"activity": activities},
-        lookups={"care_provider": KNOWN_CARE_PROVIDERS, "unit": KNOWN_UNITS},
-        source_topics=("ntjp.calls.v1",),
+        lookups={"care_provider": sql.KNOWN_CARE_PROVIDERS, "unit": sql.KNOWN_UNITS},
         **kw,
     )
 
-
-# A unit's care provider as the reports attribute it: the current catalogue's.
-UNIT_PROVIDERS = (
-    "SELECT hsa_id, care_provider_id FROM hsa_units FINAL WHERE deleted = 0 "
-    "AND hsa_id IN {ids:Array(String)}"
-)
-
-CONNECTED = (
-    "SELECT count() FROM (SELECT DISTINCT r.logical_address FROM ntjp_routing AS r FINAL "
-    "JOIN (SELECT hsa_id, care_provider_id FROM hsa_units FINAL WHERE deleted = 0) AS u "
-    "ON r.logical_address = u.hsa_id "
-    "WHERE r.deleted = 0 AND u.care_provider_id IN {ids:Array(String)})"
-)
 
 SERVICE_DECL = Service(
     SERVICE,
@@ -431,6 +351,13 @@ SERVICE_DECL = Service(
             levels=LEVELS,
         ),
     ),
-    connected_sql=CONNECTED,
-    unit_providers_sql=UNIT_PROVIDERS,
+    connected_sql=sql.CONNECTED,
+    unit_providers_sql=sql.UNIT_PROVIDERS,
+    labels=Labels(
+        filters={"activity": Label("Aktivitet", "Activity")},
+        levels={"activity": Label("aktivitet", "activity")},
+        values={"activity": ACTIVITY_LABELS},
+        # The live view names the calls' operations as the reports do.
+        operations=ACTIVITY_LABELS,
+    ),
 )

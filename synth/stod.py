@@ -16,16 +16,14 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import random
-import uuid
 from dataclasses import dataclass
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import orjson
 
 from synth.personnummer import test_personnummer, with_check_digit
+from synth.timing import STHLM, rfc3339, special_instants, uuid4
 
-STHLM = ZoneInfo("Europe/Stockholm")
 DATA_START = dt.date(2015, 10, 1)
 # Closing reasons were added to the source data in March 2022; earlier Done
 # transitions never carry one.
@@ -211,63 +209,6 @@ def make_sob_world(seed: int) -> SobWorld:
 # --- instants that stress local-time bucketing ------------------------------
 
 
-def _local_midnight(d: dt.date) -> dt.datetime:
-    return dt.datetime(d.year, d.month, d.day, tzinfo=STHLM).astimezone(dt.UTC)
-
-
-def _last_sunday(year: int, month: int) -> dt.date:
-    d = dt.date(year, month + 1, 1) - dt.timedelta(days=1)
-    return d - dt.timedelta(days=(d.isoweekday() % 7))
-
-
-def special_instants(start: dt.datetime, end: dt.datetime) -> list[dt.datetime]:
-    """Instants on which a wrong time zone or a naive month end gives a different bucket."""
-    out: set[dt.datetime] = set()
-    d = dt.date(start.year, start.month, 1)
-    last = end.date()
-    while d <= last:
-        nxt = dt.date(d.year + d.month // 12, d.month % 12 + 1, 1)
-        month_end = nxt - dt.timedelta(days=1)
-        midnight = _local_midnight(nxt)
-        out.add(midnight)  # first instant of the next Stockholm month
-        out.add(midnight - dt.timedelta(milliseconds=1))  # last of this one
-        # 23:30Z on the last day is already the next day (and month) in Stockholm.
-        out.add(dt.datetime(month_end.year, month_end.month, month_end.day, 23, 30, tzinfo=dt.UTC))
-        mid = _local_midnight(d + dt.timedelta(days=14))
-        out.add(mid)
-        d = nxt
-    for year in range(start.year, end.year + 1):
-        spring, autumn = _last_sunday(year, 3), _last_sunday(year, 10)
-        for day in (spring, autumn):
-            base = dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
-            # 00:30Z and 01:30Z on the autumn day are both 02:30 local.
-            for minutes in (-61, -60, -1, 0, 30, 59, 60, 90):
-                out.add(base + dt.timedelta(minutes=60 + minutes))
-            out.add(_local_midnight(day))
-            out.add(_local_midnight(day + dt.timedelta(days=1)))
-    return sorted(t for t in out if start <= t < end)
-
-
-_OFFSETS = (
-    dt.UTC,
-    dt.timezone(dt.timedelta(hours=1)),
-    dt.timezone(dt.timedelta(hours=2)),
-    dt.timezone(dt.timedelta(hours=-5)),
-    dt.timezone(dt.timedelta(hours=5, minutes=30)),
-)
-
-
-def rfc3339(t: dt.datetime, rng: random.Random) -> str:
-    """The same instant written with a mix of offsets, as platform teams do."""
-    tz = STHLM if rng.random() < 0.5 else rng.choice(_OFFSETS)
-    local = t.astimezone(tz)
-    spec = "milliseconds" if local.microsecond else "seconds"
-    text = local.isoformat(timespec=spec)
-    if text.endswith("+00:00") and rng.random() < 0.7:
-        text = text[:-6] + "Z"
-    return text
-
-
 # --- patients ----------------------------------------------------------------
 
 
@@ -310,10 +251,6 @@ def _make_patients(rng: random.Random, world: SobWorld, n: int, start: dt.date) 
 
 
 # --- cases ---------------------------------------------------------------------
-
-
-def _uuid(rng: random.Random) -> str:
-    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
 
 
 def _timeline(rng: random.Random, process_case: bool) -> list[str]:
@@ -392,7 +329,7 @@ def make_transactions(
         staff = practitioners_of[cp]
         practitioner = rng.choice(staff)
         anonymous = rng.random() < 0.03
-        case_id = "arende-" + _uuid(rng)
+        case_id = "arende-" + uuid4(rng)
         # Skewed towards the later years (usage grows), never before start.
         t = start + dt.timedelta(seconds=span * rng.random() ** 0.8 * 0.98)
         statuses = _timeline(rng, case_type == "Process")
@@ -417,7 +354,7 @@ def make_transactions(
                 practitioner = rng.choice(staff)
             local_day = t.astimezone(STHLM).date()
             ev: dict[str, Any] = {
-                "event_id": _uuid(rng),
+                "event_id": uuid4(rng),
                 "occurred_at": rfc3339(t, rng),
                 "case_id": case_id,
                 "case_type": case_type,
@@ -465,9 +402,9 @@ def _valid_base(rng: random.Random) -> dict[str, Any]:
     born = dt.date(1950, 1, 1) + dt.timedelta(days=rng.randint(0, 20000))
     t = dt.datetime(2023, 5, 4, 10, tzinfo=dt.UTC) + dt.timedelta(minutes=rng.randint(0, 10**5))
     return {
-        "event_id": _uuid(rng),
+        "event_id": uuid4(rng),
         "occurred_at": rfc3339(t, rng),
-        "case_id": "arende-" + _uuid(rng),
+        "case_id": "arende-" + uuid4(rng),
         "case_type": "Process",
         "status": "Inprogress",
         "process_name": "Stöd vid sömnbesvär",

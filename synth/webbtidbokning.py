@@ -14,21 +14,17 @@ shows). Everything is deterministic in the seed.
 
 from __future__ import annotations
 
-import bisect
 import datetime as dt
 import json
 import random
 import string
-import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from schemas.counties import COUNTIES
 from synth.population import population, population_records
-
-STHLM = ZoneInfo("Europe/Stockholm")
+from synth.timing import STHLM, Picker, local_midnight, uuid4
 
 OPERATIONS: tuple[str, ...] = (
     "MakeBooking",
@@ -465,10 +461,6 @@ def _make_routing(
 # --- calls ---------------------------------------------------------------------
 
 
-def _local_midnight(d: dt.date) -> dt.datetime:
-    return dt.datetime(d.year, d.month, d.day, tzinfo=STHLM).astimezone(dt.UTC)
-
-
 def _last_sunday(year: int, month: int) -> dt.date:
     d = _month_end(year, month)
     return d - dt.timedelta(days=d.isoweekday() % 7)
@@ -484,7 +476,7 @@ def special_instants(start: dt.datetime, end: dt.datetime) -> list[dt.datetime]:
     d = first
     while d <= last:
         if d.day == 1 or d.isoweekday() == 1:
-            midnight = _local_midnight(d)
+            midnight = local_midnight(d)
             out.update((midnight, midnight - ms, midnight - dt.timedelta(seconds=60)))
         if d.day == 1:
             prev = d - dt.timedelta(days=1)
@@ -500,7 +492,7 @@ def special_instants(start: dt.datetime, end: dt.datetime) -> list[dt.datetime]:
             for minutes in (-60, -30, -1, 0, 30, 60, 90):
                 out.add(change + dt.timedelta(minutes=minutes))
             for d2 in (day, day + dt.timedelta(days=1)):
-                midnight = _local_midnight(d2)
+                midnight = local_midnight(d2)
                 out.update((midnight, midnight - ms, midnight + dt.timedelta(minutes=30)))
     return sorted(t for t in out if start <= t < end)
 
@@ -536,27 +528,7 @@ def _weight(local: dt.datetime) -> float:
     )
 
 
-def _uuid(rng: random.Random) -> str:
-    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
-
-
-class _Picker:
-    """Weighted choice by bisection over cumulative weights (n calls in O(n log k))."""
-
-    def __init__(self, items: Sequence[str], weights: Sequence[float]) -> None:
-        self.items = list(items)
-        self.cumulative: list[float] = []
-        total = 0.0
-        for w in weights:
-            total += w
-            self.cumulative.append(total)
-
-    def __call__(self, rng: random.Random) -> str:
-        i = bisect.bisect_right(self.cumulative, rng.random() * self.cumulative[-1])
-        return self.items[min(i, len(self.items) - 1)]
-
-
-def _pickers(world: World) -> dict[str, _Picker]:
+def _pickers(world: World) -> dict[str, Picker]:
     """Per operation, the catalogued units that have that contract routed."""
     routed: dict[str, set[str]] = {op: set() for op in OPERATIONS}
     for r in world.routing:
@@ -566,7 +538,7 @@ def _pickers(world: World) -> dict[str, _Picker]:
     out = {}
     for op in OPERATIONS:
         items = [a for a in known if a in routed[op]] or known
-        out[op] = _Picker(items, [world.unit_weights.get(a, 1.0) for a in items])
+        out[op] = Picker(items, [world.unit_weights.get(a, 1.0) for a in items])
     return out
 
 
@@ -602,9 +574,9 @@ def make_calls(
     ids: set[str] = set()
     calls: list[dict[str, Any]] = []
     for t in instants:
-        event_id = _uuid(rng)
+        event_id = uuid4(rng)
         while event_id in ids:
-            event_id = _uuid(rng)
+            event_id = uuid4(rng)
         ids.add(event_id)
         op = rng.choices(ops, weights=op_weights)[0]
         if unknown and rng.random() < UNKNOWN_SHARE:
@@ -646,7 +618,7 @@ def _valid_call(rng: random.Random) -> dict[str, Any]:
     org = rng.choice(list(_REGIONS.values()))[0]
     t = dt.datetime(2024, 1, 1, tzinfo=dt.UTC) + dt.timedelta(seconds=rng.randrange(10**7))
     return {
-        "event_id": _uuid(rng),
+        "event_id": uuid4(rng),
         "occurred_at": rfc3339(t, rng),
         "operation": rng.choice(OPERATIONS),
         "logical_address": f"SE{org}-{_suffix(rng)}",

@@ -1,6 +1,6 @@
 """Where the integration tests get Kafka, Redis and ClickHouse from: one provider.
 
-- local (default): the project's own stack (deploy/stack.py: Kafka KRaft from
+- local (default): the project's own stack (deploy/stack/: Kafka KRaft from
   Maven Central jars, redis-server), and ClickHouse is chDB, one per test under
   its tmp home. No Docker.
 - docker (`STATFLOW_TEST_DOCKER=1`, `make test-docker`): containers started
@@ -31,7 +31,7 @@ KAFKA_IMAGE = "confluentinc/cp-kafka:7.9.0"
 CLICKHOUSE_IMAGE = "clickhouse/clickhouse-server:25.8"  # as in docker-compose.yml
 REDIS_IMAGE = "redis:7"
 CLICKHOUSE_USER = CLICKHOUSE_PASSWORD = "statflow"
-# As the local broker (deploy/stack.py): 1 MB payloads must reach the DLQ.
+# As the local broker (deploy/stack/): 1 MB payloads must reach the DLQ.
 KAFKA_ENV = {
     "KAFKA_MESSAGE_MAX_BYTES": str(stack.MESSAGE_MAX_BYTES),
     "KAFKA_REPLICA_FETCH_MAX_BYTES": str(stack.MESSAGE_MAX_BYTES),

@@ -1,4 +1,4 @@
-"""Really starts Kafka and Redis (deploy/stack.py) on unusual ports under a tmp home.
+"""Really starts Kafka and Redis (deploy/stack/) on unusual ports under a tmp home.
 
 Cold (no deploy/kafka/libs, no redis-server) this downloads ~43 MB of jars with
 Maven and apt-installs redis-server first; warm it takes a few seconds.

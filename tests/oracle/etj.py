@@ -147,39 +147,38 @@ Axes and row order
 from __future__ import annotations
 
 import datetime as dt
-import json
-import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from schemas.counties import COUNTIES, UNKNOWN_COUNTY, county_name
-from synth.personnummer import is_valid_personnummer
-
-STHLM = ZoneInfo("Europe/Stockholm")
-STANDARD_CASE_TYPES: tuple[str, ...] = (
-    "boka-tid",
-    "av-omboka-tid",
-    "bestall-tid",
-    "fornya-recept",
-    "kontakta-mottagningen",
-    "radgivning",
-    "bestall-intyg",
-    "provsvar",
-    "remiss",
-    "lakemedelsfraga",
-    "egenvard",
-    "uppdatera-kontaktuppgifter",
+from tests.oracle.etj_input import (
+    ACTORS,
+    CARE_TYPES,
+    LIMIT,
+    LOST_DATES_BEFORE,
+    METHODS,
+    STANDARD_CASE_TYPES,
+    Case,
+    Ev,
+    Units,
+    cases_of,
+    is_overdue,
+    latest_records,
 )
-KINDS = ("standard", "own", "integration")
-CARE_TYPES = ("primarvard", "specialistvard", "tandvard", "psykiatri", "kommunal", "ovrig")
-EVENTS = ("received", "assigned", "started", "answered", "closed")
-ACTORS = ("resident", "staff")
-METHODS = ("bankid", "freja", "siths", "password", "unknown")
-LIMIT = dt.timedelta(hours=240)
-LOST_DATES_BEFORE = dt.date(2009, 6, 1)
+from tests.oracle.parsing import (
+    dedupe,
+    hours,
+    local_day,
+    local_midnight,
+    parse_instant,
+    stamp,
+)
+
+# The oracle's surface; the input model and the contract reading live beside it.
+__all__ = ["STANDARD_CASE_TYPES", "expected", "notes"]
+
 FILTER_NAMES = ("county", "care_provider", "unit", "care_type", "case_type", "active_only")
 REPORT_IDS = (
     "connected-units",
@@ -204,153 +203,6 @@ HANDLING_COLUMNS = (
 )
 
 Rows = list[dict[str, Any]]
-
-
-# --- input --------------------------------------------------------------------
-
-
-def parse_instant(text: str) -> dt.datetime:
-    t = dt.datetime.fromisoformat(text)
-    if t.tzinfo is None:
-        raise ValueError(f"instant without offset: {text!r}")
-    # UTC at once: two datetimes sharing a ZoneInfo subtract as wall clocks.
-    return t.astimezone(dt.UTC)
-
-
-def local_day(t: dt.datetime) -> dt.date:
-    return t.astimezone(STHLM).date()
-
-
-def local_midnight(d: dt.date) -> dt.datetime:
-    return dt.datetime(d.year, d.month, d.day, tzinfo=STHLM).astimezone(dt.UTC)
-
-
-def hours(earlier: dt.datetime, later: dt.datetime) -> float:
-    return (later - earlier).total_seconds() / 3600
-
-
-def stamp(t: dt.datetime) -> str:
-    local = t.astimezone(STHLM)
-    return local.isoformat(timespec="milliseconds" if local.microsecond else "seconds")
-
-
-def dedupe(events: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-    seen: set[str] = set()
-    out = []
-    for e in events:
-        if e["event_id"] not in seen:
-            seen.add(e["event_id"])
-            out.append(e)
-    return out
-
-
-def latest_records(records: Iterable[dict[str, Any]], key: str) -> dict[str, dict[str, Any]]:
-    out: dict[str, dict[str, Any]] = {}
-    for rec in records:
-        if rec.get("deleted") is True:
-            out.pop(rec[key], None)
-        else:
-            out[rec[key]] = rec
-    return out
-
-
-@dataclass(frozen=True)
-class Ev:
-    event_id: str
-    at: dt.datetime  # UTC
-    day: dt.date  # Stockholm
-    case_id: str
-    unit_id: str
-    case_type: str
-    kind: str
-    event: str
-    assignee_id: str | None
-
-    @property
-    def order(self) -> tuple[dt.datetime, str]:
-        return (self.at, self.event_id)
-
-
-def _ev(e: dict[str, Any]) -> Ev:
-    at = parse_instant(e["occurred_at"])
-    if e["event"] not in EVENTS:
-        raise ValueError(f"unknown case event {e['event']!r}")
-    return Ev(
-        event_id=e["event_id"],
-        at=at,
-        day=local_day(at),
-        case_id=e["case_id"],
-        unit_id=e["unit_id"],
-        case_type=e["case_type"],
-        kind=e["case_type_kind"],
-        event=e["event"],
-        assignee_id=e.get("assignee_id") or None,
-    )
-
-
-@dataclass(frozen=True)
-class Case:
-    case_id: str
-    events: tuple[Ev, ...]  # in (instant, event_id) order
-
-    @property
-    def unit_id(self) -> str:
-        return self.events[0].unit_id
-
-    @property
-    def case_type(self) -> str:
-        return self.events[0].case_type
-
-    @property
-    def kind(self) -> str:
-        return self.events[0].kind
-
-    def first(self, kind: str) -> Ev | None:
-        return next((e for e in self.events if e.event == kind), None)
-
-    def latest(self, kind: str, before: dt.datetime) -> Ev | None:
-        found = [e for e in self.events if e.event == kind and e.at < before]
-        return found[-1] if found else None
-
-
-def cases_of(events: Iterable[dict[str, Any]]) -> list[Case]:
-    by_case: dict[str, list[Ev]] = defaultdict(list)
-    for e in dedupe(events):
-        ev = _ev(e)
-        by_case[ev.case_id].append(ev)
-    return [
-        Case(case_id, tuple(sorted(evs, key=lambda e: e.order))) for case_id, evs in by_case.items()
-    ]
-
-
-def is_overdue(case: Case, t_end: dt.datetime) -> bool:
-    """The overdue rule of REPORTS.md, judged at the instant `t_end`."""
-    received = case.first("received")
-    if received is None:
-        return False
-    limit = received.at + LIMIT
-    if not limit < t_end:
-        return False  # the 240 hours have not run out at the judgement
-    answered, closed = case.first("answered"), case.first("closed")
-    in_time = (
-        answered is not None and answered.at <= limit and closed is not None and closed.at <= limit
-    )
-    return not in_time
-
-
-class Units:
-    """The current `etj.units.v1` record per unit."""
-
-    def __init__(self, records: Iterable[dict[str, Any]]) -> None:
-        self.rec = latest_records(records, "unit_id")
-
-    def county(self, unit_id: str) -> str:
-        rec = self.rec.get(unit_id)
-        return rec["county_code"] if rec else UNKNOWN_COUNTY
-
-    def get(self, unit_id: str, field: str) -> Any:
-        rec = self.rec.get(unit_id)
-        return rec.get(field) if rec else None
 
 
 # --- context ------------------------------------------------------------------
@@ -765,148 +617,3 @@ def notes(report_id: str, rows: Rows) -> list[str]:
     if report_id == "accounts" and any(r["resident_accounts"] is None for r in rows):
         out.append("withheld")
     return out
-
-
-# --- an independent reading of the contract, for the generator's bad input ------
-
-_RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_ID = re.compile(r"^[^\s\x00-\x1f\x7f]+$")
-_PNR_LIKE = re.compile(r"^(\d{2})?(\d{6})[-+]?(\d{4})$")
-
-
-def _id_problem(v: Any, longest: int) -> str | None:
-    if not isinstance(v, str):
-        return "not a string"
-    if not 1 <= len(v) <= longest or not _ID.match(v):
-        return "not an identifier"
-    return None
-
-
-def _instant_problem(v: Any) -> str | None:
-    if not isinstance(v, str) or not _RFC3339.match(v):
-        return "not RFC 3339 with offset"
-    try:
-        t = dt.datetime.fromisoformat(v)
-    except ValueError:
-        return "not a real instant"
-    if not dt.datetime(2000, 1, 1, tzinfo=dt.UTC) <= t < dt.datetime(2100, 1, 1, tzinfo=dt.UTC):
-        return "outside 2000..2100"
-    return None
-
-
-def looks_like_personnummer(v: str) -> bool:
-    """A valid Swedish personal identity number, 12 or 10 digits, with or without separator."""
-    m = _PNR_LIKE.match(v)
-    if not m:
-        return False
-    rest = m.group(2) + m.group(3)
-    candidates = [m.group(1) + rest] if m.group(1) else ["19" + rest, "20" + rest]
-    return any(is_valid_personnummer(p) for p in candidates)
-
-
-def _account_problem(e: dict[str, Any]) -> str | None:
-    if (p := _id_problem(e.get("account_id"), 128)) is not None:
-        return f"account_id: {p}"
-    if looks_like_personnummer(e["account_id"]):
-        return "account_id: a personal identity number"
-    if e.get("actor") not in ACTORS:
-        return "actor: not resident or staff"
-    return None
-
-
-def _case_violation(e: dict[str, Any]) -> str | None:
-    for name, longest in (("event_id", 128), ("case_id", 128), ("unit_id", 64)):
-        if (p := _id_problem(e.get(name), longest)) is not None:
-            return f"{name}: {p}"
-    if (p := _instant_problem(e.get("occurred_at"))) is not None:
-        return f"occurred_at: {p}"
-    if (p := _id_problem(e.get("case_type"), 128)) is not None:
-        return f"case_type: {p}"
-    if e.get("case_type_kind") not in KINDS:
-        return "case_type_kind: not standard, own or integration"
-    if e["case_type_kind"] == "standard" and e["case_type"] not in STANDARD_CASE_TYPES:
-        return "case_type: not a standard id"
-    if e.get("event") not in EVENTS:
-        return "event: not one of the five"
-    if e.get("assignee_id") is not None and _id_problem(e["assignee_id"], 64):
-        return "assignee_id: not an HSA-id"
-    return None
-
-
-def _login_violation(e: dict[str, Any]) -> str | None:
-    if (p := _id_problem(e.get("event_id"), 128)) is not None:
-        return f"event_id: {p}"
-    if (p := _instant_problem(e.get("occurred_at"))) is not None:
-        return f"occurred_at: {p}"
-    if (p := _account_problem(e)) is not None:
-        return p
-    if e.get("method") not in METHODS:
-        return "method: not one of the five"
-    if e.get("county_code") is not None and e["county_code"] not in COUNTIES:
-        return "county_code: not a county"
-    return None
-
-
-def _accounts_violation(e: dict[str, Any]) -> str | None:
-    if (p := _account_problem(e)) is not None:
-        return p
-    if (p := _instant_problem(e.get("created_at"))) is not None:
-        return f"created_at: {p}"
-    if e.get("deleted_at") is not None and (p := _instant_problem(e["deleted_at"])):
-        return f"deleted_at: {p}"
-    return None
-
-
-def _unit_violation(e: dict[str, Any]) -> str | None:
-    for name in ("unit_id", "care_provider_id"):
-        if (p := _id_problem(e.get(name), 64)) is not None:
-            return f"{name}: {p}"
-    if not isinstance(e.get("name"), str) or len(e["name"]) > 512:
-        return "name: missing or not a string"
-    if e.get("county_code") not in COUNTIES:
-        return "county_code: not a county"
-    if e.get("care_type") not in CARE_TYPES:
-        return "care_type: not one of the six"
-    on = e.get("activated_on")
-    if not isinstance(on, str) or not _DATE.match(on):
-        return "activated_on: not an ISO date"
-    try:
-        dt.date.fromisoformat(on)
-    except ValueError:
-        return "activated_on: not a real date"
-    if not isinstance(e.get("active"), bool):
-        return "active: not a boolean"
-    entries = e.get("case_types")
-    if not isinstance(entries, list):
-        return "case_types: not a list"
-    for entry in entries:
-        if not isinstance(entry, dict):
-            return "case_types: an entry is not an object"
-        if not isinstance(entry.get("id"), str) or not entry["id"]:
-            return "case_types: an entry without id"
-        if entry.get("kind") not in KINDS:
-            return "case_types: unknown kind"
-        if not isinstance(entry.get("active"), bool):
-            return "case_types: active not a boolean"
-    return None
-
-
-_VIOLATIONS: dict[str, Callable[[dict[str, Any]], str | None]] = {
-    "etj.cases.v1": _case_violation,
-    "etj.logins.v1": _login_violation,
-    "etj.accounts.v1": _accounts_violation,
-    "etj.units.v1": _unit_violation,
-}
-
-
-def etj_violation(topic: str, raw: bytes) -> str | None:
-    """Why `raw` breaks the contract of `topic`, or None when it follows it."""
-    check = _VIOLATIONS[topic]
-    try:
-        e = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        return "not JSON"
-    if not isinstance(e, dict):
-        return "not a JSON object"
-    return check(e)

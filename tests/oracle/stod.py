@@ -99,17 +99,15 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from schemas.counties import COUNTIES, UNKNOWN_COUNTY, county_name
 from synth.personnummer import is_valid_personnummer
+from tests.oracle.parsing import RFC3339, STHLM, dedupe, id_problem, parse_instant
 
-STHLM = ZoneInfo("Europe/Stockholm")
 DATA_START = dt.date(2015, 10, 1)
 GENDERS = ("F", "M", "U")
 AGE_GROUPS = ("0-17", "18-24", "25-34", "35-44", "45-54", "55-64", "65-74", "75+", "okänd")
@@ -170,13 +168,6 @@ class Moment:
     done: Tx | None
 
 
-def parse_instant(text: str) -> dt.datetime:
-    t = dt.datetime.fromisoformat(text)
-    if t.tzinfo is None:
-        raise ValueError(f"occurred_at without offset: {text!r}")
-    return t
-
-
 def _tx(e: dict[str, Any]) -> Tx:
     at = parse_instant(e["occurred_at"])
     return Tx(
@@ -196,16 +187,6 @@ def _tx(e: dict[str, Any]) -> Tx:
         age=e.get("patient_age"),
         closing_reason=e.get("closing_reason") or None,
     )
-
-
-def dedupe(events: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-    seen: set[str] = set()
-    out = []
-    for e in events:
-        if e["event_id"] not in seen:
-            seen.add(e["event_id"])
-            out.append(e)
-    return out
 
 
 def moments_of(txs: Iterable[Tx]) -> list[Moment]:
@@ -731,17 +712,6 @@ def expected(
 
 # --- an independent reading of the contract, for the generator's bad input ------
 
-_RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
-_ID = re.compile(r"^[^\s\x00-\x1f\x7f]+$")
-
-
-def _id_problem(v: Any, longest: int) -> str | None:
-    if not isinstance(v, str):
-        return "not a string"
-    if not 1 <= len(v) <= longest or not _ID.match(v):
-        return "not an identifier"
-    return None
-
 
 def sob_violation(raw: bytes) -> str | None:
     """Why `raw` breaks the `sob.transactions.v1` contract, or None when it follows it."""
@@ -752,16 +722,16 @@ def sob_violation(raw: bytes) -> str | None:
     if not isinstance(e, dict):
         return "not a JSON object"
     for name, longest in (("event_id", 128), ("case_id", 128)):
-        if (p := _id_problem(e.get(name), longest)) is not None:
+        if (p := id_problem(e.get(name), longest)) is not None:
             return f"{name}: {p}"
     for name in ("care_provider_id", "care_unit_id"):
-        if (p := _id_problem(e.get(name), 64)) is not None:
+        if (p := id_problem(e.get(name), 64)) is not None:
             return f"{name}: {p}"
     for name in ("case_type", "status", "process_name", "moment_name"):
         if not isinstance(e.get(name), str) or not e[name]:
             return f"{name}: missing or not a string"
     at = e.get("occurred_at")
-    if not isinstance(at, str) or not _RFC3339.match(at):
+    if not isinstance(at, str) or not RFC3339.match(at):
         return "occurred_at: not RFC 3339 with offset"
     try:
         t = dt.datetime.fromisoformat(at)
@@ -769,7 +739,7 @@ def sob_violation(raw: bytes) -> str | None:
         return "occurred_at: not a real instant"
     if not dt.datetime(2000, 1, 1, tzinfo=dt.UTC) <= t < dt.datetime(2100, 1, 1, tzinfo=dt.UTC):
         return "occurred_at: outside 2000..2100"
-    if e.get("practitioner_id") is not None and _id_problem(e["practitioner_id"], 64):
+    if e.get("practitioner_id") is not None and id_problem(e["practitioner_id"], 64):
         return "practitioner_id: not an identifier"
     pid = e.get("patient_id")
     if pid is not None and (not isinstance(pid, str) or not is_valid_personnummer(pid)):

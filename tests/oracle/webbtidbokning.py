@@ -76,11 +76,10 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from schemas.counties import COUNTIES, UNKNOWN_COUNTY, county_name
+from tests.oracle.parsing import STHLM, dedupe, parse_instant
 
-STHLM = ZoneInfo("Europe/Stockholm")
 DATA_START = dt.date(2017, 10, 1)
 
 BOOK = "MakeBooking"
@@ -104,27 +103,10 @@ HIERARCHY_COLUMNS = (
 _KEEP = {"county": 2, "care_provider": 4, "unit": 6, "activity": 7}
 
 
-def parse_instant(text: str) -> dt.datetime:
-    t = dt.datetime.fromisoformat(text)
-    if t.tzinfo is None:
-        raise ValueError(f"instant without offset: {text!r}")
-    return t
-
-
 @functools.lru_cache(maxsize=1 << 20)
 def stockholm_day(text: str) -> dt.date:
     # Cached: the same calls are placed once per report case, and there are many.
     return parse_instant(text).astimezone(STHLM).date()
-
-
-def dedupe(calls: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-    seen: set[str] = set()
-    out = []
-    for c in calls:
-        if c["event_id"] not in seen:
-            seen.add(c["event_id"])
-            out.append(c)
-    return out
 
 
 def current_catalogue(records: Iterable[dict[str, Any]]) -> dict[str, dict[str, Any]]:

@@ -1,4 +1,4 @@
-"""The pure half of deploy/stack.py: ports and paths derived from Settings."""
+"""The pure half of deploy/stack/: ports and paths derived from Settings."""
 
 from __future__ import annotations
 

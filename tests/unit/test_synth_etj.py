@@ -33,7 +33,8 @@ from synth.etj import (
     malformed_etj,
     shuffled_with_duplicates,
 )
-from tests.oracle.etj import etj_violation, expected, looks_like_personnummer, notes
+from tests.oracle.etj import expected, notes
+from tests.oracle.etj_contract import etj_violation, looks_like_personnummer
 
 START = dt.datetime(2022, 1, 1, tzinfo=STHLM)
 END = dt.datetime(2025, 1, 1, tzinfo=STHLM)
