@@ -263,8 +263,17 @@ def create_api(ctx: Context) -> FastAPI:
         with_role(request, auth.OPERATOR, "a backfill")
         body = await json_object(request)
         spec = BY_NAME.get(str(body.get("topic", "")))
-        if spec is None or spec.full(settings) not in backfill.REPLAYABLE:
+        if spec is None or spec.compacted:  # reference topics are swapped by their files
             raise ParameterError("topic", "a batched event topic, e.g. ntjp.calls.v1")
+        if spec.full(settings) not in backfill.REPLAYABLE:
+            # The swap must pause ingest, and the pause is held by the process
+            # that ingests the topic: a `statflow api` apart from its workers
+            # cannot give it (yet), so it says where a backfill can run.
+            raise ParameterError(
+                "topic",
+                f"{spec.name} is not ingested by this process; start the backfill "
+                "through the process that ingests it (`statflow run`)",
+            )
         if any(j.state in ("starting", "reading", "swapping") for j in jobs.values()):
             raise ParameterError("topic", "a backfill is already running; wait for it")
         from_time = None
