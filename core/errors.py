@@ -28,6 +28,10 @@ class ValidationError(StatflowError):
         self.field = field
 
 
+class ContractError(StatflowError):
+    """A contract file (JSON Schema) cannot be read or is not a schema."""
+
+
 class SinkError(StatflowError):
     """ClickHouse or Redis refused a write or a read."""
 

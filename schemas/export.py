@@ -37,6 +37,11 @@ def schema_for(topic: str) -> dict[str, object]:
     # msgspec puts the record under $defs; lift it so the file reads as one object.
     name = kind.__name__
     body = dict(schema["$defs"][name])
+    # nested structs (etj.units' case_types) stay under $defs, which the file must
+    # carry too, or their "$ref": "#/$defs/..." points at nothing
+    others = {k: v for k, v in schema["$defs"].items() if k != name}
+    if others:
+        body["$defs"] = others
     _add_formats(kind, body)
     body["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     body["$id"] = f"https://statflow.example/schemas/{topic}.schema.json"
@@ -52,6 +57,7 @@ def render(topic: str) -> str:
 def main() -> None:
     for topic in CONTRACT_TYPES:
         (HERE / f"{topic}.schema.json").write_text(render(topic), encoding="utf-8")
+    # schemas/asyncapi.json is written by its sibling, python -m schemas.asyncapi
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ from typing import Any
 
 import msgspec
 
+from core.errors import ConfigError
 from core.settings import Settings
 from schemas import etj, events
 from schemas.events import Decoder
@@ -73,3 +74,37 @@ BY_NAME: dict[str, TopicSpec] = {t.name: t for t in ALL_TOPICS}
 # topic name -> decoder factory / contract type, read from the declarations above
 DECODERS: dict[str, Callable[[int], Decoder[Any]]] = {t.name: t.decoder for t in ALL_TOPICS}
 CONTRACT_TYPES: dict[str, type[msgspec.Struct]] = {t.name: t.decoder(1).kind for t in ALL_TOPICS}
+
+
+def topic_config(spec: TopicSpec) -> dict[str, str]:
+    """A topic's configuration as statflow creates it (streams/admin.py) and
+    documents it (schemas/asyncapi.py): reference topics are compacted (the
+    latest record per key is the truth), event topics keep the broker's policy."""
+    return {"cleanup.policy": "compact"} if spec.compacted else {}
+
+
+def dlq_config(settings: Settings) -> dict[str, str]:
+    """A dead-letter topic's configuration. It keeps the original bytes of every
+    rejected message (the contract says so: a producer fixes its bug and resends
+    them), personal data included, so it keeps them for a bounded time of its own
+    and is never compacted, whatever the broker's defaults are."""
+    if settings.dlq_retention_hours < 1:
+        raise ConfigError(
+            "STATFLOW_DLQ_RETENTION_HOURS must be at least 1 (dead letters hold personal "
+            "data: they are kept for a bounded time)"
+        )
+    return {
+        "max.message.bytes": str(8 * 1024 * 1024),
+        "cleanup.policy": "delete",
+        "retention.ms": str(settings.dlq_retention_hours * 3600 * 1000),
+    }
+
+
+# The headers statflow sets on every message it sends to `<topic>.dlq`
+# (streams/ingest.dlq_headers): name -> what it holds.
+DLQ_HEADERS: dict[str, str] = {
+    "error": "why the message was rejected: the contract field and rule it broke",
+    "source-topic": "the topic the message was read from",
+    "source-partition": "its partition there (decimal)",
+    "source-offset": "its offset there (decimal)",
+}

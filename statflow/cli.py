@@ -9,6 +9,7 @@ from pathlib import Path
 
 from core.errors import ParameterError, StatflowError
 from core.settings import Settings
+from statflow import contract
 from statflow.ops import (
     cmd_annotate,
     cmd_audit,
@@ -207,6 +208,7 @@ def build_parser() -> argparse.ArgumentParser:
     pub = sub.add_parser("publish", help="validate JSON lines, then produce them")
     pub.add_argument("topic")
     pub.add_argument("file", help="a JSON-lines file, or - for standard input")
+    contract.add_parser(sub)
     tok = sub.add_parser("token", help="a bearer token: logged-in reports, or SQL (--role)")
     tok.add_argument("--care-provider", action="append")
     tok.add_argument("--role", action="append")
@@ -269,6 +271,8 @@ def main(argv: list[str] | None = None) -> int:
             return _demo(args, settings)
         if args.command == "publish":
             return _publish(args, settings)
+        if args.command == "contract":
+            return contract.run(args, settings)
         if args.command == "annotate":
             return cmd_annotate(args, settings)
         if args.command == "backfill":

@@ -7,33 +7,17 @@ import contextlib
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
-from core.errors import ConfigError
 from core.settings import Settings
-from schemas.topics import ALL_TOPICS
+from schemas.topics import ALL_TOPICS, dlq_config, topic_config
 
-
-def dlq_config(settings: Settings) -> dict[str, str]:
-    """A dead-letter topic's configuration. It keeps the original bytes of every
-    rejected message (the contract says so: a producer fixes its bug and resends
-    them), personal data included, so it keeps them for a bounded time of its own
-    and is never compacted, whatever the broker's defaults are."""
-    if settings.dlq_retention_hours < 1:
-        raise ConfigError(
-            "STATFLOW_DLQ_RETENTION_HOURS must be at least 1 (dead letters hold personal "
-            "data: they are kept for a bounded time)"
-        )
-    return {
-        "max.message.bytes": str(8 * 1024 * 1024),
-        "cleanup.policy": "delete",
-        "retention.ms": str(settings.dlq_retention_hours * 3600 * 1000),
-    }
+__all__ = ["dlq_config", "ensure_topics"]
 
 
 async def ensure_topics(settings: Settings) -> list[str]:
     """Create what is missing; return the names created now."""
     wanted: dict[str, NewTopic] = {}
     for spec in ALL_TOPICS:
-        config = {"cleanup.policy": "compact"} if spec.compacted else {}
+        config = topic_config(spec)
         wanted[spec.full(settings)] = NewTopic(
             spec.full(settings), settings.topic_partitions, 1, topic_configs=config
         )

@@ -48,6 +48,7 @@ class Pipeline:
 
 
 def dlq_headers(r: Rejected) -> list[tuple[str, bytes]]:
+    # the names are DLQ_HEADERS (schemas/topics.py), documented in the AsyncAPI document
     m = r.message
     return [
         ("error", r.reason.encode("utf-8")),

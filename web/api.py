@@ -23,6 +23,7 @@ from reports import audit, catalogue, engine, formats, limits, quality
 from reports.exports import ExportRequest, Exports
 from reports.live import live_view
 from reports.ratelimit import RateLimiter
+from schemas import asyncapi
 from schemas.topics import BY_NAME
 from streams import backfill
 from streams.context import Context
@@ -164,6 +165,14 @@ def create_api(ctx: Context) -> FastAPI:
                 },
             }
         }
+
+    asyncapi_doc = asyncapi.document(settings)  # built once: it depends on settings only
+
+    @app.get("/asyncapi.json")
+    def asyncapi_json() -> dict[str, Any]:
+        """The topics' AsyncAPI 3.0 document with this deployment's topic names,
+        partitions and DLQ retention (schemas/asyncapi.json has the defaults)."""
+        return asyncapi_doc
 
     @app.get("/api/v1/reports")
     def list_reports() -> dict[str, Any]:

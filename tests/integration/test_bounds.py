@@ -259,3 +259,18 @@ def test_rate_limit_holds_across_api_processes(settings: Settings, tmp_path: Pat
     finally:
         for p in [*apis, store]:
             p.stop()
+
+
+def test_asyncapi_document_is_served_with_this_deployments_topics(
+    make_client: Callable[..., TestClient],
+) -> None:
+    client = make_client(topic_prefix="acme.", dlq_retention_hours=48)
+    r = client.get("/asyncapi.json")
+    assert r.status_code == 200
+    doc = r.json()
+    assert doc["asyncapi"] == "3.0.0"
+    calls = doc["channels"]["ntjp-calls-v1"]
+    assert calls["address"] == "acme.ntjp.calls.v1"
+    dlq = doc["channels"]["ntjp-calls-v1-dlq"]["bindings"]["kafka"]
+    assert dlq["topic"] == "acme.ntjp.calls.v1.dlq"
+    assert dlq["topicConfiguration"]["retention.ms"] == 48 * 3600 * 1000
