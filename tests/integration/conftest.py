@@ -15,6 +15,8 @@ import pytest
 
 from core.settings import Settings
 from deploy import stack
+from sinks.clickhouse import ClickHouseStore
+from sinks.migrate import migrate
 from tests import services as provided
 from tests.integration.harness import StatflowProcess
 
@@ -89,6 +91,17 @@ def store_settings(service_provider: provided.Provider, tmp_path: Path) -> Calla
         return Settings(home=home, clickhouse_dsn=dsn, clickhouse_database=db)
 
     return make
+
+
+@pytest.fixture
+def migrated_store(store_settings: Callable[..., Settings]) -> Iterator[ClickHouseStore]:
+    """A migrated store of the test's own (ClickHouse only: no Kafka, no Redis)."""
+    s = ClickHouseStore(store_settings("store"))
+    try:
+        migrate(s)
+        yield s
+    finally:
+        s.close()
 
 
 @pytest.fixture

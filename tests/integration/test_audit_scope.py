@@ -3,40 +3,24 @@ region_admin names a county and a unit_admin units, not care providers."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-
-import pytest
-
 from core.auth import Caller
-from core.settings import Settings
 from reports import audit
 from sinks.clickhouse import ClickHouseStore
-from sinks.migrate import migrate
 
 
-@pytest.fixture
-def store(store_settings: Callable[..., Settings]) -> Iterator[ClickHouseStore]:
-    s = ClickHouseStore(store_settings("audit"))
-    try:
-        migrate(s)
-        yield s
-    finally:
-        s.close()
-
-
-def test_admin_reads_are_audited_with_their_scope(store: ClickHouseStore) -> None:
+def test_admin_reads_are_audited_with_their_scope(migrated_store: ClickHouseStore) -> None:
     callers = [
         Caller("anna", ("SE-CP1", "SE-CP2"), ()),
         Caller("region", (), ("region_admin",), county_code="01"),
         Caller("ua", (), ("unit_admin",), unit_ids=("SE-U1", "SE-U2")),
     ]
     for c in callers:
-        audit.record(store, c, "read", "e-tjanster", "cases-per-unit")
-    shown = {e["subject"]: audit.scope_text(e) for e in audit.recent(store)}
+        audit.record(migrated_store, c, "read", "e-tjanster", "cases-per-unit")
+    shown = {e["subject"]: audit.scope_text(e) for e in audit.recent(migrated_store)}
     assert shown == {
         "anna": "anna (SE-CP1,SE-CP2)",
         "region": "region (region_admin: county 01)",
         "ua": "ua (unit_admin: SE-U1,SE-U2)",
     }
-    (entry,) = [e for e in audit.recent(store) if e["subject"] == "region"]
+    (entry,) = [e for e in audit.recent(migrated_store) if e["subject"] == "region"]
     assert entry["county_code"] == "01" and list(entry["unit_ids"]) == []

@@ -3,27 +3,11 @@ with a different end, must not lose the rejects it adds."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-
-import pytest
-
-from core.settings import Settings
 from schemas.pipeline import Decoded, RawMessage, Rejected
 from sinks import dead_letters
 from sinks.clickhouse import ClickHouseStore
-from sinks.migrate import migrate
 
 TOPIC = "t.ntjp.calls.v1"
-
-
-@pytest.fixture
-def store(store_settings: Callable[..., Settings]) -> Iterator[ClickHouseStore]:
-    s = ClickHouseStore(store_settings("dlq"))
-    try:
-        migrate(s)
-        yield s
-    finally:
-        s.close()
 
 
 def batch(start: int, end: int, bad: list[int]) -> Decoded[object]:
@@ -41,19 +25,21 @@ def offsets(store: ClickHouseStore) -> list[int]:
     return [int(r[0]) for r in rows]
 
 
-def test_a_batch_read_again_with_another_end_keeps_its_new_rejects(store: ClickHouseStore) -> None:
+def test_a_batch_read_again_with_another_end_keeps_its_new_rejects(
+    migrated_store: ClickHouseStore,
+) -> None:
     first = batch(100, 150, [103])
-    dead_letters.record(store, first.rejected, dead_letters.batch_token(first))
+    dead_letters.record(migrated_store, first.rejected, dead_letters.batch_token(first))
     # the process died before its checkpoint; the partition is read again from
     # 100, and this time getmany returns more messages
     again = batch(100, 220, [103, 180, 211])
-    dead_letters.record(store, again.rejected, dead_letters.batch_token(again))
-    assert offsets(store) == [103, 180, 211]
+    dead_letters.record(migrated_store, again.rejected, dead_letters.batch_token(again))
+    assert offsets(migrated_store) == [103, 180, 211]
 
 
-def test_the_same_batch_replayed_is_recorded_once(store: ClickHouseStore) -> None:
+def test_the_same_batch_replayed_is_recorded_once(migrated_store: ClickHouseStore) -> None:
     b = batch(0, 10, [4, 7])
     for _ in range(2):
-        dead_letters.record(store, b.rejected, dead_letters.batch_token(b))
-    (n,) = store.query_rows("SELECT count() FROM dead_letters")[0]
+        dead_letters.record(migrated_store, b.rejected, dead_letters.batch_token(b))
+    (n,) = migrated_store.query_rows("SELECT count() FROM dead_letters")[0]
     assert int(n) == 2

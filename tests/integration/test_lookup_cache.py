@@ -4,39 +4,32 @@ empty must be refilled from ClickHouse, not read as "no such unit"."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
 
 import pytest
 import redis
 
 from core.settings import Settings
 from sinks.clickhouse import ClickHouseStore
-from sinks.migrate import migrate
 from sinks.redis_store import LookupCache
 from tests import services as provided
 
 
 @pytest.fixture
-def store(store_settings: Callable[..., Settings]) -> Iterator[ClickHouseStore]:
-    s = ClickHouseStore(store_settings("cache"))
-    try:
-        migrate(s)
-        s.insert_columns(
-            "hsa_units",
-            {
-                "hsa_id": ["SE-U1", "SE-U2", "SE-GONE"],
-                "name": ["a", "b", "c"],
-                "kind": ["unit"] * 3,
-                "care_provider_id": ["SE-CP"] * 3,
-                "county_code": ["01", "14", "12"],
-                "updated_at": [dt.datetime(2024, 1, 1, tzinfo=dt.UTC)] * 3,
-                "deleted": [0, 0, 1],
-                "version": [1, 1, 1],
-            },
-        )
-        yield s
-    finally:
-        s.close()
+def store(migrated_store: ClickHouseStore) -> ClickHouseStore:
+    migrated_store.insert_columns(
+        "hsa_units",
+        {
+            "hsa_id": ["SE-U1", "SE-U2", "SE-GONE"],
+            "name": ["a", "b", "c"],
+            "kind": ["unit"] * 3,
+            "care_provider_id": ["SE-CP"] * 3,
+            "county_code": ["01", "14", "12"],
+            "updated_at": [dt.datetime(2024, 1, 1, tzinfo=dt.UTC)] * 3,
+            "deleted": [0, 0, 1],
+            "version": [1, 1, 1],
+        },
+    )
+    return migrated_store
 
 
 async def test_an_emptied_redis_is_refilled_from_clickhouse(
