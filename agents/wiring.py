@@ -61,6 +61,9 @@ def register_batched(
         while True:
             producer = make_producer(s)
             try:
+                if table.derived is not None:
+                    # a recompute a killed process left half-done (sinks/events.Derived)
+                    await asyncio.to_thread(table.derived.heal, ctx.store)
                 await producer.start()
                 await BatchLoop(s, pipeline, DeadLetters(producer)).run()
                 return

@@ -21,6 +21,7 @@ POINTS = (
     "reconcile.after-corrections",  # calls corrections written, file not yet registered
     "reconcile.after-fill",  # SOB transitions filled in, file not yet registered
     "backfill.mid-swap",  # a backfill exchanged its raw table, not yet the rollups
+    "sink.before-derive",  # a batch's rows written, the tables the sink keeps not yet
 )
 WINDOWS = ("sink.writes-fail",)  # name:seconds
 

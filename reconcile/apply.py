@@ -36,6 +36,7 @@ from reconcile.files import (
 )
 from schemas.pipeline import RawMessage
 from schemas.topics import BY_NAME, DECODERS
+from sinks import sob_rollups
 from sinks.calls_files import COUNTS, adopt_legacy
 from sinks.calls_rule import DayListing, listing
 from sinks.clickhouse import ClickHouseStore, check_identifier
@@ -173,8 +174,14 @@ def _apply_etj(store: ClickHouseStore, f: EtjCasesFile) -> int:
 
 
 def _apply_sob(store: ClickHouseStore, f: SobCasesFile) -> int:
+    # The day rollup reads applied files: its days the file's cases touch are
+    # recomputed once the file is registered (a kill in between leaves the
+    # mark, and the next worker start rebuilds the rollup).
+    marked = sob_rollups.mark_stale(store, f.sha256)
     filled = sob.apply(store, f, end_of_month(f.month))
     _register(store, f, "applied", filled, "", "sob/cases")
+    sob_rollups.refresh(store, f.cases)
+    sob_rollups.clear(store, f.sha256, marked)
     return filled
 
 

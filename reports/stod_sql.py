@@ -51,26 +51,6 @@ TRANSITIONS = (
     f"WHERE {COMPLETED})"
 )
 
-BY_COUNTY = (
-    "SELECT county, countIf(kind = 's'), countIf(kind = 'c'), uniqExactIf(by, by != '') "
-    f"FROM {TRANSITIONS} GROUP BY county"
-)
-BY_WEEKDAY = (
-    "SELECT toDayOfWeek(day), countIf(kind = 's'), countIf(kind = 'c') "
-    f"FROM {TRANSITIONS} GROUP BY 1"
-)
-BY_PROCESS = (
-    "SELECT process_name, countIf(kind = 's'), countIf(kind = 'c') "
-    f"FROM {TRANSITIONS} GROUP BY process_name"
-)
-BY_MONTH = (
-    "SELECT formatDateTime(day, '%Y-%m') AS m, countIf(kind = 's'), countIf(kind = 'c'), "
-    f"uniqExactIf(by, by != '') FROM {TRANSITIONS} GROUP BY m"
-)
-BY_CLOSING_REASON = (
-    "SELECT if(closing_reason = '', 'Okänd', closing_reason) AS r, count() "
-    f"FROM {FACTS} WHERE {COMPLETED} GROUP BY r"
-)
 BY_PRACTITIONER = (
     "SELECT t.by, countIf(t.kind = 's'), countIf(t.kind = 'c'), "
     "any(if(p.hsa_id = '', NULL, concat(p.given_name, ' ', p.family_name))) "
@@ -80,26 +60,68 @@ BY_PRACTITIONER = (
     "WHERE t.care_provider_id IN {callers:Array(String)} AND t.by != '' GROUP BY t.by"
 )
 
-# Month ends (or the period's last day) as snapshot days.
-_ONGOING_AT = "ifNull(started_on <= e AND (completed_at IS NULL OR completed_on > e), 0)"
-ONGOING_BY_MONTH = (
-    f"SELECT e, countIf({_ONGOING_AT}) FROM {FACTS} ARRAY JOIN {{ends:Array(Date)}} AS e "
-    "WHERE started_on <= {date_to:Date} GROUP BY e"
+
+# Rollup rows (sob_moments_daily, migration 0018): each day as its latest
+# snapshot, attributed through the current catalogue and filtered. Their
+# number follows days x organisation units, never the cases stored.
+def _rollup(days: str) -> str:
+    return (
+        "(SELECT r.day AS day, r.kind AS kind, r.care_provider_id AS care_provider_id, "
+        "r.care_unit_id AS unit_id, r.process_name AS process_name, "
+        "r.moment_name AS moment_name, r.done_on AS done_on, r.reason AS closing_reason, "
+        "r.n AS n, r.patients AS patients, r.practitioners AS practitioners, "
+        "if(cp.hsa_id = '', '00', cp.county_code) AS county, "
+        "if(cp.hsa_id = '', NULL, cp.name) AS care_provider_name, "
+        "if(u.hsa_id = '', NULL, u.name) AS unit_name "
+        f"FROM (SELECT * FROM sob_moments_daily WHERE {days} AND kind != '' "
+        f"AND (day, version) IN (SELECT day, max(version) FROM sob_moments_daily WHERE {days} "
+        "GROUP BY day)) AS r "
+        f"LEFT JOIN {_CAT} AS cp ON r.care_provider_id = cp.hsa_id "
+        f"LEFT JOIN {_CAT} AS u ON r.care_unit_id = u.hsa_id WHERE "
+        + _filters(
+            "county", "r.care_provider_id", "r.care_unit_id", "r.process_name", "r.moment_name"
+        )  # fmt: skip
+        + ")"
+    )
+
+
+# Rows of the period's days; rows of every day up to its end (for ongoing).
+PERIOD = _rollup("day BETWEEN {date_from:Date} AND {date_to:Date}")
+UP_TO_END = _rollup("day <= {date_to:Date}")
+_S = "sumIf(n, kind = 's')"
+_C = "sumIf(n, kind = 'c')"
+
+BY_COUNTY = (
+    f"SELECT county, {_S}, {_C}, uniqExactMerge(practitioners) FROM {PERIOD} GROUP BY county"
 )
-ONGOING_BY_MONTH_MOMENT = (
-    f"SELECT e, moment_name, countIf({_ONGOING_AT}) AS n FROM {FACTS} "
-    "ARRAY JOIN {ends:Array(Date)} AS e WHERE started_on <= {date_to:Date} "
-    "GROUP BY e, moment_name HAVING n > 0"
+BY_WEEKDAY = f"SELECT toDayOfWeek(day) AS w, {_S}, {_C} FROM {PERIOD} GROUP BY w"
+BY_PROCESS = f"SELECT process_name, {_S}, {_C} FROM {PERIOD} GROUP BY process_name"
+BY_MONTH = (
+    f"SELECT formatDateTime(day, '%Y-%m') AS m, {_S}, {_C}, uniqExactMerge(practitioners) "
+    f"FROM {PERIOD} GROUP BY m"
+)
+BY_CLOSING_REASON = (
+    "SELECT if(closing_reason = '', 'Okänd', closing_reason) AS r, sum(n) "
+    f"FROM {PERIOD} WHERE kind = 'c' GROUP BY r"
 )
 
-_PRACTITIONERS = (
-    f"length(arrayDistinct(arrayFilter(x -> x != '', arrayConcat("
-    f"groupArrayIf(started_by, {STARTED}), groupArrayIf(completed_by, {COMPLETED})))))"
+# Month ends (or the period's last day) as snapshot days: a moment is ongoing
+# at e when it started by e and its completion day (2149-06-06 while it has
+# none) is after e.
+_ONGOING_AT = "sumIf(n, day <= e AND done_on > e)"
+ONGOING_BY_MONTH = (
+    f"SELECT e, {_ONGOING_AT} FROM {UP_TO_END} ARRAY JOIN {{ends:Array(Date)}} AS e "
+    "WHERE kind = 's' GROUP BY e"
 )
-_REASON = (
-    "if(ifNull(completed_on <= {date_to:Date}, 0), "
-    "if(closing_reason = '', 'Okänd', closing_reason), NULL)"
+ONGOING_BY_MONTH_MOMENT = (
+    f"SELECT e, moment_name, {_ONGOING_AT} AS k FROM {UP_TO_END} "
+    "ARRAY JOIN {ends:Array(Date)} AS e WHERE kind = 's' GROUP BY e, moment_name HAVING k > 0"
 )
+
+# A moment's closing reason as the period's end sees it: none until completed.
+_REASON = "if(done_on <= {date_to:Date}, if(closing_reason = '', 'Okänd', closing_reason), NULL)"
+_IN_PERIOD = "day >= {date_from:Date}"
+_ONGOING = "kind = 's' AND done_on > {date_to:Date}"
 _HIERARCHY_KEYS = {
     "county": ["county"],
     "care_provider": ["county", "care_provider_id"],
@@ -115,60 +137,74 @@ _MOMENT_KEYS = {
 }
 
 
-def _grouped(keys: list[str], measures: str, where: str) -> str:
+def _grouped(keys: list[str], measures: str, rows: str, where: str) -> str:
     names = "any(care_provider_name) AS cpn, any(unit_name) AS un"
     return (
         f"SELECT {', '.join(keys)}, {names}, {measures} "
-        f"FROM (SELECT *, {_REASON} AS reason FROM {FACTS}) WHERE {where} "
+        f"FROM (SELECT *, {_REASON} AS reason FROM {rows}) WHERE {where} "
         f"GROUP BY {', '.join(keys)}"
     )
 
 
-_RESIDENTS = f"uniqExactIf(patient_id, {STARTED} AND patient_id != '')"
+_STARTED = f"sumIf(n, kind = 's' AND {_IN_PERIOD})"
+_COMPLETED = f"sumIf(n, kind = 'c' AND {_IN_PERIOD})"
+_RESIDENTS = f"uniqExactMergeIf(patients, kind = 's' AND {_IN_PERIOD})"
+_PRACTITIONERS = f"uniqExactMergeIf(practitioners, {_IN_PERIOD})"
 HIERARCHY = {
     level: _grouped(
         keys,
-        f"countIf({STARTED}), countIf({ONGOING}), countIf({COMPLETED}), {_RESIDENTS}, "
-        + _PRACTITIONERS,
-        f"{STARTED} OR {COMPLETED} OR {ONGOING}",
+        f"{_STARTED}, sumIf(n, {_ONGOING}), {_COMPLETED}, {_RESIDENTS}, {_PRACTITIONERS}",
+        UP_TO_END,
+        f"{_IN_PERIOD} OR ({_ONGOING})",
     )
     for level, keys in _HIERARCHY_KEYS.items()
 }
 BY_MOMENT = {
-    level: _grouped(
-        keys,
-        f"countIf({STARTED}), countIf({COMPLETED}), {_RESIDENTS}, {_PRACTITIONERS}",
-        f"{STARTED} OR {COMPLETED}",
-    )
+    level: _grouped(keys, f"{_STARTED}, {_COMPLETED}, {_RESIDENTS}, {_PRACTITIONERS}", PERIOD, "1")
     for level, keys in _MOMENT_KEYS.items()
 }
 
-# Patients: each patient's latest Process transaction in the period (or month).
-_PATIENT_TX = (
-    "(SELECT t.patient_id AS patient_id, t.occurred_at AS occurred_at, t.event_id AS event_id, "
-    "t.patient_gender AS patient_gender, t.patient_age AS patient_age, "
-    "toDate(t.occurred_at, 'Europe/Stockholm') AS day "
-    f"FROM sob_transactions AS t LEFT JOIN {_CAT} AS cp ON t.care_provider_id = cp.hsa_id "
-    "WHERE t.case_type = 'Process' AND t.patient_id != '' "
-    "AND toDate(t.occurred_at, 'Europe/Stockholm') BETWEEN {date_from:Date} AND {date_to:Date} "
-    "AND "
+# Residents of every table moments-by-hierarchy and moments-by-moment can show,
+# and the grand total behind them, in one scan: disclosure control decides over
+# all of them at once (a level withheld alone could be recovered from another).
+# grouping() has a bit set for each key the row's set sums away (last key =
+# lowest bit).
+LATTICE_KEYS = ("county", "care_provider_id", "unit_id", "moment_name", "reason")
+_SETS = (
+    (), ("county",), ("county", "care_provider_id"), ("county", "care_provider_id", "unit_id"),
+    ("county", "care_provider_id", "unit_id", "moment_name"), LATTICE_KEYS,
+    ("moment_name",), ("moment_name", "county"), ("moment_name", "county", "care_provider_id"),
+)  # fmt: skip
+RESIDENTS_LATTICE = (
+    f"SELECT {', '.join(LATTICE_KEYS)}, grouping({', '.join(LATTICE_KEYS)}) AS g, "
+    "uniqExactMerge(patients) AS k "
+    f"FROM (SELECT *, {_REASON} AS reason FROM {PERIOD}) WHERE kind = 's' "
+    "GROUP BY GROUPING SETS (" + ", ".join("(" + ", ".join(s) + ")" for s in _SETS) + ") "
+    "HAVING k > 0"
+)
+
+# Patients: each patient's latest Process transaction in the period (or
+# month), from the per-day latest of sob_patients_daily (migration 0018).
+_PATIENT_DAYS = (
+    "(SELECT p.patient_id AS patient_id, p.day AS day, p.latest AS latest "
+    f"FROM sob_patients_daily AS p LEFT JOIN {_CAT} AS cp ON p.care_provider_id = cp.hsa_id "
+    "WHERE p.day BETWEEN {date_from:Date} AND {date_to:Date} AND "
     + _filters(
         "if(cp.hsa_id = '', '00', cp.county_code)",
-        "t.care_provider_id",
-        "t.care_unit_id",
-        "t.process_name",
-        "t.moment_name",
-    )
+        "p.care_provider_id",
+        "p.care_unit_id",
+        "p.process_name",
+        "p.moment_name",
+    )  # fmt: skip
     + ")"
 )
-_LATEST = (
-    "argMax(if(patient_gender = '', 'U', patient_gender), (occurred_at, event_id)) AS g, "
-    "argMax(ifNull(toInt16(patient_age), -1), (occurred_at, event_id)) AS a"
+PATIENTS = (
+    "SELECT l.1 AS g, l.2 AS a, count() FROM (SELECT argMaxMerge(latest) AS l "
+    f"FROM {_PATIENT_DAYS} GROUP BY patient_id) GROUP BY g, a"
 )
-PATIENTS = f"SELECT g, a, count() FROM (SELECT {_LATEST} FROM {_PATIENT_TX} GROUP BY patient_id) GROUP BY g, a"
 PATIENTS_BY_MONTH = (
-    f"SELECT m, g, count() FROM (SELECT formatDateTime(day, '%Y-%m') AS m, {_LATEST} "
-    f"FROM {_PATIENT_TX} GROUP BY patient_id, m) GROUP BY m, g"
+    "SELECT m, l.1 AS g, count() FROM (SELECT formatDateTime(day, '%Y-%m') AS m, "
+    f"argMaxMerge(latest) AS l FROM {_PATIENT_DAYS} GROUP BY patient_id, m) GROUP BY m, g"
 )
 
 # Filter values a caller may name: known when the catalogue or the data has them.
@@ -199,22 +235,4 @@ UNIT_PROVIDERS = (
 CONNECTED = (
     "SELECT count() FROM (SELECT DISTINCT care_provider_id FROM sob_transactions "
     "WHERE care_provider_id IN {ids:Array(String)})"
-)
-
-# Residents of every table moments-by-hierarchy and moments-by-moment can show,
-# and the grand total behind them, in one scan: disclosure control decides over
-# all of them at once (a level withheld alone could be recovered from another).
-# grouping() has a bit set for each key the row's set sums away (last key =
-# lowest bit).
-LATTICE_KEYS = ("county", "care_provider_id", "unit_id", "moment_name", "reason")
-_SETS = (
-    (), ("county",), ("county", "care_provider_id"), ("county", "care_provider_id", "unit_id"),
-    ("county", "care_provider_id", "unit_id", "moment_name"), LATTICE_KEYS,
-    ("moment_name",), ("moment_name", "county"), ("moment_name", "county", "care_provider_id"),
-)  # fmt: skip
-RESIDENTS_LATTICE = (
-    f"SELECT {', '.join(LATTICE_KEYS)}, grouping({', '.join(LATTICE_KEYS)}) AS g, "
-    "uniqExact(patient_id) "
-    f"FROM (SELECT *, {_REASON} AS reason FROM {FACTS}) WHERE {STARTED} AND patient_id != '' "
-    "GROUP BY GROUPING SETS (" + ", ".join("(" + ", ".join(s) + ")" for s in _SETS) + ")"
 )

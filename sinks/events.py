@@ -19,6 +19,7 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
+from core import faults
 from schemas.pipeline import Decoded, HasEventId, RawMessage
 from sinks.checkpoints import Checkpoints
 from sinks.clickhouse import ClickHouseStore
@@ -45,6 +46,28 @@ def legacy_token(table: str, topic: str, partition: int, start_offset: int, mont
 
 
 @dataclass(frozen=True)
+class Derived(Generic[E]):
+    """Tables the sink keeps itself, beside the raw table's views: e.g. a
+    rollup that a late row changes on other days than its own
+    (sinks/sob_rollups.py).
+
+    `refresh` gets every accepted event of a batch, those seen before too,
+    after the batch's rows are written and before its checkpoint, so a batch
+    Kafka delivers again after a crash refreshes again. `rebuild` recomputes
+    everything from what is stored (after rows came by INSERT ... SELECT: a
+    backfill's swap, a bulk copy) and clears `mark_stale`, a mark in
+    ClickHouse (not in a process) made before a change whose recompute could
+    be cut off; `heal` rebuilds only if such a mark is left.
+    """
+
+    tables: tuple[str, ...]
+    refresh: Callable[[ClickHouseStore, Sequence[E]], object]
+    rebuild: Callable[[ClickHouseStore], object]
+    mark_stale: Callable[[ClickHouseStore], object]
+    heal: Callable[[ClickHouseStore], object]
+
+
+@dataclass(frozen=True)
 class EventTable(Generic[E]):
     """What differs between event topics' storage: the table and its columns.
 
@@ -59,6 +82,7 @@ class EventTable(Generic[E]):
     # days a file has closed), under `lock`, which writers of corrections share.
     adjust: Callable[[ClickHouseStore, Columns], None] | None = None
     lock: AbstractContextManager[Any] = field(default_factory=nullcontext)
+    derived: Derived[E] | None = None
 
 
 def months_of(instants: Sequence[dt.datetime]) -> dict[int, list[int]]:
@@ -71,10 +95,12 @@ def months_of(instants: Sequence[dt.datetime]) -> dict[int, list[int]]:
 
 
 class EventSink(Generic[E]):
-    def __init__(self, store: ClickHouseStore, spec: EventTable[E]) -> None:
+    def __init__(self, store: ClickHouseStore, spec: EventTable[E], derive: bool = True) -> None:
         self._store = store
         self.spec = spec
         self.checkpoints = Checkpoints(store)
+        # A backfill's shadow skips it: the swapped-in tables are rebuilt whole.
+        self._derived = spec.derived if derive else None
 
     def write(self, batch: Decoded[E], lookup: Mapping[str, str]) -> int:
         """Insert the batch's events not seen before; return how many were new."""
@@ -84,13 +110,15 @@ class EventSink(Generic[E]):
         seen = self._store.existing(f"{self.spec.table}_seen", "event_id", ids)
         fresh = [(m, e) for m, e in batch.accepted if e.event_id not in seen]
         batch.duplicates += len(batch.accepted) - len(fresh)
-        if not fresh:
-            return 0
-        columns = self.spec.to_columns(fresh, lookup)
-        with self.spec.lock:
-            if self.spec.adjust is not None:
-                self.spec.adjust(self._store, columns)
-            self._insert(batch, columns)
+        if fresh:
+            columns = self.spec.to_columns(fresh, lookup)
+            with self.spec.lock:
+                if self.spec.adjust is not None:
+                    self.spec.adjust(self._store, columns)
+                self._insert(batch, columns)
+        if self._derived is not None:
+            faults.point("sink.before-derive")
+            self._derived.refresh(self._store, [e for _, e in batch.accepted])
         return len(fresh)
 
     def _insert(self, batch: Decoded[E], columns: Columns) -> None:

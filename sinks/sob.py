@@ -1,4 +1,5 @@
-"""SOB transactions in ClickHouse: the columns of a batch (the lifecycle is a view)."""
+"""SOB transactions in ClickHouse: the columns of a batch (the lifecycle is a
+view; the day rollup the reports read is kept by sinks/sob_rollups.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ from typing import Any
 
 from schemas.events import SobTransaction
 from schemas.pipeline import RawMessage
-from sinks.events import EventTable
+from sinks import sob_rollups
+from sinks.clickhouse import ClickHouseStore
+from sinks.events import Derived, EventTable
 
 
 def sob_columns(
@@ -35,4 +38,19 @@ def sob_columns(
     }
 
 
-SOB_TABLE: EventTable[SobTransaction] = EventTable("sob_transactions", sob_columns)
+def refresh_days(store: ClickHouseStore, events: Sequence[SobTransaction]) -> int:
+    """Recompute the rollup's days the batch's moments touch."""
+    return sob_rollups.refresh(store, (e.case_id for e in events if e.case_type == "Process"))
+
+
+SOB_TABLE: EventTable[SobTransaction] = EventTable(
+    "sob_transactions",
+    sob_columns,
+    derived=Derived(
+        sob_rollups.TABLES,
+        refresh_days,
+        sob_rollups.rebuild,
+        sob_rollups.mark_stale,
+        sob_rollups.heal,
+    ),
+)

@@ -173,11 +173,19 @@ async def run(
         )
         family = family_of(table, [(str(n), str(q)) for n, q in views])
         shadow.command(f"INSERT INTO {table} SELECT * FROM {db}.{table} WHERE source != 'stream'")
+        derived = spec.table.derived
+        if derived is not None:
+            await asyncio.to_thread(derived.mark_stale, store)
         if source == "raw":
             await _from_raw(store, shadow, topic, table, progress, db, shadow_db, family)
         else:
             await _from_kafka(settings, store, shadow, spec, topic, progress, from_offset,
                               from_time, db, shadow_db, family)  # fmt: skip
+        if derived is not None:
+            # Kept by the sink, not by views: recomputed whole from the swapped-in
+            # tables (marked stale before the swap, so a kill before this ends is
+            # healed by the next worker start).
+            await asyncio.to_thread(derived.rebuild, store)
         progress.state = "done"
         log.info("backfill swapped in",
                  extra={"topic": topic, "source": source, "tables": list(progress.swapped)})  # fmt: skip
@@ -215,7 +223,7 @@ async def _from_kafka(
     db: str, shadow_db: str, family: Sequence[str],
 ) -> None:  # fmt: skip
     """Fill the shadow by replaying the topic through decoder and sink, then swap."""
-    sink: EventSink[Any] = EventSink(shadow, spec.table)
+    sink: EventSink[Any] = EventSink(shadow, spec.table, derive=False)
     consumer = AIOKafkaConsumer(
         bootstrap_servers=settings.kafka_bootstrap, enable_auto_commit=False,
         group_id=None, max_partition_fetch_bytes=8 * 1024 * 1024,

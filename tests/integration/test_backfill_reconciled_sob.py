@@ -21,7 +21,7 @@ from schemas.pipeline import RawMessage
 from sinks.calls import CALLS_TABLE
 from sinks.clickhouse import ClickHouseStore
 from sinks.migrate import migrate
-from sinks.sob import SOB_TABLE, sob_columns
+from sinks.sob import SOB_TABLE, refresh_days, sob_columns
 from streams import backfill
 from tests.integration.test_reconcile_sob import HEADER, month, row, tx
 
@@ -63,6 +63,7 @@ def test_sob_fills_survive_a_backfill_from_raw(store: ClickHouseStore, tmp_path:
                 tx("d1", "D", "Inprogress", "2024-01-08T09:00:00+01:00")]  # fmt: skip
     msgs = [(RawMessage("t", 0, i, None, None), e) for i, e in enumerate(streamed)]
     store.insert_columns("sob_transactions", sob_columns(msgs, {}))
+    refresh_days(store, streamed)  # what the sink does after a batch
     body = HEADER + row("A", "2024-01-10T09:00:00+01:00", "2024-01-20T10:00:00+01:00")
     body += row("B", "2024-01-05T12:00:00+01:00") + row("D", "2024-01-08T09:00:00+01:00")
     drop_file(tmp_path / "drop", "sob/cases-2024-01.csv", body)

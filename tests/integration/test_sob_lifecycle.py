@@ -16,7 +16,7 @@ from schemas.events import SobTransaction
 from schemas.pipeline import RawMessage
 from sinks.clickhouse import ClickHouseStore
 from sinks.migrate import migrate
-from sinks.sob import sob_columns
+from sinks.sob import refresh_days, sob_columns
 
 UTC = dt.UTC
 
@@ -40,6 +40,7 @@ def tx(eid: str, case: str, status: str, when: str, by: str = "", **kw: Any) -> 
 def insert(store: ClickHouseStore, events: list[SobTransaction]) -> None:
     rows = [(RawMessage("t", 0, i, None, None), e) for i, e in enumerate(events)]
     store.insert_columns("sob_transactions", sob_columns(rows, {}))
+    refresh_days(store, events)  # what the sink does after a batch
 
 
 def facts(store: ClickHouseStore) -> dict[str, tuple[Any, ...]]:
