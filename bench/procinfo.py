@@ -65,6 +65,23 @@ def tree_memory_kb(pid: int, proc: Path = PROC) -> dict[str, int]:
     return {"rss_kb": rss, "hwm_kb": hwm}
 
 
+def parse_cpu_ticks(stat: str) -> int:
+    """utime + stime (clock ticks) from /proc/<pid>/stat."""
+    fields = stat[stat.rindex(")") + 2 :].split()
+    return int(fields[11]) + int(fields[12])
+
+
+def tree_cpu_seconds(pid: int, proc: Path = PROC) -> float:
+    """CPU time used so far by `pid` and its living descendants."""
+    ticks = 0
+    for p in tree(pid, proc):
+        try:
+            ticks += parse_cpu_ticks((proc / str(p) / "stat").read_text())
+        except (OSError, ValueError, IndexError):
+            continue
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def self_peak_kb() -> int:
     return status(os.getpid()).get("VmHWM", 0)
 

@@ -30,7 +30,7 @@ STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("checkpoint write", ("Checkpoints.put",)),
     ("seen-id lookup", ("EventSink.write&ClickHouseStore.query_rows",)),
     ("columnar insert (chDB + views)", ("ClickHouseStore.insert_columns",)),
-    ("build columns", ("call_columns", "months_of", "EventSink.write")),
+    ("build columns", ("call_columns", "arrow_table", "month_blocks", "EventSink.write")),
     ("decode + validate", ("decode_events",)),
     ("county lookup (redis)", ("LookupCache.county_of", "counties (agents/events.py")),
     ("dlq + kafka commit", ("DeadLetters.send", "AIOKafkaConsumer.commit")),

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import clickhouse_connect
+import pyarrow as pa
 from clickhouse_connect.driver.client import Client
 from clickhouse_connect.driver.exceptions import ClickHouseError
 
@@ -125,6 +126,33 @@ class ClickHouseStore:
             except ClickHouseError as exc:
                 raise SinkError(f"ClickHouse insert into {table} failed: {_short(exc)}") from exc
 
+    def insert_arrow(
+        self, table: str, data: pa.Table, settings: Mapping[str, Any] | None = None
+    ) -> None:
+        """One block from an Arrow table: about 3x cheaper per row than the
+        Native format clickhouse-connect builds from Python lists in Python."""
+        if not data.num_rows:
+            return
+        if faults.failing("sink.writes-fail"):
+            raise SinkError(f"ClickHouse insert into {table} failed: injected fault (disk full)")
+        with self._lock:
+            try:
+                self._client.insert_arrow(
+                    check_identifier(table), data, settings=dict(settings or {})
+                )
+            except ClickHouseError as exc:
+                raise SinkError(f"ClickHouse insert into {table} failed: {_short(exc)}") from exc
+
+    def column_types(self, table: str) -> dict[str, str]:
+        """The table's insertable columns and their ClickHouse types, in order."""
+        rows = self.query_rows(
+            "SELECT name, type FROM system.columns WHERE database = {db:String} "
+            "AND table = {t:String} AND default_kind NOT IN ('MATERIALIZED', 'ALIAS') "
+            "ORDER BY position",
+            {"db": self.database, "t": check_identifier(table)},
+        )
+        return {str(n): str(t) for n, t in rows}
+
     def existing(self, table: str, column: str, values: Sequence[str]) -> set[str]:
         """Which of `values` are in `table.column`.
 
@@ -145,7 +173,7 @@ class ClickHouseStore:
                 self.command(f"CREATE TABLE IF NOT EXISTS {probe} (v String) ENGINE = Memory")
                 self._probes.add(probe)
             self.command(f"TRUNCATE TABLE {probe}")  # also what a failed call left
-            self.insert_columns(probe, {"v": list(values)})
+            self.insert_arrow(probe, pa.table({"v": pa.array(values, pa.string())}))
             rows = self.query_rows(f"SELECT {c} FROM {t} WHERE {c} IN (SELECT v FROM {probe})")
         return {r[0] for r in rows}
 

@@ -14,7 +14,7 @@ Kafka delivers twice) writes the same rows under a later version.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from zoneinfo import ZoneInfo
 
 from sinks.clickhouse import ClickHouseStore
@@ -42,38 +42,34 @@ _ALL_DAYS = (
 # One snapshot of the days: every row under the version this query starts at.
 _SNAPSHOT = (
     "INSERT INTO sob_moments_daily SELECT *, now64(9) FROM sob_moments_day_rows("
-    "days = {days:Array(Date)}, lo = {lo:DateTime64(3, 'UTC')}, hi = {hi:DateTime64(3, 'UTC')})"
+    "days = {days:Array(Date)}, months = {months:Array(UInt32)})"
 )
+# Days per snapshot query in a rebuild: bounds one query's memory.
+REBUILD_CHUNK = 366
 # A snapshot's rows are not retries of anything: never drop a block as a duplicate.
 _NO_DEDUP = {"insert_deduplicate": 0}
 
 
-def months(days: Iterable[dt.date]) -> list[list[dt.date]]:
-    """The days grouped by calendar month, in order, pure: one snapshot per
-    month keeps each recompute's scan of the raw table to its own partitions."""
-    out: dict[tuple[int, int], list[dt.date]] = {}
-    for d in sorted(set(days)):
-        out.setdefault((d.year, d.month), []).append(d)
-    return list(out.values())
-
-
-def utc_bounds(days: Sequence[dt.date]) -> tuple[dt.datetime, dt.datetime]:
-    """The UTC instants from the first day's Stockholm midnight to the one
-    after the last day, pure."""
-    lo = dt.datetime.combine(min(days), dt.time(), STOCKHOLM).astimezone(dt.UTC)
-    end = max(days) + dt.timedelta(days=1)
-    hi = dt.datetime.combine(end, dt.time(), STOCKHOLM).astimezone(dt.UTC)
-    return lo, hi
+def utc_months(days: Iterable[dt.date]) -> list[int]:
+    """The raw table's partitions (UTC months, YYYYMM) that hold the Stockholm
+    days' instants, pure: a day's first hour may be the previous UTC month."""
+    out = set()
+    for d in days:
+        for edge in (d, d + dt.timedelta(days=1)):
+            t = dt.datetime.combine(edge, dt.time(), STOCKHOLM).astimezone(dt.UTC)
+            t -= dt.timedelta(microseconds=1) if edge != d else dt.timedelta(0)
+            out.add(t.year * 100 + t.month)
+    return sorted(out)
 
 
 def snapshot(store: ClickHouseStore, days: Iterable[dt.date]) -> int:
-    """Recompute the days; returns how many."""
-    n = 0
-    for group in months(days):
-        lo, hi = utc_bounds(group)
-        store.command(_SNAPSHOT, {"days": group, "lo": _text(lo), "hi": _text(hi)}, _NO_DEDUP)
-        n += len(group)
-    return n
+    """Recompute the days, as one snapshot (a rebuild: per chunk of days);
+    returns how many."""
+    todo = sorted(set(days))
+    for i in range(0, len(todo), REBUILD_CHUNK):
+        group = todo[i : i + REBUILD_CHUNK]
+        store.command(_SNAPSHOT, {"days": group, "months": utc_months(group)}, _NO_DEDUP)
+    return len(todo)
 
 
 def refresh(store: ClickHouseStore, case_ids: Iterable[str]) -> int:
@@ -136,7 +132,3 @@ def _state(store: ClickHouseStore, key: str, stale: bool, at: dt.datetime) -> No
         "derived_state",
         {"name": [TABLES[0]], "key": [key], "stale": [int(stale)], "at": [at]},
     )
-
-
-def _text(t: dt.datetime) -> str:
-    return t.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S")

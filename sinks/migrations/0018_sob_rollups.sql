@@ -34,15 +34,16 @@ ORDER BY (day, kind, care_provider_id, care_unit_id, process_name, moment_name, 
 
 -- The rows of the days {days} (all days when empty) from the lifecycle as it
 -- is now: the cases with a start or completion on one of them are those with
--- an Inprogress or Done transaction on it (in the stream, between {lo} and
--- {hi}) or a start or completion on it in a file. One definition for the
--- sink's recompute and every rebuild.
+-- an Inprogress or Done transaction on it (in the stream: in the raw table's
+-- partitions {months}, the UTC months the days touch) or a start or
+-- completion on it in a file. One definition for the sink's recompute and
+-- every rebuild.
 CREATE VIEW IF NOT EXISTS sob_moments_day_rows AS
 WITH cases AS
 (
     SELECT case_id FROM ${database}.sob_transactions
     WHERE case_type = 'Process' AND status IN ('Inprogress', 'Done')
-      AND occurred_at >= {lo:DateTime64(3, 'UTC')} AND occurred_at < {hi:DateTime64(3, 'UTC')}
+      AND (empty({months:Array(UInt32)}) OR toYYYYMM(occurred_at) IN {months:Array(UInt32)})
       AND (empty({days:Array(Date)}) OR toDate(occurred_at, 'Europe/Stockholm') IN {days:Array(Date)})
     UNION DISTINCT
     SELECT case_id FROM ${database}.sob_file_cases
@@ -140,7 +141,7 @@ ORDER BY (name, key);
 
 INSERT INTO sob_moments_daily
 SELECT *, now64(9)
-FROM sob_moments_day_rows(days = [], lo = '1970-01-01 00:00:00', hi = '2149-01-01 00:00:00');
+FROM sob_moments_day_rows(days = [], months = []);
 
 -- Patients: each patient's latest (gender, age) per Stockholm day and the
 -- organisation and moment the transaction names. Transactions are only ever
