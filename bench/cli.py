@@ -1,4 +1,4 @@
-"""`python -m bench [ingest freshness reports replay scaleout profile | all] [--events N] [--scale K] [--quick]`."""
+"""`python -m bench [ingest freshness reports replay scaleout profile render | all] [--events N] [--scale K[,K2]] [--quick]`."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import Any
 
 from bench import data, results
 
-NAMES = ("ingest", "freshness", "reports", "replay", "scaleout", "profile")
+NAMES = ("ingest", "freshness", "reports", "replay", "scaleout", "profile", "render")
 DEFAULT = ("ingest", "freshness", "reports", "replay", "scaleout")
 TARGETS: dict[str, dict[str, str]] = {
     "ingest": {
@@ -21,11 +21,17 @@ TARGETS: dict[str, dict[str, str]] = {
         "statflow peak RSS / bare loop's": "<= 1.2",
     },
     "freshness": {"delay p99 s": "<= 2", "worker peak RSS MB": "<= 500"},
-    "reports": {"every report warm p95 ms": "<= 100"},
+    "reports": {
+        "every report warm p95 ms (at the largest scale)": "<= 100",
+        "p95 at the largest scale / p95 at the smallest": "<= 1.5",
+    },
     "replay": {},
     "scaleout": {},
     "profile": {},
+    "render": {"json body of 7,000 rows p95 ms": "<= 20"},
 }
+# Benchmarks that run in this process without the local stack.
+STACKLESS = ("render",)
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
@@ -42,8 +48,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--duration", type=float, help="freshness: seconds (default 30; quick 10)")
     ap.add_argument("--repeat", type=int, default=20, help="reports: warm calls per report")
     ap.add_argument(
-        "--scale", type=int, default=1,
-        help="reports/replay: copy the ingested year K times in ClickHouse (50 = national scale)",
+        "--scale", type=_scales, default=[1], metavar="K[,K2...]",
+        help="reports/replay: copy the ingested year K times in ClickHouse (50 = national "
+        "scale); several (10,50): reports are timed at each in turn and compared",
     )  # fmt: skip
     ap.add_argument(
         "--batch-records", type=int, default=None,
@@ -64,11 +71,24 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         args.events = 100_000 if args.quick else 1_000_000
     if args.duration is None:
         args.duration = 10.0 if args.quick else 30.0
-    if args.scale < 1:
+    if min(args.scale) < 1:
         ap.error("--scale must be at least 1")
+    # reports runs every scale; replay (and the one-scale figures) the largest
+    args.scales, args.scale = args.scale, max(args.scale)
     if args.events < 10_000:
         ap.error("--events must be at least 10,000 (several batches per partition)")
     return args
+
+
+def _scales(text: str) -> list[int]:
+    """`--scale 50` or `--scale 10,50`: the distinct scales, smallest first."""
+    try:
+        scales = sorted({int(k) for k in text.split(",") if k.strip()})
+    except ValueError:
+        scales = []
+    if not scales:
+        raise argparse.ArgumentTypeError(f"{text[:20]!r}: whole numbers, e.g. 50 or 10,50")
+    return scales
 
 
 def _load() -> list[float]:
@@ -89,10 +109,21 @@ def main(argv: list[str] | None = None) -> int:
         "partitions": 4,
         "compression": "lz4",
     }
-    failed = []
+    failed: list[str] = []
+    if "render" in args.names:  # in this process: no stack, no store
+        from bench import render
+
+        print("\n== render ==", flush=True)
+        t0, load_before = time.monotonic(), _load()
+        figures = render.run(repeat=args.repeat)
+        how: dict[str, Any] = {"rows": render.ROWS, "repeat": args.repeat}
+        _record("render", how, figures, render.HEADERS, render.rows(figures), t0, load_before, args)
+    stacked = [n for n in args.names if n not in STACKLESS]
+    if not stacked:
+        return _exit(failed)
     with BenchEnv(keep=args.keep, batch_max_records=args.batch_records) as env:
         ds: ingest.Dataset | None = None
-        for name in args.names:
+        for name in stacked:
             print(f"\n== {name} ==", flush=True)
             t0 = time.monotonic()
             load_before = _load()
@@ -114,11 +145,12 @@ def main(argv: list[str] | None = None) -> int:
                 elif name == "reports":
                     params["warm_calls"] = args.repeat
                     params["sob_transactions_per_call"] = data.SOB_PER_CALL
-                    params["scale"] = args.scale
+                    params["scale"] = args.scales if len(args.scales) > 1 else args.scale
                     rds = ds if ds is not None else ingest.Dataset(env, "reports", args.events)
-                    figures = reports.run(rds, args.repeat, args.scale)
+                    figures = reports.run(rds, args.repeat, args.scales)
                     ds = rds  # replay works on what the reports left
-                    headers, rows = reports.HEADERS, reports.rows(figures)
+                    headers = reports.headers(args.scales)
+                    rows = reports.rows(figures)
                 elif name == "scaleout":
                     src = ds if ds is not None else ingest.Dataset(env, "scaleout", args.events)
                     if ds is not None and ds.worker is not None:
@@ -142,17 +174,35 @@ def main(argv: list[str] | None = None) -> int:
                 traceback.print_exc()
                 failed.append(name)
                 continue
-            figures["seconds"] = time.monotonic() - t0
-            figures["load_avg_before"] = load_before
-            figures["load_avg_after"] = _load()
-            doc = results.document(name, params, figures, TARGETS[name])
-            path = results.write(doc, args.results)
-            print(results.table(headers, rows))
-            print(
-                f"({figures['seconds']:.0f} s; load {load_before} -> {figures['load_avg_after']}; {path})"
-            )
+            _record(name, params, figures, headers, rows, t0, load_before, args)
         if ds is not None:
             ds.close()
+    return _exit(failed)
+
+
+def _record(
+    name: str,
+    params: dict[str, Any],
+    figures: dict[str, Any],
+    headers: list[str],
+    rows: list[list[Any]],
+    t0: float,
+    load_before: list[float],
+    args: argparse.Namespace,
+) -> None:
+    """Write a benchmark's result file and print its table."""
+    figures["seconds"] = time.monotonic() - t0
+    figures["load_avg_before"] = load_before
+    figures["load_avg_after"] = _load()
+    doc = results.document(name, params, figures, TARGETS[name])
+    path = results.write(doc, args.results)
+    print(results.table(headers, rows))
+    print(
+        f"({figures['seconds']:.0f} s; load {load_before} -> {figures['load_avg_after']}; {path})"
+    )
+
+
+def _exit(failed: list[str]) -> int:
     if failed:
         print(f"failed: {', '.join(failed)}", file=sys.stderr)
         return 1

@@ -16,7 +16,8 @@ tick is visible at the arrival of the first answer in which each of its units
 holds all the events sent to it up to and including that tick, and its delay is
 that moment minus the moment its first event was handed to the producer. It
 includes up to one poll interval and one report query; the polls are spaced so
-that they do not starve ingest of the chDB lock they share.
+that their queries (beside the sink's inserts, on connections of their own)
+leave the two cores to ingest.
 
 Secondary figure (`counter_delay_s`, optimistic): /metrics is read every 20 ms
 and a tick counts as in once `statflow_events_accepted_total` reaches the number

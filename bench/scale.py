@@ -45,9 +45,10 @@ def copy_sql(table: str, columns: list[str]) -> str:
     )
 
 
-def amplify(settings: Settings, factor: int) -> dict[str, Any]:
+def amplify(settings: Settings, factor: int, start: int = 1) -> dict[str, Any]:
     """Make every streamed raw row exist `factor` times (run while no worker
-    holds the chDB path). Returns row counts and seconds."""
+    holds the chDB path), given that copies 1..start-1 exist already (a run
+    measured at a smaller scale first). Returns row counts and seconds."""
     store = ClickHouseStore(settings)
     try:
         t0 = time.monotonic()
@@ -61,7 +62,7 @@ def amplify(settings: Settings, factor: int) -> dict[str, Any]:
                     {"t": table},
                 )
             ]
-            for k in range(1, factor):
+            for k in range(max(start, 1), factor):
                 store.command(copy_sql(table, columns), {"k": k}, {"insert_deduplicate": 0})
         # the rollup the sink keeps (views fill the rest as the rows go in)
         sob_rollups.rebuild(store)
@@ -69,4 +70,4 @@ def amplify(settings: Settings, factor: int) -> dict[str, Any]:
         counts = {t: int(store.query_rows(f"SELECT count() FROM {t}")[0][0]) for t in _RENAMED}
     finally:
         store.close()
-    return {"factor": factor, "seconds": seconds, "rows": counts}
+    return {"factor": factor, "copied_from": max(start, 1), "seconds": seconds, "rows": counts}

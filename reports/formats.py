@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import orjson
@@ -33,13 +34,27 @@ def _cell(value: Any) -> Any:
     return value
 
 
+def _csv_rows(rows: list[list[Any]]) -> Iterable[Sequence[Any]]:
+    """The rows as CSV writes them. The csv module already writes None as an
+    empty field and numbers and strings as `_cell` would, so only a column
+    holding a boolean (written `true`/`false`, not Python's `True`) is
+    converted; the rest go to the C writer untouched (no call per cell)."""
+    columns = list(zip(*rows, strict=True))
+    booleans = [j for j, col in enumerate(columns) if bool in set(map(type, col))]
+    if not booleans:
+        return rows
+    for j in booleans:
+        columns[j] = tuple(map(_cell, columns[j]))
+    return zip(*columns, strict=True)
+
+
 def to_csv(result: Result) -> bytes:
     buf = io.StringIO()
+    buf.write("\ufeff")
     writer = csv.writer(buf, delimiter=result.params.delimiter, lineterminator="\r\n")
     writer.writerow([c.name for c in result.columns])
-    for row in result.rows:
-        writer.writerow([_cell(v) for v in row])
-    return ("\ufeff" + buf.getvalue()).encode("utf-8")
+    writer.writerows(_csv_rows(result.rows))
+    return buf.getvalue().encode("utf-8")
 
 
 def to_json(result: Result) -> bytes:
@@ -56,16 +71,9 @@ def to_xlsx(result: Result) -> bytes:
     for j, col in enumerate(result.columns):
         sheet.write_string(0, j, col.label(lang), bold)
         sheet.set_column(j, j, max(10, len(col.label(lang)) + 2))
-    for i, row in enumerate(result.rows, start=1):
-        for j, (col, value) in enumerate(zip(result.columns, row, strict=True)):
-            if value is None:
-                sheet.write_string(i, j, "–")  # withheld or unknown: never an empty 0
-            elif col.type in ("integer", "number") and not isinstance(value, bool):
-                sheet.write_number(i, j, value, share if col.type == "number" else None)
-            elif isinstance(value, bool):
-                sheet.write_boolean(i, j, value)
-            else:
-                sheet.write_string(i, j, str(value))
+    columns = list(zip(*result.rows, strict=True)) or [() for _ in result.columns]
+    for j, (col, values) in enumerate(zip(result.columns, columns, strict=True)):
+        _xlsx_column(sheet, j, col.type, values, share)
     sheet.freeze_panes(1, 0)
     notes = book.add_worksheet("Noter" if lang != "en" else "Notes")
     meta = [
@@ -84,38 +92,99 @@ def to_xlsx(result: Result) -> bytes:
     return buf.getvalue()
 
 
+# JSON-stat's `value` is the dense cube of every dimension combination; an
+# answer along a hierarchy (unit rows carry their county and care provider)
+# fills a tiny part of it (7,000 unit rows: 21 x 300 x 7,000 cells). Past this
+# many cells, and twice the answer's own, `value` is the JSON-stat 2.0 sparse
+# form instead: an object from position to value, so the body stays linear.
+DENSE_CELLS = 1024
+
+
+def _categories(column: Sequence[Any]) -> list[str]:
+    """A dimension column as JSON-stat category ids: None is "", the rest str."""
+    if set(map(type, column)) <= {str}:
+        return list(column)  # the common case: no call per cell
+    return ["" if v is None else str(v) for v in column]
+
+
+def _xlsx_column(sheet: Any, j: int, type_: str, values: Sequence[Any], share: Any) -> None:
+    """Column j of the answer from row 1 down, one writer chosen per column
+    from the value types it holds (the call per cell is xlsxwriter's own).
+    Withheld or unknown cells read "–", never an empty 0."""
+    kinds = set(map(type, values)) - {type(None)}
+    if type_ in ("integer", "number") and kinds <= {int, float}:
+        number, fmt = sheet.write_number, share if type_ == "number" else None
+        for i, v in enumerate(values, start=1):
+            if v is None:
+                sheet.write_string(i, j, "–")
+            else:
+                number(i, j, v, fmt)
+    elif kinds <= {str}:
+        text = sheet.write_string
+        for i, v in enumerate(values, start=1):
+            text(i, j, "–" if v is None else v)
+    else:  # mixed (a boolean column, a date): decided per value, as before
+        for i, v in enumerate(values, start=1):
+            _xlsx_cell(sheet, i, j, type_, v, share)
+
+
+def _xlsx_cell(sheet: Any, i: int, j: int, type_: str, value: Any, share: Any) -> None:
+    if value is None:
+        sheet.write_string(i, j, "–")
+    elif type_ in ("integer", "number") and not isinstance(value, bool):
+        sheet.write_number(i, j, value, share if type_ == "number" else None)
+    elif isinstance(value, bool):
+        sheet.write_boolean(i, j, value)
+    else:
+        sheet.write_string(i, j, str(value))
+
+
 def to_jsonstat(result: Result) -> bytes:
     lang = result.params.lang
     cols = list(result.columns)
+    at = {c.name: j for j, c in enumerate(cols)}
     dims = [c for c in cols if c.is_dimension]
     measures = [c for c in cols if not c.is_dimension and c.label_of is None]
-    labels = {c.label_of: cols.index(c) for c in cols if c.label_of}
-    index: dict[str, dict[Any, int]] = {d.name: {} for d in dims}
-    names: dict[str, dict[str, str]] = {d.name: {} for d in dims}
-    for row in result.rows:
-        for d in dims:
-            key = row[cols.index(d)]
-            cat = "" if key is None else str(key)
-            if cat not in index[d.name]:
-                index[d.name][cat] = len(index[d.name])
-                lab = row[labels[d.name]] if d.name in labels else None
-                names[d.name][cat] = str(lab) if lab is not None else cat
+    labels = {c.label_of: j for j, c in enumerate(cols) if c.label_of}
+    rows = result.rows
+    columns = list(zip(*rows, strict=True)) if rows else [() for _ in cols]
+    index: dict[str, dict[str, int]] = {}
+    names: dict[str, dict[str, str]] = {}
+    flat = [0] * len(rows)
+    for d in dims:
+        keys = _categories(columns[at[d.name]])
+        # categories in order of first appearance; a category's label is the
+        # one on its first row (dict(zip(reversed ...)) keeps the first)
+        index[d.name] = {k: i for i, k in enumerate(dict.fromkeys(keys))}
+        shown = columns[labels[d.name]] if d.name in labels else keys
+        first = dict(zip(reversed(keys), reversed(shown), strict=True))
+        names[d.name] = {k: k if first[k] is None else str(first[k]) for k in index[d.name]}
+        n = len(index[d.name])
+        flat = [f * n + i for f, i in zip(flat, map(index[d.name].__getitem__, keys), strict=True)]
     size = [len(index[d.name]) for d in dims] + [len(measures)]
     total = 1
     for n in size:
         total *= n
-    value: list[Any] = [None] * total
+    filled = len(rows) * len(measures)
+    sparse = total > max(DENSE_CELLS, 2 * filled)
+    cells: dict[int, Any] = {}
     status: dict[str, str] = {}
-    for row in result.rows:
-        flat = 0
-        for d, n in zip(dims, size, strict=False):
-            key = row[cols.index(d)]
-            flat = flat * n + index[d.name]["" if key is None else str(key)]
-        for m_i, m in enumerate(measures):
-            pos = flat * len(measures) + m_i
-            value[pos] = row[cols.index(m)]
-            if value[pos] is None:
+    wide = len(measures)
+    measured: Iterable[tuple[Any, ...]] = (
+        zip(*(columns[at[m.name]] for m in measures), strict=True) if measures else [()] * len(rows)
+    )
+    for f, values in zip(flat, measured, strict=True):
+        for pos, v in enumerate(values, start=f * wide):
+            cells[pos] = v
+            if v is None:
                 status[str(pos)] = ".."  # PxWeb's sign for a withheld value
+    value: list[Any] | dict[str, Any]
+    if sparse:
+        value = {str(pos): v for pos, v in cells.items()}
+    else:
+        value = [None] * total
+        for pos, v in cells.items():
+            value[pos] = v
     dimension: dict[str, Any] = {
         d.name: {
             "label": d.label(lang),

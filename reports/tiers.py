@@ -6,7 +6,7 @@ signed with STATFLOW_JWT_SECRET) naming their care provider(s) and roles.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -125,16 +125,27 @@ def row_may_be_shown(
 ) -> bool:
     """The one decision: may an open answer show this row? Rows that are not
     organisation rows (national, county, period, case type, …) always may."""
-    if allowed is None:
-        return True
+    return _shown_by(columns, allowed, unit_providers)(row)
+
+
+def _shown_by(
+    columns: Sequence[str], allowed: Collection[str] | None, unit_providers: UnitProviders
+) -> Callable[[Sequence[Any]], bool]:
+    """`row_may_be_shown` for every row of one answer: the columns are looked
+    up once, not once per row."""
     cols = list(columns)
+    if allowed is None or not is_organisation_answer(cols):
+        return lambda row: True
     if "care_provider_id" in cols:
-        providers: Collection[Any] = (row[cols.index("care_provider_id")],)
-    elif "unit_id" in cols:
-        providers = unit_providers.get(row[cols.index("unit_id")], ())
-    else:
-        return True
-    return bool(providers) and all(p in allowed for p in providers)
+        i = cols.index("care_provider_id")
+        return lambda row: row[i] in allowed
+    i = cols.index("unit_id")
+
+    def by_unit(row: Sequence[Any]) -> bool:
+        providers = unit_providers.get(row[i], ())
+        return bool(providers) and all(p in allowed for p in providers)
+
+    return by_unit
 
 
 def open_rows(
@@ -144,8 +155,9 @@ def open_rows(
     unit_providers: UnitProviders | None = None,
 ) -> tuple[list[list[Any]], bool]:
     """The rows an open answer may show, and whether any were left out."""
-    found = unit_providers or {}
-    kept = [r for r in rows if row_may_be_shown(columns, r, allowed, found)]
+    if allowed is None:
+        return rows, False
+    kept = list(filter(_shown_by(columns, allowed, unit_providers or {}), rows))
     return kept, len(kept) != len(rows)
 
 

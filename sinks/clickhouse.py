@@ -34,11 +34,25 @@ def check_identifier(name: str) -> str:
     return name
 
 
-class ClickHouseStore:
-    """A clickhouse-connect client with a lock.
+# Queries that may run at once in one process, each on a connection of its
+# own: reports of the API, lookups of the ingest loops, ClickHouse-HTTP requests.
+# Beyond it they queue; more would only share the same cores.
+READERS = 4
 
-    chDB runs in-process and one session serves the worker and the API, so
-    calls are serialised; against a server the lock costs next to nothing.
+
+class ClickHouseStore:
+    """clickhouse-connect clients: one writer under a lock, and readers.
+
+    Writes (inserts, commands) go through one client, one at a time: what a
+    sink does in several calls (the probe table of `existing`) holds the lock
+    across them. Reads (`query_rows`) take a connection of their own from a
+    small pool and never the writer's lock, so a report that takes a second
+    does not hold up the ingest loop's next insert. chDB runs queries of
+    different connections of its one engine in parallel (chdb.connect's
+    documentation; tests/integration/test_readers_beside_ingest.py), as a
+    server does. A read sees every insert that returned before it started,
+    and no in-process lock orders reads against writes: a `statflow api` apart
+    from its workers never had one.
     """
 
     def __init__(self, settings: Settings, share_lock: ClickHouseStore | None = None) -> None:
@@ -65,6 +79,11 @@ class ClickHouseStore:
         self._lock: threading.RLock = (
             share_lock._lock if share_lock is not None else threading.RLock()
         )
+        self._dsn = settings.dsn
+        self._idle: list[Client] = []  # readers between calls
+        self._idle_lock = threading.Lock()
+        self._reader_slots = threading.BoundedSemaphore(READERS)
+        self._closed = False
         try:
             boot = clickhouse_connect.get_client(dsn=settings.dsn)
             boot.command(f"CREATE DATABASE IF NOT EXISTS {self.database}{self.on_cluster}")
@@ -94,14 +113,31 @@ class ClickHouseStore:
         parameters: Mapping[str, Any] | None = None,
         settings: Mapping[str, Any] | None = None,
     ) -> list[tuple[Any, ...]]:
-        with self._lock:
+        with self._reader() as client:
+            return _rows(client, sql, parameters, settings)
+
+    @contextmanager
+    def _reader(self) -> Iterator[Client]:
+        """A reader client for one call: an idle one, or a new connection
+        while fewer than READERS are in use."""
+        with self._reader_slots:
+            with self._idle_lock:
+                if self._closed:
+                    raise SinkError("ClickHouse query failed: this store is closed")
+                client = self._idle.pop() if self._idle else None
+            if client is None:
+                try:
+                    client = clickhouse_connect.get_client(dsn=self._dsn, database=self.database)
+                except ClickHouseError as exc:
+                    raise SinkError(f"cannot open ClickHouse at {self._dsn}: {exc}") from exc
             try:
-                result = self._client.query(
-                    sql, parameters=dict(parameters or {}), settings=dict(settings or {})
-                )
-            except ClickHouseError as exc:
-                raise SinkError(f"ClickHouse query failed: {_short(exc)}") from exc
-            return [tuple(r) for r in result.result_rows]
+                yield client
+            finally:
+                with self._idle_lock:
+                    if self._closed:
+                        client.close()  # closed while this call ran
+                    else:
+                        self._idle.append(client)
 
     def insert_columns(
         self,
@@ -174,17 +210,19 @@ class ClickHouseStore:
                 self._probes.add(probe)
             self.command(f"TRUNCATE TABLE {probe}")  # also what a failed call left
             self.insert_arrow(probe, pa.table({"v": pa.array(values, pa.string())}))
-            rows = self.query_rows(f"SELECT {c} FROM {t} WHERE {c} IN (SELECT v FROM {probe})")
+            sql = f"SELECT {c} FROM {t} WHERE {c} IN (SELECT v FROM {probe})"
+            rows = _rows(self._client, sql)  # the writer's: the probe is its table
         return {r[0] for r in rows}
 
     @contextmanager
-    def engine_session(self) -> Iterator[Any]:
-        """A new chDB connection on this process's engine, held under this
-        store's lock, for one request of the ClickHouse HTTP interface
-        (web/chhttp). It starts with default settings and no current
-        database, like a request to a ClickHouse server, so what one request
-        SETs never reaches another or this store's own calls; the lock keeps it
-        from running beside them."""
+    def engine_session(self, read: bool) -> Iterator[Any]:
+        """A new chDB connection on this process's engine, for one request of
+        the ClickHouse HTTP interface (web/chhttp). It starts with default
+        settings and no current database, like a request to a ClickHouse
+        server, so what one request SETs never reaches another or this store's
+        own calls. A read takes one of the readers' places, never the writer's
+        lock, so a long SELECT does not hold up ingest; a write (an INSERT of
+        a publishing team) queues with this store's writes, as before."""
         if not self.embedded:
             raise ConfigError(
                 "only the process that opened the chDB path can serve it; this store "
@@ -192,7 +230,7 @@ class ClickHouseStore:
             )
         import chdb
 
-        with self._lock:
+        with self._reader_slots if read else self._lock:
             conn = chdb.connect(self._chdb_path)
             try:
                 yield conn
@@ -200,8 +238,26 @@ class ClickHouseStore:
                 conn.close()
 
     def close(self) -> None:
+        with self._idle_lock:
+            self._closed = True
+            idle, self._idle = self._idle, []
+        for client in idle:
+            client.close()
         with self._lock:
             self._client.close()
+
+
+def _rows(
+    client: Client,
+    sql: str,
+    parameters: Mapping[str, Any] | None = None,
+    settings: Mapping[str, Any] | None = None,
+) -> list[tuple[Any, ...]]:
+    try:
+        result = client.query(sql, parameters=dict(parameters or {}), settings=dict(settings or {}))
+    except ClickHouseError as exc:
+        raise SinkError(f"ClickHouse query failed: {_short(exc)}") from exc
+    return [tuple(r) for r in result.result_rows]
 
 
 def _short(exc: Exception) -> str:

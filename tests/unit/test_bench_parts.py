@@ -5,7 +5,7 @@ import datetime as dt
 
 import pytest
 
-from bench import cli, data, freshness, profile
+from bench import cli, data, freshness, profile, reports
 
 
 def test_windows_split_events_into_consecutive_chunks() -> None:
@@ -76,3 +76,60 @@ def test_cli_defaults_and_quick() -> None:
 def test_cli_refuses(argv: list[str]) -> None:
     with pytest.raises(SystemExit):
         cli.parse(argv)
+
+
+def test_cli_takes_several_scales_for_the_reports() -> None:
+    a = cli.parse(["reports", "replay", "--scale", "50,10"])
+    assert a.scales == [10, 50] and a.scale == 50  # replay works on the largest
+    assert cli.parse(["reports", "--scale", "50"]).scales == [50]
+    assert cli.parse([]).scales == [1]
+    assert "render" in cli.NAMES and "render" not in cli.DEFAULT
+
+
+@pytest.mark.parametrize("scale", ["", "10,x", "0,50", ","])
+def test_cli_refuses_bad_scales(scale: str) -> None:
+    with pytest.raises(SystemExit):
+        cli.parse(["reports", "--scale", scale])
+
+
+LISTING = [
+    {"service": "w", "id": "flat", "tiers": ["open"], "levels": []},
+    {"service": "w", "id": "tree", "tiers": ["open"], "levels": ["county", "unit", "activity"]},
+    {"service": "s", "id": "deep", "tiers": ["open"], "levels": ["moment", "county", "unit"]},
+    {"service": "s", "id": "staff", "tiers": ["logged_in"], "levels": []},
+]
+
+
+def test_reports_are_timed_by_default_and_at_the_unit_level() -> None:
+    todo, skipped = reports.cases(LISTING)
+    assert [n for n, _ in todo] == ["w/flat", "w/tree", "w/tree?level=unit", "s/deep"]
+    assert dict(todo)["w/tree?level=unit"] == {**reports.PERIOD, "level": "unit"}
+    assert dict(todo)["s/deep"] == reports.PERIOD  # its default is the unit level already
+    assert skipped == ["s/staff"]
+
+
+def figures(p95: dict[str, float], status: int = 200) -> dict[str, object]:
+    return {
+        "reports": [
+            {"report": n, "warm_ms": {"p50": v / 2, "p95": v}, "status": [status], "rows": 3}
+            for n, v in p95.items()
+        ]
+    }
+
+
+def test_reports_at_two_scales_compare_p95_with_the_targets() -> None:
+    by_scale = {
+        "10": figures({"a": 40.0, "b": 60.0, "c": 50.0}),
+        "50": figures({"a": 50.0, "b": 120.0, "c": 90.0}),
+    }
+    table = reports.compare_rows(by_scale, [10, 50])
+    assert table[0] == ["a", 20.0, 40.0, 25.0, 50.0, 3, 1.25, "ok", "ok"]
+    assert table[1][-3:] == [2.0, "FAIL", "FAIL"]  # 120 ms > 100; 120/60 > 1.5
+    assert table[2][-2:] == ["ok", "FAIL"]  # under 100 ms but grew 1.8x
+    assert reports.headers([10, 50])[-3:] == ["p95 x50/x10", "p95 x50<=100", "ratio<=1.5"]
+    assert len(reports.headers([10, 50])) == len(table[0])
+    failed = reports.compare_rows({"10": figures({"a": 1.0}), "50": figures({"a": 1.0}, 500)},
+                                  [10, 50])  # fmt: skip
+    assert failed[0][-2:] == ["HTTP [500]", "-"]
+    whole = {"scales": [10, 50], "by_scale": by_scale, **by_scale["50"]}
+    assert reports.rows(whole) == table

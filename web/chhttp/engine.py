@@ -1,11 +1,11 @@
 """One request's statement, run on this process's own chDB engine.
 
 Each request gets a new chDB connection on the engine the process's
-ClickHouseStore opened (`ClickHouseStore.engine_session`), under the store's
-lock: its own settings and current database, like a request to a ClickHouse
-server, so a client's settings never reach the worker's calls or another
-client's, and statements queue with the worker's instead of running beside
-them. On that session: USE, the client's settings, the role's limits and (for
+ClickHouseStore opened (`ClickHouseStore.engine_session`): its own settings
+and current database, like a request to a ClickHouse server, so a client's
+settings never reach the worker's calls or another client's. A read runs beside
+the worker's inserts (in one of the store's reader places); an INSERT queues
+with the worker's writes under the store's lock. On that session: USE, the client's settings, the role's limits and (for
 readers) `readonly = 1`; then ClickHouse's parser reads the statement
 (formatQuery) and, for a reader, the policy checks the parser's tree (EXPLAIN
 AST, which executes nothing) before a SELECT is resolved (EXPLAIN QUERY TREE,
@@ -88,7 +88,10 @@ class Engine:
         # A reader is told ClickHouse's code and name, never its message: that
         # can quote values of the data (policy.reader_error).
         scrub = self.limits if grant.role == policy.READER else None
-        with self._data_file(stmt, req.query) as path, self.store.engine_session() as conn:
+        with (
+            self._data_file(stmt, req.query) as path,
+            self.store.engine_session(read=stmt.is_read) as conn,
+        ):
             s = _Session(conn, scrub)
             s.run(f"USE `{database}`")  # checked: an identifier
             s.run("SET " + ", ".join(f"{name} = {value}" for name, value in pairs))
