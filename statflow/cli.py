@@ -9,7 +9,7 @@ from pathlib import Path
 
 from core.errors import ParameterError, StatflowError
 from core.settings import Settings
-from statflow import contract
+from statflow import contract, dlq
 from statflow.ops import (
     cmd_annotate,
     cmd_audit,
@@ -209,6 +209,7 @@ def build_parser() -> argparse.ArgumentParser:
     pub.add_argument("topic")
     pub.add_argument("file", help="a JSON-lines file, or - for standard input")
     contract.add_parser(sub)
+    dlq.add_parser(sub)
     tok = sub.add_parser("token", help="a bearer token: logged-in reports, or SQL (--role)")
     tok.add_argument("--care-provider", action="append")
     tok.add_argument("--role", action="append")
@@ -273,6 +274,8 @@ def main(argv: list[str] | None = None) -> int:
             return _publish(args, settings)
         if args.command == "contract":
             return contract.run(args, settings)
+        if args.command == "dlq":
+            return dlq.run(args, settings)
         if args.command == "annotate":
             return cmd_annotate(args, settings)
         if args.command == "backfill":
