@@ -101,6 +101,9 @@ async def read_dlq(
         if dlq not in await consumer.topics():
             return found  # nothing was ever rejected there (or it was deleted)
         parts = consumer.partitions_for_topic(dlq) or set()
+        if not parts:  # a fresh consumer knows no topic's partitions until its metadata has it
+            await consumer._client.force_metadata_update()  # noqa: SLF001
+            parts = consumer.partitions_for_topic(dlq) or set()
         tps = [TopicPartition(dlq, p) for p in sorted(parts)]
         consumer.assign(tps)
         ends = await consumer.end_offsets(tps)
@@ -108,7 +111,8 @@ async def read_dlq(
         if since is not None:
             ms = int((since - READ_SLACK).timestamp() * 1000)
             at = await consumer.offsets_for_times({tp: max(ms, 0) for tp in tps})
-            starts = {tp: o.offset for tp, o in at.items() if o is not None}
+            # no message at or after that time: nothing to read there
+            starts = {tp: (ends[tp] if o is None else o.offset) for tp, o in at.items()}
         for tp in tps:
             if tp in starts:
                 consumer.seek(tp, starts[tp])
