@@ -25,6 +25,9 @@ def browse(store: ClickHouseStore, settings: Settings, pairs: Pairs) -> dict[str
     sel = view.parse_selection(pairs, TOPICS, extra=("page", "per_page"))
     page = view.parse_page(pairs)
     out = table.listing(store, sel, page, settings.topic_prefix)
+    for item in out["items"]:  # the declared name, as the detail route takes it
+        item["topic_name"] = str(item["topic"]).removeprefix(settings.topic_prefix)
+    out["topics"] = list(TOPICS)
     out["reason_classes"] = list(view.CLASSES)
     return out
 
