@@ -86,13 +86,16 @@ def _api(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _publish(args: argparse.Namespace, settings: Settings) -> int:
+    from schemas.topics import decoder_for
     from streams.admin import ensure_topics
     from streams.publish import check_lines, produce, read_lines, spec_of
 
     spec = spec_of(args.topic)
     data = sys.stdin.buffer.read() if args.file == "-" else Path(args.file).read_bytes()
     lines = read_lines(data)
-    bad = check_lines(spec.name, lines, settings.max_message_bytes)
+    # what this deployment's workers will accept (STATFLOW_CONTRACT_EXTENSIONS included)
+    decode = decoder_for(spec, settings)
+    bad = check_lines(spec.name, lines, settings.max_message_bytes, decode)
     if bad:
         for b in bad[:20]:
             print(f"{args.file}:{b.line}: {b.reason}", file=sys.stderr)
