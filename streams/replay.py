@@ -45,6 +45,7 @@ log = logging.getLogger("statflow.replay")
 MAX_PER_RUN = 20_000  # dead letters one replay takes; run again for more
 READ_SLACK = dt.timedelta(minutes=10)  # a DLQ message is sent after its row is written
 READ_LIMIT = 2_000_000  # DLQ messages scanned at most for one request
+IDLE_POLLS = 30  # one-second fetches without a record before the end: the broker is stuck
 
 
 @dataclass(frozen=True)
@@ -119,7 +120,7 @@ async def read_dlq(
             else:
                 await consumer.seek_to_beginning(tp)
         todo = {tp for tp in tps if ends.get(tp, 0) > 0}
-        scanned = 0
+        scanned, idle = 0, 0
         while todo and scanned < READ_LIMIT and len(found) < len(wanted):
             for tp in list(todo):
                 if await consumer.position(tp) >= ends[tp]:
@@ -127,6 +128,11 @@ async def read_dlq(
             if not todo:
                 break
             batch = await consumer.getmany(*todo, timeout_ms=1000, max_records=5000)
+            idle = 0 if batch else idle + 1
+            if idle >= IDLE_POLLS:
+                raise KafkaUnavailable(
+                    f"{dlq} gave no records for {IDLE_POLLS} s before its end; try again"
+                )
             for tp, records in batch.items():
                 for r in records:
                     if r.offset >= ends[tp]:
@@ -141,6 +147,14 @@ async def read_dlq(
                         found[key] = DlqMessage(
                             r.key, r.value, headers, tp.partition, r.offset, r.timestamp
                         )
+        if todo and len(found) < len(wanted):
+            # not read to the end: what is missing may still be there, so it
+            # must not be recorded as gone
+            raise ParameterError(
+                "since",
+                f"the DLQ holds more than {READ_LIMIT} messages from the selection's start; "
+                "narrow the selection (since, until)",
+            )
         return found
     finally:
         await consumer.stop()

@@ -26,7 +26,7 @@ from reports.live import live_view
 from reports.ratelimit import RateLimiter
 from schemas import asyncapi
 from schemas.topics import BY_NAME
-from streams import backfill
+from streams import backfill, replay
 from streams.context import Context
 
 
@@ -140,6 +140,10 @@ def create_api(ctx: Context) -> FastAPI:
         return JSONResponse(
             {"error": str(exc.detail)}, status_code=exc.status_code, headers=exc.headers
         )
+
+    @app.exception_handler(replay.KafkaUnavailable)
+    async def _kafka(_: Request, exc: replay.KafkaUnavailable) -> JSONResponse:
+        return _error(503, "Kafka is not answering; try again shortly")
 
     @app.exception_handler(SinkError)
     async def _sink(_: Request, exc: SinkError) -> JSONResponse:
