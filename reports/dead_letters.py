@@ -42,7 +42,7 @@ def replay_runs(store: ClickHouseStore, pairs: Pairs) -> dict[str, Any]:
         if k != "limit":
             raise ParameterError("(name)", "only limit is taken here")
     raw = dict(pairs).get("limit") or "50"
-    if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw[:6]) <= 1000:
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 4 or not 1 <= int(raw) <= 1000:
         raise ParameterError("limit", "a whole number from 1 to 1000")
     return {"runs": table.runs(store, int(raw))}
 
@@ -102,9 +102,7 @@ def replay_request(body: Mapping[str, Any]) -> tuple[TopicSpec, view.Selection, 
     `since`, `until`, `partition`, `offset` select; `dry_run` only reports."""
     for k in body:
         if k not in REPLAY_FIELDS:
-            raise ParameterError(
-                str(k)[:40] if str(k).isidentifier() else "(name)", "not a field of a replay"
-            )
+            raise ParameterError(view.param_name(str(k)), "not a field of a replay")
     pairs: list[tuple[str, str]] = []
     for k in ("topic", "reason", "reason_class", "partition", "offset"):
         v = body.get(k)

@@ -113,6 +113,22 @@ def parse_time(raw: str | None, name: str) -> dt.datetime | None:
 KNOWN = ("topic", "reason", "reason_class", "status", "from", "to", "partition", "offset")
 
 
+def param_name(name: str) -> str:
+    """A parameter's name as an error may repeat it: only plain lower-case
+    words; anything else (it may be data sent in the wrong place) is "(name)"."""
+    return name if _NAME.match(name) else "(name)"
+
+
+def _encodable(text: str) -> bool:
+    """False for a string with lone surrogates (JSON allows "\\ud800"), which
+    no UTF-8 parameter can carry."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def parse_selection(
     pairs: Sequence[tuple[str, str]], topics: Sequence[str], extra: Sequence[str] = ()
 ) -> Selection:
@@ -125,7 +141,9 @@ def parse_selection(
     if topic is not None and topic not in topics:
         raise ParameterError("topic", f"one of {', '.join(topics)}")
     reason = _one(pairs, "reason")
-    if reason is not None and (len(reason) > MAX_REASON_FILTER or "\x00" in reason):
+    if reason is not None and (
+        len(reason) > MAX_REASON_FILTER or "\x00" in reason or not _encodable(reason)
+    ):
         raise ParameterError(
             "reason", f"a piece of a reason, at most {MAX_REASON_FILTER} characters"
         )

@@ -64,6 +64,7 @@ def test_every_reason_the_decoders_give_has_its_class() -> None:
         ([("offset", "9" * 30)], "offset"),
         ([("reason", "x" * 201)], "reason"),
         ([("reason", "a\x00b")], "reason"),
+        ([("reason", "a\ud800b")], "reason"),
         ([("topic", "ntjp.calls.v1"), ("topic", "etj.cases.v1")], "topic"),
         ([("19121212-1212", "x")], "(name)"),
     ],
@@ -170,3 +171,37 @@ def test_an_extension_leaves_the_published_contract_and_its_diff_alone() -> None
     released = json.loads((export.HERE / "released" / "ntjp.calls.v1.schema.json").read_text())
     verdict = compat.diff(released, after)
     assert verdict.compatible
+
+
+@pytest.mark.parametrize(
+    ("body", "parameter"),
+    [
+        ({}, "topic"),
+        ({"topic": "hsa.units.v1"}, "topic"),  # reference topics: the producer resends
+        ({"topic": "ntjp.calls.v1", "since": "19121212-1212"}, "since"),
+        ({"topic": "ntjp.calls.v1", "until": 5}, "until"),
+        ({"topic": "ntjp.calls.v1", "dry_run": "yes"}, "dry_run"),
+        ({"topic": "ntjp.calls.v1", "partition": True}, "partition"),
+        ({"topic": "ntjp.calls.v1", "offset": -1}, "offset"),
+        ({"topic": "ntjp.calls.v1", "offset": 2**70}, "offset"),
+        ({"topic": "ntjp.calls.v1", "reason": ["x"]}, "reason"),
+        ({"topic": "ntjp.calls.v1", "AnnaSvensson": 1}, "(name)"),
+    ],
+)
+def test_a_bad_replay_request_is_refused_without_echo(body: dict[str, Any], parameter: str) -> None:
+    from reports.dead_letters import replay_request
+
+    with pytest.raises(ParameterError) as caught:
+        replay_request(body)
+    assert caught.value.parameter == parameter
+    assert "19121212" not in str(caught.value) and "AnnaSvensson" not in str(caught.value)
+
+
+def test_a_replay_request_is_read() -> None:
+    from reports.dead_letters import replay_request
+
+    spec, sel, dry = replay_request(
+        {"topic": "ntjp.calls.v1", "reason_class": "enum", "since": "2026-01-01", "dry_run": True}
+    )
+    assert (spec.name, sel.reason_class, dry) == ("ntjp.calls.v1", "enum", True)
+    assert sel.since is not None and sel.since.year == 2026
