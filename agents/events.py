@@ -12,7 +12,14 @@ import faust
 from agents.wiring import Lookup, no_lookup, register_batched
 from schemas.events import NtjpCall
 from schemas.pipeline import Decoded
-from schemas.topics import ETJ_CASES, ETJ_LOGINS, NTJP_CALLS, SOB_TRANSACTIONS, TopicSpec
+from schemas.topics import (
+    ETJ_CASES,
+    ETJ_LOGINS,
+    NTJP_CALLS,
+    SOB_TRANSACTIONS,
+    TopicSpec,
+    decoder_for,
+)
 from sinks.calls import CALLS_TABLE
 from sinks.etj import CASES_TABLE, LOGINS_TABLE
 from sinks.events import EventTable
@@ -41,5 +48,6 @@ EVENT_TOPICS: tuple[tuple[TopicSpec, EventTable[Any], Callable[[Context], Lookup
 
 def register(app: faust.App, ctx: Context) -> None:
     for spec, table, lookup in EVENT_TOPICS:
-        decode = spec.decoder(ctx.settings.max_message_bytes)
+        # the contract as this deployment enforces it (released + extensions)
+        decode = decoder_for(spec, ctx.settings)
         register_batched(app, ctx, spec, decode, table, lookup(ctx) if lookup else no_lookup)

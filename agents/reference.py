@@ -25,6 +25,7 @@ from schemas.topics import (
     NTJP_ROUTING,
     SCB_POPULATION,
     TopicSpec,
+    decoder_for,
 )
 from sinks import dead_letters, etj
 from sinks.dimensions import DimensionBatch, persons, population, routing, units
@@ -51,7 +52,7 @@ def register(app: faust.App, ctx: Context) -> None:
     """One Faust agent per reference topic; volume is low, so Faust's own
     per-message streams are fast enough here."""
     for spec, to_rows in REFERENCE_TOPICS:
-        reference_agent(app, ctx, spec, to_rows, spec.decoder(ctx.settings.max_message_bytes))
+        reference_agent(app, ctx, spec, to_rows, decoder_for(spec, ctx.settings))
 
 
 def reference_agent(

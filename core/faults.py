@@ -22,6 +22,7 @@ POINTS = (
     "reconcile.after-fill",  # SOB transitions filled in, file not yet registered
     "backfill.mid-swap",  # a backfill exchanged its raw table, not yet the rollups
     "sink.before-derive",  # a batch's rows written, the tables the sink keeps not yet
+    "dlq.replay-mid-produce",  # half of a replay's messages produced, none recorded as done
 )
 WINDOWS = ("sink.writes-fail",)  # name:seconds
 

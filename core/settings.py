@@ -63,6 +63,9 @@ class Settings:
     # as soon as they arrive.
     drop_poll_seconds: int = 10
     reconcile_at: str = ""
+    # Values an enum field of a topic accepts beyond its released contract, for
+    # this deployment (schemas/extensions.py): "ntjp.calls.v1:operation=X|Y,...".
+    contract_extensions: str = ""
     faults: str = ""  # named crash points, for fault tests only (core/faults.py)
     # ClickHouse's HTTP interface over the embedded store (web/chhttp), served
     # by the process that owns the chDB path; 0 = off. Host "" = http_host.

@@ -209,6 +209,11 @@ class Decoder(Generic[T]):
         self._check = check
         self.kind = kind
 
+    def with_kind(self, kind: type[T]) -> Decoder[T]:
+        """The same rules over another type (a contract extended for this
+        deployment: schemas/extensions.py)."""
+        return Decoder(kind, self._max_bytes, self._instants, self._check)
+
     def __call__(self, raw: bytes | None) -> T:
         if raw is None:
             raise ValidationError("empty message (null value) where a record was expected")

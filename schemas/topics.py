@@ -11,7 +11,7 @@ import msgspec
 
 from core.errors import ConfigError
 from core.settings import Settings
-from schemas import etj, events
+from schemas import etj, events, extensions
 from schemas.events import Decoder
 
 
@@ -108,3 +108,23 @@ DLQ_HEADERS: dict[str, str] = {
     "source-partition": "its partition there (decimal)",
     "source-offset": "its offset there (decimal)",
 }
+
+
+def extensions_of(settings: Settings) -> tuple[extensions.Extension, ...]:
+    """The deployment's contract extensions (STATFLOW_CONTRACT_EXTENSIONS), checked."""
+    return extensions.parse(settings.contract_extensions, CONTRACT_TYPES)
+
+
+def decoder_for(spec: TopicSpec, settings: Settings) -> Decoder[Any]:
+    """The topic's contract as this deployment enforces it: the released one,
+    with the enum values the operator added (schemas/extensions.py)."""
+    decoder = spec.decoder(settings.max_message_bytes)
+    extra = extensions.for_topic(extensions_of(settings), spec.name)
+    return decoder.with_kind(extensions.extend(decoder.kind, extra)) if extra else decoder
+
+
+def contract_version(spec: TopicSpec, settings: Settings) -> str:
+    """`<topic>@<fingerprint>` of the contract as enforced: it changes with a
+    release that changes the schema and with an extension, and names what a
+    dead letter was replayed against."""
+    return f"{spec.name}@{extensions.fingerprint(decoder_for(spec, settings).kind)}"

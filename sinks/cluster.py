@@ -61,7 +61,7 @@ _CLUSTER_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 _NAME = r"(?:\w+\.)?\w+"
 # The object a DDL statement names; ON CLUSTER goes right after it.
 _HEAD = re.compile(
-    rf"^(?P<verb>CREATE|ALTER|DROP|TRUNCATE|DETACH|ATTACH)\s+"
+    rf"^(?P<verb>CREATE(?:\s+OR\s+REPLACE(?=\s+TABLE\b))?|ALTER|DROP|TRUNCATE|DETACH|ATTACH)\s+"
     rf"(?P<kind>TABLE|VIEW|MATERIALIZED\s+VIEW|DATABASE|DICTIONARY)\s+"
     rf"(?P<cond>IF\s+(?:NOT\s+)?EXISTS\s+)?(?P<name>{_NAME})(?=\s|\(|$)",
     re.IGNORECASE,
@@ -136,10 +136,15 @@ def render_statement(
         return [text]  # INSERT, SELECT, SYSTEM …: replicated tables carry them
     name = head.group("name")
     rendered = f"{text[: head.end()]} {clause}{text[head.end() :]}"
-    verb, kind = head.group("verb").upper(), " ".join(head.group("kind").upper().split())
+    words = head.group("verb").upper().split()
+    verb, kind = words[0], " ".join(head.group("kind").upper().split())
     if verb == "CREATE" and kind in ("TABLE", "MATERIALIZED VIEW"):
         rendered, engine = _replicated(rendered, name, kind)
         if engine in MERGE_TREE_FAMILY and kind == "TABLE" and with_reads is not None:
+            if len(words) > 1 and name in with_reads:
+                # a table rebuilt (CREATE OR REPLACE … AS SELECT, e.g. with
+                # another engine) keeps the companion it has: same name, columns
+                return [rendered]
             with_reads.add(name)
             return [rendered, _reads_table(head.group("cond") or "", name, cluster, database)]
         return [rendered]

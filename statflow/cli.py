@@ -9,7 +9,7 @@ from pathlib import Path
 
 from core.errors import ParameterError, StatflowError
 from core.settings import Settings
-from statflow import contract
+from statflow import contract, dlq
 from statflow.ops import (
     cmd_annotate,
     cmd_audit,
@@ -86,13 +86,16 @@ def _api(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _publish(args: argparse.Namespace, settings: Settings) -> int:
+    from schemas.topics import decoder_for
     from streams.admin import ensure_topics
     from streams.publish import check_lines, produce, read_lines, spec_of
 
     spec = spec_of(args.topic)
     data = sys.stdin.buffer.read() if args.file == "-" else Path(args.file).read_bytes()
     lines = read_lines(data)
-    bad = check_lines(spec.name, lines, settings.max_message_bytes)
+    # what this deployment's workers will accept (STATFLOW_CONTRACT_EXTENSIONS included)
+    decode = decoder_for(spec, settings)
+    bad = check_lines(spec.name, lines, settings.max_message_bytes, decode)
     if bad:
         for b in bad[:20]:
             print(f"{args.file}:{b.line}: {b.reason}", file=sys.stderr)
@@ -209,6 +212,7 @@ def build_parser() -> argparse.ArgumentParser:
     pub.add_argument("topic")
     pub.add_argument("file", help="a JSON-lines file, or - for standard input")
     contract.add_parser(sub)
+    dlq.add_parser(sub)
     tok = sub.add_parser("token", help="a bearer token: logged-in reports, or SQL (--role)")
     tok.add_argument("--care-provider", action="append")
     tok.add_argument("--role", action="append")
@@ -273,6 +277,8 @@ def main(argv: list[str] | None = None) -> int:
             return _publish(args, settings)
         if args.command == "contract":
             return contract.run(args, settings)
+        if args.command == "dlq":
+            return dlq.run(args, settings)
         if args.command == "annotate":
             return cmd_annotate(args, settings)
         if args.command == "backfill":

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import orjson
@@ -20,9 +20,15 @@ class BadLine:
     reason: str
 
 
-def check_lines(topic: str, lines: Sequence[bytes], max_bytes: int) -> list[BadLine]:
-    """Every line must decode to the topic's contract type."""
-    decode = DECODERS[topic](max_bytes)
+def check_lines(
+    topic: str,
+    lines: Sequence[bytes],
+    max_bytes: int,
+    decode: Callable[[bytes | None], object] | None = None,
+) -> list[BadLine]:
+    """Every line must decode to the topic's contract type (the released
+    contract, or `decode`: the deployment's, extensions included)."""
+    decode = decode or DECODERS[topic](max_bytes)
     bad = []
     for i, line in enumerate(lines, 1):
         try:

@@ -20,12 +20,13 @@ from core import auth, metrics
 from core.errors import AccessDenied, AnswerTooLarge, ParameterError, SinkError, UnknownReportError
 from reconcile import apply as reconcile_apply
 from reports import audit, catalogue, engine, formats, limits, quality
+from reports import dead_letters as dlq
 from reports.exports import ExportRequest, Exports
 from reports.live import live_view
 from reports.ratelimit import RateLimiter
 from schemas import asyncapi
 from schemas.topics import BY_NAME
-from streams import backfill
+from streams import backfill, replay
 from streams.context import Context
 
 
@@ -139,6 +140,10 @@ def create_api(ctx: Context) -> FastAPI:
         return JSONResponse(
             {"error": str(exc.detail)}, status_code=exc.status_code, headers=exc.headers
         )
+
+    @app.exception_handler(replay.KafkaUnavailable)
+    async def _kafka(_: Request, exc: replay.KafkaUnavailable) -> JSONResponse:
+        return _error(503, "Kafka is not answering; try again shortly")
 
     @app.exception_handler(SinkError)
     async def _sink(_: Request, exc: SinkError) -> JSONResponse:
@@ -326,6 +331,38 @@ def create_api(ctx: Context) -> FastAPI:
         if job is None:
             raise UnknownReportError(f"no backfill {job_id[:20]!r}")
         return job.to_json()
+
+    # Dead letters (operator role). The role is checked first, before any
+    # parameter is read: a caller without it learns nothing from a 400.
+    @app.get("/api/v1/dead-letters")
+    def dead_letters_list(request: Request) -> dict[str, Any]:
+        with_role(request, auth.OPERATOR, "browsing dead letters")
+        return dlq.browse(store, settings, list(request.query_params.multi_items()))
+
+    @app.get("/api/v1/dead-letters/stats")
+    def dead_letters_stats(request: Request) -> dict[str, Any]:
+        with_role(request, auth.OPERATOR, "dead-letter counts")
+        return dlq.counts(store, settings, list(request.query_params.multi_items()))
+
+    @app.get("/api/v1/dead-letters/replays")
+    def dead_letters_replays(request: Request) -> dict[str, Any]:
+        with_role(request, auth.OPERATOR, "the replay record")
+        return dlq.replay_runs(store, list(request.query_params.multi_items()))
+
+    @app.post("/api/v1/dead-letters/replay")
+    async def dead_letters_replay(request: Request) -> dict[str, Any]:
+        caller = with_role(request, auth.OPERATOR, "replaying dead letters")
+        return await dlq.replay(store, settings, await json_object(request), caller.subject)
+
+    @app.get("/api/v1/dead-letters/{topic}/{partition}/{offset}")
+    async def dead_letter_detail(
+        topic: str, partition: str, offset: str, request: Request
+    ) -> dict[str, Any]:
+        with_role(request, auth.OPERATOR, "a dead letter's message")
+        found = await dlq.detail(store, settings, topic, partition, offset)
+        if found is None:
+            raise UnknownReportError("no dead letter at that topic, partition and offset")
+        return found
 
     @app.get("/api/v1/live")
     def live() -> dict[str, Any]:

@@ -96,6 +96,10 @@ def mount_web(app: FastAPI) -> None:
     def live_page() -> FileResponse:
         return page()
 
+    @app.get("/live/dead-letters", include_in_schema=False)
+    def dead_letters_page() -> FileResponse:
+        return page()
+
     @app.get("/login", include_in_schema=False)
     def login_page() -> FileResponse:
         return page()

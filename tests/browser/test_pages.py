@@ -445,3 +445,44 @@ def test_logged_in_pages_with_a_bearer_token(served: Served, page: Any, screensh
     page.goto(served.url + "/r/stod-och-behandling/moments-per-practitioner")
     page.wait_for_selector("#report-error [role=alert]")
     assert "logged-in" in page.inner_text("#report-error")
+
+
+def test_dead_letters_page_lists_filters_and_shows_a_message_safely(
+    served: Served, page: Any, screenshots: Path
+) -> None:
+    """The operations view's dead-letter page (issue 21): operator only, in
+    Swedish, filters in the URL, one message opened with no personal number."""
+    person = "19121212-1212"
+    bad = [
+        b'{"event_id": "dl-1", "operation": "' + person.encode() + b'"}',
+        b'{"event_id": "dl-2", "patient": "' + person.encode() + b'", "cut',
+    ]
+    with ThreadPoolExecutor(1) as pool:  # playwright's loop runs in this thread
+        pool.submit(publish, served.proc.settings, "ntjp.calls.v1", bad).result()
+    secret = load_secret(served.proc.settings)
+    operator = issue(secret, "ops-1", ["*"], ["operator"])
+    headers = {"Authorization": f"Bearer {operator}"}
+
+    def recorded() -> Any:
+        r = httpx.get(served.url + "/api/v1/dead-letters", headers=headers, timeout=30).json()
+        return True if r["total"] >= 2 else r["total"]
+
+    served.proc.wait_for(recorded, timeout=60, what="dead letters recorded")
+    page.goto(served.url + "/live/dead-letters")
+    page.wait_for_selector("main h1")
+    assert page.locator("h1").inner_text() == "Avvisade meddelanden"
+    assert page.locator("#dlq-table").count() == 0, "nothing is shown without the operator role"
+    page.goto(served.url + "/login")
+    page.fill("#f-token", operator)
+    page.click("#login-submit")
+    page.wait_for_selector("#login-sub")
+    page.goto(served.url + "/live/dead-letters?reason_class=not_json")
+    page.wait_for_selector("#dlq-table tbody tr")
+    assert page.locator("#dlq-table tbody tr").count() == 1
+    assert page.locator("#dlq-reason_class").input_value() == "not_json"
+    page.locator("#dlq-table tbody tr").first.click()
+    page.wait_for_selector("#dlq-value")
+    shown = page.inner_text("#dlq-detail")
+    assert "121212" not in shown and "<redacted>" in page.inner_text("#dlq-value")
+    assert page.locator("#dlq-counts-table tbody tr").count() == 1  # counts follow the filters
+    shot(page, screenshots, "dead-letters")

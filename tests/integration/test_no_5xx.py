@@ -295,6 +295,16 @@ BODIES: dict[str, dict[str, st.SearchStrategy[Any]]] = {
         "text": st.one_of(st.text(min_size=1, max_size=30), HOSTILE_JSON),
     },
     "/api/v1/reconciliation/run": {"dir": HOSTILE_JSON.filter(not_a_directory)},
+    "/api/v1/dead-letters/replay": {
+        "topic": st.one_of(st.sampled_from(["ntjp.calls.v1", "hsa.units.v1"]), HOSTILE_JSON),
+        "reason": st.one_of(st.text(max_size=30), HOSTILE_JSON),
+        "reason_class": st.one_of(st.sampled_from(["enum", "rule"]), HOSTILE_JSON),
+        "since": st.one_of(valid_date(), HOSTILE_JSON),
+        "until": st.one_of(valid_date(), HOSTILE_JSON),
+        "partition": st.one_of(st.integers(-5, 2**70), HOSTILE_JSON),
+        "offset": st.one_of(st.integers(-5, 2**70), HOSTILE_JSON),
+        "dry_run": st.one_of(st.booleans(), HOSTILE_JSON),
+    },
     "/api/v1/backfill": {
         "topic": st.one_of(st.just("ntjp.calls.v1"), HOSTILE_JSON),
         "from_time": st.one_of(st.just("2024-01-01T00:00:00Z"), HOSTILE_JSON),

@@ -21,7 +21,8 @@ from sinks.clickhouse import ClickHouseStore
 C, DB, REPORTS = "statflow-prod", "stats", "stats_reports"
 ON = "ON CLUSTER 'statflow-prod'"
 PATH = "'/clickhouse/tables/{uuid}/{shard}', '{replica}'"
-CREATE_TABLE = re.compile(r"^CREATE TABLE IF NOT EXISTS (\w+)\s")
+# a table rebuilt with another engine (CREATE OR REPLACE) counts as its last declaration
+CREATE_TABLE = re.compile(r"^CREATE (?:OR REPLACE )?TABLE (?:IF NOT EXISTS )?(\w+)\s")
 
 
 class FakeStore:

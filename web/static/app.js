@@ -3,16 +3,18 @@
 //   /                       report list grouped by service
 //   /r/{service}/{report}   one report: chart, table, period, filters, drill-down, exports
 //   /live                   operations live view (polls /api/v1/live every 3 s)
+//   /live/dead-letters      dead letters: filters, counts, detail, replay (operator role)
 // All view state lives in the query string, so every view is a shareable link.
 //
 // Modules: i18n.js (the pages' text), common.js (shared helpers), home.js,
-// report.js, live.js, login.js (one per page), chart.js (SVG charts).
+// report.js, live.js, deadletters.js, login.js (one per page), chart.js (SVG charts).
 import { lang, query, t } from "./i18n.js";
 import { applyShell, h, link, navigate, page } from "./common.js";
 import { showHome } from "./home.js";
 import { forgetReport, reportPage, showReport } from "./report.js";
 import { showLogin } from "./login.js";
 import { showLive } from "./live.js";
+import { showDeadLetters } from "./deadletters.js";
 
 document.addEventListener("click", (ev) => {
   const a = ev.target.closest && ev.target.closest("a[data-nav]");
@@ -51,6 +53,7 @@ async function route() {
   forgetReport();
   if (path === "/" || path === "") return showHome();
   if (path === "/live" || path === "/live/") return showLive();
+  if (path === "/live/dead-letters" || path === "/live/dead-letters/") return showDeadLetters();
   if (path === "/login" || path === "/login/") return showLogin();
   const main = document.getElementById("main");
   main.replaceChildren(h("h1", { text: t("not_found") }), h("p", {}, link("/", t("nav_reports"))));

@@ -1,7 +1,7 @@
 // The operations live view (/live): polls /api/v1/live every 3 s.
 import { lineChart } from "./chart.js";
 import { lang, t } from "./i18n.js";
-import { cap, debounce, getJSON, h, labels, labelsOf, legend, meta, nf, own, page, pf, setTitle, showError } from "./common.js";
+import { cap, debounce, getJSON, h, labels, labelsOf, legend, link, meta, nf, own, page, pf, setTitle, showError } from "./common.js";
 
 const POLL_MS = 3000;
 
@@ -24,6 +24,7 @@ export function showLive() {
   main.replaceChildren(
     h("h1", { text: t("live_title") }),
     h("p", { text: t("live_intro") }),
+    h("p", {}, link("/live/dead-letters", t("dlq_link"))),
     h("div", { class: "actions" }, pause),
     status, errorBox, kpis, chart, byOp,
     h("div", { class: "live-grid" }, lag, dead), dup, extra);
