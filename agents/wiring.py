@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 import faust
@@ -26,6 +26,13 @@ async def no_lookup(_: Decoded[Any]) -> Mapping[str, str]:
     return {}
 
 
+def merged(batches: Sequence[Decoded[Any]]) -> Decoded[Any]:
+    """One batch holding every accepted event of `batches`, for a lookup."""
+    out: Decoded[Any] = Decoded(batches[0].topic, -1, 0)
+    out.accepted = [pair for b in batches for pair in b.accepted]
+    return out
+
+
 def register_batched(
     app: faust.App,
     ctx: Context,
@@ -37,12 +44,13 @@ def register_batched(
     s = ctx.settings
     sink: EventSink[Any] = EventSink(ctx.store, table)
 
-    async def write(batch: Decoded[Any]) -> int:
-        found = await lookup(batch)
-        written = await asyncio.to_thread(sink.write, batch, found)
-        if batch.rejected:
-            token = dead_letters.batch_token(batch)
-            await asyncio.to_thread(dead_letters.record, ctx.store, batch.rejected, token)
+    async def write(batches: Sequence[Decoded[Any]]) -> int:
+        found = await lookup(merged(batches))
+        written = await asyncio.to_thread(sink.write_many, batches, found)
+        for batch in batches:
+            if batch.rejected:
+                token = dead_letters.batch_token(batch)
+                await asyncio.to_thread(dead_letters.record, ctx.store, batch.rejected, token)
         return written
 
     REPLAYABLE[spec.full(s)] = Replayable(decode, table, lookup)
@@ -52,7 +60,7 @@ def register_batched(
         decode=lambda topic, partition, msgs: decode_events(topic, partition, msgs, decode),
         write=write,
         resume=sink.resume,
-        checkpoint=sink.checkpoints.put,
+        checkpoint=sink.checkpoints.put_many,
     )
 
     async def ingest() -> None:

@@ -8,6 +8,8 @@ are not enough).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from sinks.clickhouse import ClickHouseStore
 
 
@@ -24,9 +26,18 @@ class Checkpoints:
         return int(rows[0][0]) if rows and rows[0][1] else None
 
     def put(self, topic: str, partition: int, next_offset: int) -> None:
+        self.put_many(topic, {partition: next_offset})
+
+    def put_many(self, topic: str, next_offsets: Mapping[int, int]) -> None:
+        """Every partition of one write in one insert (one part, all or none)."""
+        parts = sorted(next_offsets)
         self._store.insert_columns(
             "ingest_checkpoints",
-            {"topic": [topic], "partition": [partition], "next_offset": [next_offset]},
+            {
+                "topic": [topic] * len(parts),
+                "partition": parts,
+                "next_offset": [next_offsets[p] for p in parts],
+            },
         )
 
     def all(self) -> dict[tuple[str, int], int]:

@@ -2,9 +2,10 @@
 
 Two kinds of duplicate need two mechanisms:
 - a batch Kafka re-delivers after a crash: rows carry their source partition,
-  offset and the deduplication token of their block (topic, partition, batch
-  start and end, month); reading resumes at ClickHouse's checkpoint after the
-  blocks already written are healed under their own tokens — see `resume`;
+  offset and the deduplication token of their block (topic, each partition's
+  batch start and end, month: one block holds every partition of a getmany);
+  reading resumes at ClickHouse's checkpoint after the blocks already written
+  are healed under their own tokens — see `resume`;
 - an event a producer published twice: its event_id is in the `<table>_seen`
   key-value table (filled by a materialized view from the raw table), looked
   up per batch.
@@ -36,10 +37,15 @@ Columns = dict[str, list[Any]]
 DEDUP = {"deduplicate_blocks_in_dependent_materialized_views": 1}
 
 
-def batch_token(
-    table: str, topic: str, partition: int, start_offset: int, end_offset: int, month: int
-) -> str:
-    return f"{table}|{topic}|{partition}|{start_offset}-{end_offset}|{month}"
+def batch_spans(batches: Sequence[Decoded[Any]]) -> str:
+    """The partitions and offset ranges a write covers: `p:start-end,...`."""
+    return ",".join(f"{b.partition}:{b.start_offset}-{b.next_offset}" for b in batches)
+
+
+def batch_token(table: str, topic: str, spans: str, month: int) -> str:
+    """The deduplication token of one block: the same batches read again after
+    a crash (from the same checkpoints to the same ends) name it again."""
+    return f"{table}|{topic}|{spans}|{month}"
 
 
 def legacy_token(table: str, topic: str, partition: int, start_offset: int, month: int) -> str:
@@ -141,28 +147,38 @@ class EventSink(Generic[E]):
 
     def write(self, batch: Decoded[E], lookup: Mapping[str, str]) -> int:
         """Insert the batch's events not seen before; return how many were new."""
-        if not batch.accepted:
+        return self.write_many([batch], lookup)
+
+    def write_many(self, batches: Sequence[Decoded[E]], lookup: Mapping[str, str]) -> int:
+        """One getmany's batches (one per partition) as one write: one seen-id
+        lookup, one block per UTC month for all partitions together, one
+        recompute of what the sink keeps. Returns how many events were new."""
+        accepted = [pair for b in batches for pair in b.accepted]
+        if not accepted:
             return 0
-        ids = [e.event_id for _, e in batch.accepted]
+        ids = [e.event_id for _, e in accepted]
         seen = self._store.existing(f"{self.spec.table}_seen", "event_id", ids)
-        fresh = [(m, e) for m, e in batch.accepted if e.event_id not in seen]
-        batch.duplicates += len(batch.accepted) - len(fresh)
+        fresh: list[tuple[RawMessage, E]] = []
+        for b in batches:
+            mine = [(m, e) for m, e in b.accepted if e.event_id not in seen]
+            b.duplicates += len(b.accepted) - len(mine)
+            fresh += mine
         if fresh:
             columns = self.spec.to_columns(fresh, lookup)
             with self.spec.lock:
                 if self.spec.adjust is not None:
                     self.spec.adjust(self._store, columns)
-                self._insert(batch, columns)
+                self._insert(batches, columns)
         if self._derived is not None:
             faults.point("sink.before-derive")
-            self._derived.refresh(self._store, [e for _, e in batch.accepted])
+            self._derived.refresh(self._store, [e for _, e in accepted])
         return len(fresh)
 
-    def _insert(self, batch: Decoded[E], columns: Columns) -> None:
+    def _insert(self, batches: Sequence[Decoded[E]], columns: Columns) -> None:
         table = arrow_table(columns, self._arrow_types())
+        spans = batch_spans(batches)
         for month, block in month_blocks(table):
-            token = batch_token(self.spec.table, batch.topic, batch.partition,
-                                batch.start_offset, batch.next_offset, month)  # fmt: skip
+            token = batch_token(self.spec.table, batches[0].topic, spans, month)
             block = block.append_column("batch_token", pa.repeat(token, block.num_rows))
             self._store.insert_arrow(
                 self.spec.table, block, {**DEDUP, "insert_deduplication_token": token}
@@ -177,7 +193,7 @@ class EventSink(Generic[E]):
         """The offset to read next (the checkpoint), after healing a crash
         between a batch's blocks, its views and its checkpoint.
 
-        Rows past the checkpoint were written by a batch whose checkpoint never
+        Rows past the checkpoint were written by a write whose checkpoint never
         landed, perhaps only some of its month blocks. Each block that exists
         is inserted again under its own token: the raw table drops it, and each
         materialized view (rollups, seen ids, lifecycle) applies it only if it
@@ -194,9 +210,13 @@ class EventSink(Generic[E]):
             {"p": partition, "o": start},
         )
         for token, month in blocks:
+            # A block holds every partition its write covered: all of it goes
+            # in again, so a view that missed it gets all of its rows. (Rows
+            # from before tokens were stored are found by partition.)
+            block = "batch_token = {t:String}" if token else f"batch_token = '' AND {where}"
             self._store.command(
-                f"INSERT INTO {table} SELECT * FROM {table} WHERE {where} "
-                "AND batch_token = {t:String} AND toYYYYMM(occurred_at) = {m:UInt32}",
+                f"INSERT INTO {table} SELECT * FROM {table} WHERE {block} "
+                "AND toYYYYMM(occurred_at) = {m:UInt32}",
                 {"p": partition, "o": start, "t": token, "m": int(month)},
                 settings={
                     **DEDUP,

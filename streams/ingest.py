@@ -2,13 +2,15 @@
 
 A per-message Faust stream moves about 5 k msg/s here; aiokafka's `getmany`
 with one columnar insert per batch moves 20x that (DESIGN.md), so calls take
-this path. Per partition batch the order is fixed, and it is what makes a
-crash at any point safe:
+this path. Per getmany (every partition's batch together) the order is
+fixed, and it is what makes a crash at any point safe:
 
-  1. decode and validate (pure),
-  2. write accepted rows (sink, idempotent by event_id),
+  1. decode and validate (pure; the next getmany is decoded while this one
+     is written),
+  2. write accepted rows (sink, idempotent by event_id; one block per month
+     for all partitions),
   3. send rejects to the DLQ and wait for the broker's ack,
-  4. write the checkpoint (next offset) to ClickHouse,
+  4. write the checkpoints (next offsets, one insert) to ClickHouse,
   5. commit to Kafka (for lag tools only; ClickHouse is the authority).
 
 On (re)assignment each partition seeks to the sink's resume offset; records
@@ -20,7 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,9 +44,11 @@ class Pipeline:
     topic: str
     dlq_topic: str
     decode: Callable[[str, int, Sequence[RawMessage]], Decoded[Any]]
-    write: Callable[[Decoded[Any]], Awaitable[int]]
+    # one getmany's batches, one per partition, written together
+    write: Callable[[Sequence[Decoded[Any]]], Awaitable[int]]
     resume: Callable[[str, int], int]  # blocking; run in a thread
-    checkpoint: Callable[[str, int, int], None]  # blocking; run in a thread
+    # topic, {partition: next offset}: blocking; run in a thread
+    checkpoint: Callable[[str, Mapping[int, int]], None]
 
 
 def dlq_headers(r: Rejected) -> list[tuple[str, bytes]]:
@@ -95,6 +99,7 @@ class _Seek(ConsumerRebalanceListener):  # type: ignore[misc]
         async with self._loop.busy:
             for tp in revoked:
                 self._loop.checkpointed.pop(tp, None)
+                self._loop.reading.pop(tp, None)
                 # The new owner reports this partition's lag from now on.
                 metrics.forget("statflow_consumer_lag", topic=tp.topic, partition=str(tp.partition))
 
@@ -127,8 +132,10 @@ class BatchLoop:
             max_poll_interval_ms=30 * 60 * 1000,
         )
         self._stopping = asyncio.Event()
-        # The checkpoint each partition's next batch starts from.
+        # The checkpoint each partition's next write starts from, and where
+        # its next decoded batch starts (ahead of it while a write runs).
         self.checkpointed: dict[TopicPartition, int] = {}
+        self.reading: dict[TopicPartition, int] = {}
         # Partitions sought since the last getmany returned. The listener runs
         # while the loop awaits a write, so records already in hand for such a
         # partition were read from where the consumer was before the seek.
@@ -139,6 +146,7 @@ class BatchLoop:
     async def run(self) -> None:
         self.consumer.subscribe([self.pipeline.topic], listener=_Seek(self))
         await self.consumer.start()
+        writing: asyncio.Task[dict[TopicPartition, int]] | None = None
         try:
             while not self._stopping.is_set():
                 data = await self.consumer.getmany(
@@ -148,14 +156,39 @@ class BatchLoop:
                 # getmany returns right after draining its buffers, without
                 # yielding: a seek before this line already shaped `data`.
                 self._sought.clear()
-                # A backfill swapping this topic's tables holds the gate (a seek
-                # while we wait for it lands in _sought).
-                async with gate(self.pipeline.topic), self.busy:
-                    done = await self._write_all(list(data.items()))
-                await self._commit(done)
-                await self._report_lag()
+                # Decoded (pure Python, in a thread) while the previous
+                # getmany's write runs: chDB releases the GIL while it
+                # inserts, so the two use both cores instead of taking turns.
+                decoded = await asyncio.to_thread(self._decode_all, list(data.items()))
+                if writing is not None:
+                    done, writing = await writing, None
+                    await self._commit(done)
+                    await self._report_lag()
+                batches = self._next(decoded)
+                if batches:
+                    writing = asyncio.create_task(self._write_all(batches))
+            if writing is not None:
+                await self._commit(await writing)
+                writing = None
         finally:
+            if writing is not None:
+                writing.cancel()
             await self.consumer.stop()
+
+    def _next(self, decoded: Sequence[Decoded[Any] | None]) -> list[Decoded[Any]]:
+        """The decoded batches that continue where their partition's reading
+        stands (none a seek overtook while they were decoded); reading moves
+        on past them."""
+        out = []
+        for d in decoded:
+            if d is None:
+                continue
+            tp = TopicPartition(d.topic, d.partition)
+            if tp in self._sought or self.reading.get(tp) != d.start_offset:
+                continue
+            self.reading[tp] = d.next_offset
+            out.append(d)
+        return out
 
     def stop(self) -> None:
         self._stopping.set()
@@ -164,35 +197,56 @@ class BatchLoop:
         """Read `tp` from its checkpoint `offset` next."""
         self.consumer.seek(tp, offset)
         self.checkpointed[tp] = offset
+        self.reading[tp] = offset
         self._sought.add(tp)
 
-    async def _write_all(
-        self, jobs: list[tuple[TopicPartition, Sequence[Any]]]
-    ) -> dict[TopicPartition, int]:
-        """Write each partition's batch in turn; return their checkpoints.
+    async def _write_all(self, batches: list[Decoded[Any]]) -> dict[TopicPartition, int]:
+        """Write every partition's batch of one getmany together; return their
+        checkpoints.
 
-        The next partition's batch is decoded in a thread while this one is
-        written: decoding is pure Python and chDB releases the GIL while it
-        inserts, so the two use both cores instead of taking turns.
+        One write (one seen-id lookup, one block per month for all
+        partitions), one round of DLQ sends, one checkpoint insert for all
+        partitions: per-write costs are paid once per getmany, not once per
+        partition.
         """
-        done: dict[TopicPartition, int] = {}
-        ahead: asyncio.Task[Decoded[Any] | None] | None = None
-        try:
-            for i, (tp, records) in enumerate(jobs):
-                decoded = await ahead if ahead is not None else self._decode(tp, records)
-                ahead = None
-                if i + 1 < len(jobs):
-                    ahead = asyncio.create_task(asyncio.to_thread(self._decode, *jobs[i + 1]))
-                if decoded is not None and (offset := await self._write(tp, decoded)) is not None:
-                    done[tp] = offset
-        finally:
-            if ahead is not None:
-                ahead.cancel()  # pure work; its result is simply dropped
+        # A backfill swapping this topic's tables holds the gate; the
+        # revocation listener waits for `busy` (see _Seek).
+        async with gate(self.pipeline.topic), self.busy:
+            # sought while decoded or waiting: read again from there
+            decoded = [
+                d
+                for d in batches
+                if (tp := TopicPartition(d.topic, d.partition)) not in self._sought
+                and self.checkpointed.get(tp) == d.start_offset
+            ]
+            if not decoded:
+                return {}
+            topic = self.pipeline.topic
+            written = await until_written(lambda: self.pipeline.write(decoded), topic)
+            rejected = [r for d in decoded for r in d.rejected]
+            await self.dead.send(self.pipeline.dlq_topic, rejected)
+            ends = {d.partition: d.next_offset for d in decoded}
+            await until_written(
+                lambda: asyncio.to_thread(self.pipeline.checkpoint, topic, ends), topic
+            )
+            done = {TopicPartition(d.topic, d.partition): d.next_offset for d in decoded}
+            self.checkpointed.update(done)
+        metrics.inc("statflow_events_accepted_total", written, topic=topic)
+        metrics.inc("statflow_events_rejected_total", len(rejected), topic=topic)
+        metrics.inc(
+            "statflow_events_duplicate_total", sum(d.duplicates for d in decoded), topic=topic
+        )
+        metrics.inc("statflow_batches_total", len(decoded), topic=topic)
         return done
 
+    def _decode_all(
+        self, jobs: list[tuple[TopicPartition, Sequence[Any]]]
+    ) -> list[Decoded[Any] | None]:
+        return [self._decode(tp, records) for tp, records in jobs]
+
     def _decode(self, tp: TopicPartition, records: Sequence[Any]) -> Decoded[Any] | None:
-        """One partition's batch from its checkpoint on, decoded; None to skip."""
-        start = self.checkpointed.get(tp)
+        """One partition's batch from where its reading stands, decoded; None to skip."""
+        start = self.reading.get(tp)
         if start is None or tp in self._sought:
             # Read before our listener sought this partition to its checkpoint
             # (from Kafka's committed offset, or by an earlier assignment): the
@@ -207,26 +261,6 @@ class BatchLoop:
         decoded = self.pipeline.decode(tp.topic, tp.partition, messages)
         decoded.start_offset = start
         return decoded
-
-    async def _write(self, tp: TopicPartition, decoded: Decoded[Any]) -> int | None:
-        """Write, dead-letter and checkpoint one batch; return its checkpoint."""
-        if tp in self._sought or self.checkpointed.get(tp) != decoded.start_offset:
-            return None  # sought while it was decoded ahead: read again from there
-        written = await until_written(lambda: self.pipeline.write(decoded), tp.topic)
-        await self.dead.send(self.pipeline.dlq_topic, decoded.rejected)
-        await until_written(
-            lambda: asyncio.to_thread(
-                self.pipeline.checkpoint, tp.topic, tp.partition, decoded.next_offset
-            ),
-            tp.topic,
-        )
-        self.checkpointed[tp] = decoded.next_offset
-        topic = self.pipeline.topic
-        metrics.inc("statflow_events_accepted_total", written, topic=topic)
-        metrics.inc("statflow_events_rejected_total", len(decoded.rejected), topic=topic)
-        metrics.inc("statflow_events_duplicate_total", decoded.duplicates, topic=topic)
-        metrics.inc("statflow_batches_total", topic=topic)
-        return decoded.next_offset
 
     async def _commit(self, offsets: dict[TopicPartition, int]) -> None:
         # Outside `busy`: a commit may wait on the group's rebalance, which

@@ -91,19 +91,19 @@ def test_crash_between_month_blocks_loses_nothing(store: ClickHouseStore) -> Non
     after the first block must not make resume skip the offsets of the others."""
     sink = EventSink(store, CALLS_TABLE)
     crashed = batch(0, 90, late_every=4)  # February (late), March and April rows
-    real = store.insert_columns
+    real = store.insert_arrow  # the sink's raw blocks go in as Arrow
     calls = []
 
-    def die_after_first(table: str, columns: Any, settings: Any = None) -> None:
+    def die_after_first(table: str, data: Any, settings: Any = None) -> None:
         calls.append(table)
         if calls.count("ntjp_calls") > 1:
             raise SinkError("the process died here")
-        real(table, columns, settings)
+        real(table, data, settings)
 
-    store.insert_columns = die_after_first  # type: ignore[method-assign]
+    store.insert_arrow = die_after_first  # type: ignore[method-assign]
     with pytest.raises(SinkError):
         sink.write(crashed, {})
-    store.insert_columns = real  # type: ignore[method-assign]
+    store.insert_arrow = real  # type: ignore[method-assign]
     raw = totals(store)[0]
     assert 0 < raw < 90, "only the first month block landed"
 
@@ -111,3 +111,27 @@ def test_crash_between_month_blocks_loses_nothing(store: ClickHouseStore) -> Non
     again = batch(0, 90, late_every=4)
     assert sink.write(again, {}) == 90 - raw and again.duplicates == raw
     assert totals(store) == (90, 90, 90)
+
+
+def test_a_view_that_missed_a_block_of_two_partitions_gets_all_of_it(
+    store: ClickHouseStore,
+) -> None:
+    """One getmany's partitions share their blocks: resuming either partition
+    puts the whole block in again, so a view that missed it counts the other
+    partition's rows too, and resuming the other changes nothing more."""
+    sink = EventSink(store, CALLS_TABLE)
+
+    def part(p: int) -> Decoded[NtjpCall]:
+        b = batch(100 * p, 30)
+        b.partition = p
+        b.accepted = [(RawMessage(TOPIC, p, m.offset, None, None), e) for m, e in b.accepted]
+        return b
+
+    store.command("DETACH TABLE ntjp_calls_daily_mv")
+    sink.write_many([part(0), part(1)], {})
+    store.command("ATTACH TABLE ntjp_calls_daily_mv")
+    assert totals(store) == (60, 0, 60)
+    assert sink.resume(TOPIC, 0) == 0
+    assert totals(store) == (60, 60, 60)
+    assert sink.resume(TOPIC, 1) == 0
+    assert totals(store) == (60, 60, 60)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -119,16 +119,19 @@ async def test_records_read_before_the_seek_are_not_a_batch(
             return 100
         return 0
 
-    async def write(batch: Decoded[Any]) -> int:
-        written.append((batch.partition, batch.start_offset, [m.offset for m, _ in batch.accepted]))
-        if batch.partition == 0 and len([w for w in written if w[0] == 0]) == 2:
+    async def write(batches: Sequence[Decoded[Any]]) -> int:
+        for batch in batches:
+            offsets = [m.offset for m, _ in batch.accepted]
+            written.append((batch.partition, batch.start_offset, offsets))
+        p0 = any(b.partition == 0 for b in batches)
+        if p0 and len([w for w in written if w[0] == 0]) == 2:
             p1_may_resume.set()
             while P1 not in loop.checkpointed:  # the listener seeks p1 meanwhile
                 await asyncio.sleep(0.01)
-        return len(batch.accepted)
+        return sum(len(b.accepted) for b in batches)
 
-    def checkpoint(topic: str, partition: int, next_offset: int) -> None:
-        checkpoints[partition] = next_offset
+    def checkpoint(topic: str, ends: Mapping[int, int]) -> None:
+        checkpoints.update(ends)
 
     pipeline = Pipeline(TOPIC, "t.dlq", decode, write, resume, checkpoint)
     consumer = FakeConsumer({P0: 30, P1: 160}, committed={P0: 0, P1: 100})
