@@ -6,7 +6,7 @@ record with `orjson.loads` into columns, builds one Arrow table per `getmany`
 runs in a thread while the next batch is fetched and decoded, so the two cores
 work at once. The table is statflow's own DDL for `ntjp_calls` (same schema,
 partitioning, order and indexes). With `--views` the loop also keeps
-statflow's three views on it (daily rollup, minute rollup, seen ids), so the
+statflow's four views on it (daily and monthly rollups, minute rollup, seen ids), so the
 storage work is the same as statflow's. Left out on purpose: validation,
 deduplication (the seen-id lookup), the county lookup, DLQ, checkpoints and
 commits — that is what statflow is measured against.
@@ -32,7 +32,7 @@ import pyarrow.compute as pc
 
 RAW_TABLE = "ntjp_calls"
 # statflow's views on the raw table, by the table each fills
-VIEW_TARGETS = ("ntjp_calls_daily", "ntjp_calls_minute", "ntjp_calls_seen")
+VIEW_TARGETS = ("ntjp_calls_daily", "ntjp_calls_monthly", "ntjp_calls_minute", "ntjp_calls_seen")
 
 
 def raw_ddl(views: bool = False) -> list[str]:
@@ -164,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--expect", type=int, required=True)
     ap.add_argument("--max-records", type=int, default=20000)
     ap.add_argument("--timeout", type=float, default=3600)
-    ap.add_argument("--views", action="store_true", help="keep statflow's three views too")
+    ap.add_argument("--views", action="store_true", help="keep statflow's views too")
     args = ap.parse_args(argv)
     out = asyncio.run(run(args))
     sys.stdout.write(orjson.dumps(out).decode() + "\n")

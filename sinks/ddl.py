@@ -12,3 +12,7 @@ class Migration:
     version: int
     name: str
     statements: tuple[str, ...]
+    # Data to derive once after the DDL (`fill/NNNN_name.sql`): INSERT ... SELECT
+    # from tables that already hold rows into a table this version adds. Run on
+    # the node that migrates, never ON CLUSTER: replicated tables carry them.
+    fill: tuple[str, ...] = ()

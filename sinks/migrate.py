@@ -6,6 +6,14 @@ its statements succeeded. Against a cluster (STATFLOW_CLICKHOUSE_CLUSTER) the
 same files are rendered ON CLUSTER with Replicated engines (sinks/cluster.py);
 otherwise they run exactly as written.
 
+A version may derive data for a table it adds from rows stored before it
+(`fill/NNNN_name.sql`, INSERT ... SELECT run after the version's DDL). Only a
+database that already had a version applied before this run can hold such
+rows; one migrated from scratch (a new install, a backfill's shadow) has
+nothing to derive, so its fills are skipped. Each fill guards itself (it
+inserts only into an empty table) and carries a fixed deduplication token, so
+a re-run after a crash, or a second process migrating at once, inserts it once.
+
 Statements name other databases through `${database}` (the store's) and
 `${reports_database}` (its views for report writers), replaced when they run:
 both come from settings, so a test or backfill database gets its own.
@@ -47,6 +55,13 @@ def load(folder: Path = MIGRATIONS) -> list[Migration]:
         found.append(
             Migration(int(m.group(1)), m.group(2), split_statements(path.read_text("utf-8")))
         )
+    fills = {
+        p.name: split_statements(p.read_text("utf-8")) for p in (folder / "fill").glob("*.sql")
+    }
+    orphans = fills.keys() - {f"{m.version:04d}_{m.name}.sql" for m in found}
+    if orphans:
+        raise MigrationError(f"fill/{min(orphans)} has no migration of the same name")
+    found = [replace(m, fill=fills.get(f"{m.version:04d}_{m.name}.sql", ())) for m in found]
     versions = [m.version for m in found]
     if len(set(versions)) != len(versions):
         raise MigrationError(f"two migrations share a version number in {folder}")
@@ -56,10 +71,13 @@ def load(folder: Path = MIGRATIONS) -> list[Migration]:
 def with_databases(migrations: list[Migration], database: str, reports: str) -> list[Migration]:
     """The `${database}` and `${reports_database}` placeholders filled in, pure."""
 
-    def fill(stmt: str) -> str:
+    def named(stmt: str) -> str:
         return stmt.replace("${database}", database).replace("${reports_database}", reports)
 
-    return [replace(m, statements=tuple(fill(s) for s in m.statements)) for m in migrations]
+    return [
+        replace(m, statements=tuple(map(named, m.statements)), fill=tuple(map(named, m.fill)))
+        for m in migrations
+    ]
 
 
 def for_store(store: ClickHouseStore, folder: Path = MIGRATIONS) -> list[Migration]:
@@ -94,6 +112,8 @@ def migrate(store: ClickHouseStore, folder: Path = MIGRATIONS) -> list[int]:
             continue
         for stmt in mig.statements:
             store.command(stmt)
+        for i, stmt in enumerate(mig.fill if done else ()):
+            store.command(stmt, settings={"insert_deduplication_token": f"fill {mig.version} {i}"})
         store.insert_columns("schema_migrations", {"version": [mig.version], "name": [mig.name]})
         applied.append(mig.version)
     return applied
