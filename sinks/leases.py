@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -166,21 +167,32 @@ class Leases:
             if got is not None:
                 return got
             if time.monotonic() >= deadline:
-                state, _ = self.state(name)
-                raise LeaseBusy(
-                    f"{name} is held by another process ({state.holder[:60]}); try again "
-                    "when it is done"
-                )
+                raise LeaseBusy(f"{name} is held by another process; try again when it is done")
             time.sleep(poll)
 
     @contextmanager
     def held(self, name: str, holder: str, ttl: float, timeout: float) -> Iterator[LeaseState]:
-        """Hold the lease for a block (sync callers whose work is shorter than
-        `ttl`); released after, even on an error."""
+        """Hold the lease for a block, renewed every ttl/4 by a thread while it
+        runs; released after, even on an error."""
         state = self.wait(name, holder, ttl, timeout)
+        done = threading.Event()
+
+        def renew() -> None:
+            while not done.wait(ttl / 4):
+                try:
+                    if not self.renew(name, holder, state.epoch, ttl):
+                        log.warning("lease lost", extra={"lease": name})
+                        return
+                except Exception:  # noqa: BLE001 - ClickHouse away: try again next round
+                    log.warning("lease renewal failed", extra={"lease": name})
+
+        renewer = threading.Thread(target=renew, name=f"lease {name}", daemon=True)
+        renewer.start()
         try:
             yield state
         finally:
+            done.set()
+            renewer.join()
             self.release(name, holder, state.epoch)
 
 

@@ -29,7 +29,6 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListen
 from core import metrics
 from core.settings import Settings
 from schemas.pipeline import Decoded, RawMessage, Rejected
-from streams.backfill import gate
 from streams.retry import until_written
 
 log = logging.getLogger("statflow.ingest")
@@ -45,6 +44,8 @@ class Pipeline:
     write: Callable[[Decoded[Any]], Awaitable[int]]
     resume: Callable[[str, int], int]  # blocking; run in a thread
     checkpoint: Callable[[str, int, int], None]  # blocking; run in a thread
+    # between batches: heartbeat, and wait while a backfill swaps (streams/pause.py)
+    pause: Callable[[Sequence[int]], Awaitable[None]] | None = None
 
 
 def dlq_headers(r: Rejected) -> list[tuple[str, bytes]]:
@@ -148,14 +149,20 @@ class BatchLoop:
                 # getmany returns right after draining its buffers, without
                 # yielding: a seek before this line already shaped `data`.
                 self._sought.clear()
-                # A backfill swapping this topic's tables holds the gate (a seek
-                # while we wait for it lands in _sought).
-                async with gate(self.pipeline.topic), self.busy:
+                await self._pause_point()
+                async with self.busy:
                     done = await self._write_all(list(data.items()))
                 await self._commit(done)
                 await self._report_lag()
         finally:
             await self.consumer.stop()
+
+    async def _pause_point(self) -> None:
+        """A backfill swapping this topic's tables, in any process, holds its
+        pause lease in ClickHouse; nothing is in flight here, so the pause
+        point acknowledges it and waits (a seek meanwhile lands in _sought)."""
+        if self.pipeline.pause is not None:
+            await self.pipeline.pause(sorted(tp.partition for tp in self.consumer.assignment()))
 
     def stop(self) -> None:
         self._stopping.set()

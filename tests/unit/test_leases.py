@@ -57,3 +57,16 @@ def test_may_claim_only_when_nobody_else_holds() -> None:
     assert not may_claim(s, "b", at(5))
     assert may_claim(s, "a", at(5))
     assert may_claim(s, "b", at(11))  # expired: a stopped holder loses it
+
+
+def test_a_swap_waits_for_every_live_worker_that_has_not_stopped() -> None:
+    from streams.pause import Beat, waiting_for
+
+    now = at(100)
+    beats = [
+        Beat("stopped", at(99), at(99)),  # acknowledged this pause's epoch
+        Beat("running", at(98), None),  # alive, may be writing a batch: wait
+        Beat("dead", at(60), None),  # silent past the window: its partitions move
+    ]
+    assert waiting_for(beats, now, dt.timedelta(seconds=30)) == ["running"]
+    assert waiting_for([], now) == []
