@@ -278,7 +278,7 @@ def _versions_now(store: ClickHouseStore, table: str, fields: tuple[str, ...]) -
 
 
 RECONCILE_LEASE = "reconcile"
-RECONCILE_TTL = 60.0  # seconds; renewed while files are applied
+RECONCILE_TTL = 20.0  # seconds; renewed every 5 s while files are applied (a killed applier frees it after this)
 
 
 def apply_dir(store: ClickHouseStore, drop: Path, wait: float = 600.0) -> list[Outcome]:

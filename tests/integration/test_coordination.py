@@ -154,3 +154,81 @@ def test_files_applied_through_the_api_while_workers_watch_are_applied_once(
     time.sleep(3)  # the workers' watchers run again: they find every file known
     rows = _sql(cluster, "SELECT name, count() FROM reconciliation_files GROUP BY name")
     assert sorted(n for _, n in rows) == [1] * len(days), rows
+
+
+def test_live_view_through_the_api_shows_shared_truth(cluster: Cluster) -> None:  # noqa: F811
+    """`statflow api` has no consumer and no ingest of its own: every figure
+    on its live view and /metrics comes from ClickHouse and the broker."""
+    from synth.etj import make_cases, make_etj_world, make_logins
+    from synth.stod import make_sob_world, make_transactions
+
+    s = cluster.base
+    now = dt.datetime.now(dt.UTC)
+    hour_ago = now - dt.timedelta(hours=1)
+    world = make_world(seed=193, n_units=20)
+    publish(s, "hsa.units.v1", world.units)
+    publish(s, "ntjp.calls.v1", [*make_calls(world, hour_ago, now, 2_000, seed=193),
+                                 b'{"event_id": "broken"', b"not json"])  # fmt: skip
+    publish(s, "sob.transactions.v1", make_transactions(make_sob_world(seed=194), hour_ago,
+                                                        now, 40, seed=194))  # fmt: skip
+    etj = make_etj_world(seed=195)
+    publish(s, "etj.cases.v1", make_cases(etj, hour_ago, now, 60, seed=195))
+    publish(s, "etj.logins.v1", make_logins(etj, hour_ago, now, 200, seed=196))
+    cluster.start()
+    cluster.worker()
+    cluster.worker()
+    api = cluster.api
+    topics = {f"{s.topic_prefix}{t}" for t in
+              ("ntjp.calls.v1", "sob.transactions.v1", "etj.cases.v1", "etj.logins.v1")}  # fmt: skip
+
+    def shown() -> Any:
+        v = httpx.get(api.url + "/api/v1/live", timeout=60).json()
+        rated = {r["topic"] for r in v["per_minute"] if r["events"] > 0}
+        lag = [r for r in v["consumer_lag"] if r["topic"] in topics]
+        workers = {w["worker"] for w in v["workers"]}
+        owners = {r["worker"] for r in lag}
+        dead = {r["topic"]: r["value"] for r in v["dead_letters"]}
+        fresh = {r["topic"]: r for r in v["freshness"]}
+        ok = (
+            rated == topics
+            and len(lag) == 4 * 6
+            and all(r["value"] == 0 and r["end_offset"] > 0 for r in lag)
+            and len(workers) == 2
+            and owners == workers  # each worker's partitions, with their lag
+            and dead.get(f"{s.topic_prefix}ntjp.calls.v1") == 2
+            and set(fresh) == topics
+            and all(
+                f["age_seconds"] is not None and f["delay_p99_seconds"] is not None
+                for f in fresh.values()
+            )  # fmt: skip
+        )
+        return ok or {"rated": sorted(rated), "lag": len(lag), "workers": len(workers),
+                      "owners": len(owners), "dead": dead}  # fmt: skip
+
+    api.wait_for(shown, 240, f"the live view complete\n{cluster.logs()}")
+    text = httpx.get(api.url + "/metrics", timeout=60).text
+    assert "statflow_workers_alive 2" in text
+    calls = f"{s.topic_prefix}ntjp.calls.v1"
+    assert f'statflow_dead_letters{{topic="{calls}"}} 2' in text
+    assert text.count(f'statflow_partition_lag{{partition="0",topic="{calls}"}} 0') == 1
+    assert f'statflow_ingest_delay_seconds{{quantile="0.99",topic="{calls}"}}' in text
+
+    # a worker dies: its partitions keep their lag (it rises while nobody
+    # owns them), then the other worker takes them over
+    cluster.procs[0].kill()
+    publish(s, "ntjp.calls.v1", make_calls(world, hour_ago, now, 600, seed=197))
+
+    def behind() -> Any:
+        v = httpx.get(api.url + "/api/v1/live", timeout=60).json()
+        return sum(r["value"] or 0 for r in v["consumer_lag"] if r["topic"] == calls) > 0 or "0"
+
+    api.wait_for(behind, 60, "lag shown while partitions move")
+
+    def one_left() -> Any:
+        v = httpx.get(api.url + "/api/v1/live", timeout=60).json()
+        lag = [r for r in v["consumer_lag"] if r["topic"] == calls]
+        owners = {r["worker"] for r in lag}
+        return (len({w["worker"] for w in v["workers"]}) == 1 and len(owners) == 1
+                and all(r["value"] == 0 for r in lag)) or owners  # fmt: skip
+
+    api.wait_for(one_left, 180, f"the survivor owns every partition\n{cluster.logs()}")
