@@ -100,7 +100,7 @@ export const I18N = {
     worker_paused: "Pausad för omläsning",
     yes: "ja",
     no: "nej",
-    unknown: "okänd",
+    unknown: "uppgift saknas",
     last_hour: "Senaste timmen",
     kpi_workers: "Arbetsprocesser",
     kpi_delay_p99: "Fördröjning p99 (s)",
