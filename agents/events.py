@@ -24,6 +24,7 @@ from sinks.calls import CALLS_TABLE
 from sinks.etj import CASES_TABLE, LOGINS_TABLE
 from sinks.events import EventTable
 from sinks.sob import SOB_TABLE
+from streams.backfill import Replayable
 from streams.context import Context
 
 
@@ -44,6 +45,16 @@ EVENT_TOPICS: tuple[tuple[TopicSpec, EventTable[Any], Callable[[Context], Lookup
     (ETJ_CASES, CASES_TABLE, None),
     (ETJ_LOGINS, LOGINS_TABLE, None),
 )
+
+
+def replayable(ctx: Context, topic: str) -> Replayable | None:
+    """How to replay an event topic (its full name), from the declaration
+    above: any process can start a backfill, not only one that ingests it."""
+    for spec, table, lookup in EVENT_TOPICS:
+        if spec.full(ctx.settings) == topic:
+            decode = decoder_for(spec, ctx.settings)
+            return Replayable(decode, table, lookup(ctx) if lookup else no_lookup)
+    return None
 
 
 def register(app: faust.App, ctx: Context) -> None:

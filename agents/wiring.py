@@ -13,9 +13,9 @@ from schemas.pipeline import Decoded, HasEventId, decode_events
 from schemas.topics import TopicSpec
 from sinks import dead_letters
 from sinks.events import EventSink, EventTable
-from streams.backfill import REPLAYABLE, Replayable
 from streams.context import Context
 from streams.ingest import BatchLoop, DeadLetters, Pipeline, make_producer
+from streams.pause import PausePoint
 
 log = logging.getLogger("statflow.agents")
 
@@ -53,7 +53,6 @@ def register_batched(
                 await asyncio.to_thread(dead_letters.record, ctx.store, batch.rejected, token)
         return written
 
-    REPLAYABLE[spec.full(s)] = Replayable(decode, table, lookup)
     pipeline = Pipeline(
         topic=spec.full(s),
         dlq_topic=spec.dlq(s),
@@ -61,6 +60,7 @@ def register_batched(
         write=write,
         resume=sink.resume,
         checkpoint=sink.checkpoints.put_many,
+        pause=PausePoint(ctx.store, spec.full(s), ctx.worker_id),
     )
 
     async def ingest() -> None:

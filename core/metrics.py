@@ -30,6 +30,13 @@ _HELP = {
     "statflow_files_quarantined_total": "file drops quarantined whole",
     "statflow_rows_corrected_total": "rows corrected by file drops",
     "statflow_report_seconds": "time to answer a report request (query and format)",
+    # shared figures, rendered by the API from ClickHouse and Kafka (reports/live.py)
+    "statflow_partition_lag": "broker end offset minus the ClickHouse checkpoint, per partition",
+    "statflow_dead_letters": "dead letters stored in ClickHouse, per topic",
+    "statflow_freshness_seconds": "now minus the newest event stored, per topic",
+    "statflow_ingest_delay_seconds": "ingest delay (ingested_at - occurred_at), recent minutes",
+    "statflow_workers_alive": "workers with a recent heartbeat",
+    "statflow_worker_partitions": "partitions each live worker holds, per topic",
 }
 
 
@@ -94,6 +101,14 @@ def _label(value: str) -> str:
 def _series(name: str, labels: dict[str, str], v: float) -> str:
     lab = ",".join(f'{k}="{_label(val)}"' for k, val in sorted(labels.items()))
     return f"{name}{{{lab}}} {_number(v)}" if lab else f"{name} {_number(v)}"
+
+
+def family(name: str, kind: str, help_text: str,
+           samples: list[tuple[dict[str, str], float]]) -> list[str]:  # fmt: skip
+    """One metric family in the text format, for figures not in the registry
+    (the shared figures the API reads from ClickHouse and Kafka)."""
+    lines = [f"# HELP {name} {help_text}", f"# TYPE {name} {kind}"]
+    return lines + [_series(name, labels, v) for labels, v in samples]
 
 
 def render() -> str:

@@ -41,6 +41,7 @@ from sinks.calls_files import COUNTS, adopt_legacy
 from sinks.calls_rule import DayListing, listing
 from sinks.clickhouse import ClickHouseStore, check_identifier
 from sinks.dimensions import DimensionBatch, population, routing, units
+from sinks.leases import Leases, holder_id
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 ROWS: dict[str, Callable[..., DimensionBatch]] = {
@@ -276,13 +277,24 @@ def _versions_now(store: ClickHouseStore, table: str, fields: tuple[str, ...]) -
     return {key_text(tuple(r[:-1])): int(r[-1]) for r in rows}
 
 
-def apply_dir(store: ClickHouseStore, drop: Path) -> list[Outcome]:
-    adopt_legacy(store)
-    return [
-        apply_file(store, drop, path)
-        for path, _ in pending(drop)
-        if "quarantine" not in path.relative_to(drop).parts
-    ]
+RECONCILE_LEASE = "reconcile"
+RECONCILE_TTL = 20.0  # seconds; renewed every 5 s while files are applied (a killed applier frees it after this)
+
+
+def apply_dir(store: ClickHouseStore, drop: Path, wait: float = 600.0) -> list[Outcome]:
+    """Apply the drop's new files under the `reconcile` lease in ClickHouse:
+    one applier at a time, whichever process (the API, `statflow reconcile`, a
+    worker's drop watcher), so the check "this content is known" and the
+    registration after it are never interleaved with another applier's, and
+    each file is applied once. Waits up to `wait` seconds for another applier
+    (sinks.leases.LeaseBusy after that)."""
+    with Leases(store).held(RECONCILE_LEASE, holder_id("reconcile"), RECONCILE_TTL, wait):
+        adopt_legacy(store)
+        return [
+            apply_file(store, drop, path)
+            for path, _ in pending(drop)
+            if "quarantine" not in path.relative_to(drop).parts
+        ]
 
 
 STANDING = (

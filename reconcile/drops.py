@@ -12,6 +12,7 @@ import faust
 
 from reconcile.apply import apply_dir
 from reconcile.schedule import due, parse_times
+from sinks.leases import LeaseBusy
 from streams.context import Context
 
 log = logging.getLogger("statflow.drops")
@@ -30,8 +31,16 @@ def register(app: faust.App, ctx: Context) -> None:
         now = dt.datetime.now(STOCKHOLM)
         if not drop.is_dir() or not due(now, last[-1] if last else None, times):
             return
+        before = list(last)
         last[:] = [now]
-        for outcome in await asyncio.to_thread(apply_dir, ctx.store, drop):
+        try:
+            # every worker may watch the drop; one applies (the lease), the
+            # others find the files known on their next round
+            outcomes = await asyncio.to_thread(apply_dir, ctx.store, drop, 0.0)
+        except LeaseBusy:
+            last[:] = before  # another process is applying: look again next round
+            return
+        for outcome in outcomes:
             if outcome.status == "applied" and outcome.kind == "hsa/units":
                 await ctx.cache.refill()  # the lookup cache follows the new catalogue
             if outcome.status != "unchanged":

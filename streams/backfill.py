@@ -1,6 +1,7 @@
 """Replay a topic into a fresh set of tables and swap them in, without downtime.
 
-Runs inside the process that ingests the topic (embedded `statflow run`):
+Runs in any process (`statflow api`, `statflow run`): one backfill per topic
+at a time, held by the lease `backfill/<topic>` in ClickHouse.
 
 1. a shadow database gets every migration (the new schema, if it changed);
    rows the files wrote (source != 'stream') are copied in. Stream rows are
@@ -10,8 +11,9 @@ Runs inside the process that ingests the topic (embedded `statflow run`):
 2. the topic is read from an offset or a timestamp to the end offsets seen at
    the start, through the same decode and sink as live ingest, while reports
    keep answering from the current tables;
-3. under the topic's ingest gate (the live loop waits between batches) the
-   shadow reads on to the live checkpoints, then the raw table and every table
+3. with the topic's ingest paused (streams/pause.py: a lease in ClickHouse
+   that every worker's loop acknowledges between batches, whichever process
+   it runs in) the shadow reads on to the live checkpoints, then the raw table and every table
    its materialized views fill are swapped with EXCHANGE TABLES (atomic per
    table; a report reads either all old or all new rows of one table) and the
    shadow database, now holding the old tables, is dropped.
@@ -25,7 +27,8 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,8 +41,9 @@ from schemas.pipeline import Decoded, RawMessage, decode_events
 from sinks.checkpoints import Checkpoints
 from sinks.clickhouse import ClickHouseStore, check_identifier
 from sinks.events import EventSink, EventTable
+from sinks.leases import Leases, holder_id
 from sinks.migrate import migrate
-from streams import rebuild
+from streams import pause, rebuild
 
 Lookup = Callable[[Decoded[Any]], Awaitable[Mapping[str, str]]]
 log = logging.getLogger("statflow.backfill")
@@ -58,13 +62,23 @@ class Replayable:
     lookup: Lookup
 
 
-REPLAYABLE: dict[str, Replayable] = {}  # full topic name -> how to replay it
-_GATES: dict[str, asyncio.Lock] = {}
+# Overrides for tests that replay a table of their own; the event topics are
+# declared in agents/events.EVENT_TOPICS and resolved by `agents.events.replayable`.
+REPLAYABLE: dict[str, Replayable] = {}
+RUN_TTL = 60.0  # seconds; the run's lease is renewed every RUN_TTL / 4
 
 
-def gate(topic: str) -> asyncio.Lock:
-    """Held by the live loop around each batch, and by a backfill while it swaps."""
-    return _GATES.setdefault(topic, asyncio.Lock())
+def run_lease(topic: str) -> str:
+    return f"backfill/{topic}"
+
+
+async def _renewing(leases: Leases, name: str, holder: str, epoch: int, ttl: float) -> None:
+    """Keep a lease while the task runs (cancelled when the work is done)."""
+    while True:
+        await asyncio.sleep(ttl / 4)
+        if not await asyncio.to_thread(leases.renew, name, holder, epoch, ttl):
+            log.warning("lease lost", extra={"lease": name})
+            return
 
 
 @dataclass
@@ -140,16 +154,34 @@ async def _start_offsets(
 async def run(
     settings: Settings, store: ClickHouseStore, topic: str, progress: Progress,
     from_offset: int | None = None, from_time: dt.datetime | None = None,
-    source: str = "kafka",
+    source: str = "kafka", spec: Replayable | None = None,
 ) -> None:  # fmt: skip
     """Rebuild the topic's tables from Kafka (`source="kafka"`, a replay through
     the decoder) or from the raw table ClickHouse already holds (`"raw"`: every
     rollup, seen store and lifecycle table recomputed by the views, e.g. after
     a view's definition changed), then swap them in."""
-    spec = REPLAYABLE.get(topic)
+    spec = spec or REPLAYABLE.get(topic)
     if spec is None:
-        progress.state, progress.error = "failed", "not a batched event topic of this process"
-        raise BackfillError(f"{topic} is not a batched event topic of this process")
+        progress.state, progress.error = "failed", "not a batched event topic"
+        raise BackfillError(f"{topic} is not a batched event topic")
+    leases, holder = Leases(store), holder_id("backfill")
+    held = await asyncio.to_thread(leases.acquire, run_lease(topic), holder, RUN_TTL)
+    if held is None:
+        progress.state, progress.error = "failed", "a backfill of this topic is already running"
+        raise BackfillError(f"a backfill of {topic} is already running (in some process)")
+    renewing = asyncio.create_task(_renewing(leases, run_lease(topic), holder, held.epoch, RUN_TTL))
+    try:
+        await _run(settings, store, topic, progress, from_offset, from_time, source, spec, holder)
+    finally:
+        renewing.cancel()
+        await asyncio.to_thread(leases.release, run_lease(topic), holder, held.epoch)
+
+
+async def _run(
+    settings: Settings, store: ClickHouseStore, topic: str, progress: Progress,
+    from_offset: int | None, from_time: dt.datetime | None, source: str, spec: Replayable,
+    holder: str,
+) -> None:  # fmt: skip
     shadow_db = check_identifier(f"{store.database}_backfill_{progress.id}")
     log.info("backfill starting", extra={"topic": topic, "shadow": shadow_db})
     # The shadow gets its own reports views too (migration 0011), dropped with it.
@@ -177,10 +209,10 @@ async def run(
         if derived is not None:
             await asyncio.to_thread(derived.mark_stale, store)
         if source == "raw":
-            await _from_raw(store, shadow, topic, table, progress, db, shadow_db, family)
+            await _from_raw(store, shadow, topic, table, progress, db, shadow_db, family, holder)
         else:
             await _from_kafka(settings, store, shadow, spec, topic, progress, from_offset,
-                              from_time, db, shadow_db, family)  # fmt: skip
+                              from_time, db, shadow_db, family, holder)  # fmt: skip
         if derived is not None:
             # Kept by the sink, not by views: recomputed whole from the swapped-in
             # tables (marked stale before the swap, so a kill before this ends is
@@ -201,7 +233,7 @@ async def run(
 
 async def _from_raw(
     store: ClickHouseStore, shadow: ClickHouseStore, topic: str, table: str, progress: Progress,
-    db: str, shadow_db: str, family: Sequence[str],
+    db: str, shadow_db: str, family: Sequence[str], holder: str,
 ) -> None:  # fmt: skip
     """Fill the shadow from the raw table (streams/rebuild.py), then swap."""
 
@@ -212,7 +244,7 @@ async def _from_raw(
     progress.state = "reading"
     marks = await asyncio.to_thread(rebuild.copy_before, store, shadow, table, topic, copied)
     progress.state = "swapping"
-    async with gate(topic):
+    async with paused(store, topic, holder):
         await asyncio.to_thread(rebuild.copy_from, store, shadow, table, marks, copied)
         progress.swapped = _swap(store, db, shadow_db, family)
 
@@ -220,7 +252,7 @@ async def _from_raw(
 async def _from_kafka(
     settings: Settings, store: ClickHouseStore, shadow: ClickHouseStore, spec: Replayable,
     topic: str, progress: Progress, from_offset: int | None, from_time: dt.datetime | None,
-    db: str, shadow_db: str, family: Sequence[str],
+    db: str, shadow_db: str, family: Sequence[str], holder: str,
 ) -> None:  # fmt: skip
     """Fill the shadow by replaying the topic through decoder and sink, then swap."""
     sink: EventSink[Any] = EventSink(shadow, spec.table, derive=False)
@@ -246,7 +278,7 @@ async def _from_kafka(
         log.info("backfill reading", extra={"topic": topic, "records": progress.total})
         await _read_until(consumer, spec, sink, progress, {tp: ends[tp] for tp in tps})
         progress.state = "swapping"
-        async with gate(topic):
+        async with paused(store, topic, holder):
             live = Checkpoints(store)
             upto = {tp: max(live.get(topic, tp.partition) or 0, ends[tp]) for tp in tps}
             progress.total += sum(upto[tp] - ends[tp] for tp in tps)
@@ -254,6 +286,22 @@ async def _from_kafka(
             progress.swapped = _swap(store, db, shadow_db, family)
     finally:
         await consumer.stop()
+
+
+@asynccontextmanager
+async def paused(store: ClickHouseStore, topic: str, holder: str) -> AsyncIterator[None]:
+    """Every worker of the topic stopped between batches (streams/pause.py)
+    for the block; the pause lease is renewed meanwhile and released after."""
+    state = await pause.pause_ingest(store, topic, holder)
+    name = pause.pause_lease(topic)
+    renewing = asyncio.create_task(
+        _renewing(Leases(store), name, holder, state.epoch, pause.PAUSE_TTL)
+    )
+    try:
+        yield
+    finally:
+        renewing.cancel()
+        await pause.resume_ingest(store, topic, holder, state.epoch)
 
 
 def _swap(

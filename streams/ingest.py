@@ -31,7 +31,6 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListen
 from core import metrics
 from core.settings import Settings
 from schemas.pipeline import Decoded, RawMessage, Rejected
-from streams.backfill import gate
 from streams.retry import until_written
 
 log = logging.getLogger("statflow.ingest")
@@ -49,6 +48,8 @@ class Pipeline:
     resume: Callable[[str, int], int]  # blocking; run in a thread
     # topic, {partition: next offset}: blocking; run in a thread
     checkpoint: Callable[[str, Mapping[int, int]], None]
+    # between writes: heartbeat, and wait while a backfill swaps (streams/pause.py)
+    pause: Callable[[Sequence[int]], Awaitable[None]] | None = None
 
 
 def dlq_headers(r: Rejected) -> list[tuple[str, bytes]]:
@@ -164,6 +165,8 @@ class BatchLoop:
                     done, writing = await writing, None
                     await self._commit(done)
                     await self._report_lag()
+                # nothing in flight here: the one place a backfill's pause is honoured
+                await self._pause_point()
                 batches = self._next(decoded)
                 if batches:
                     writing = asyncio.create_task(self._write_all(batches))
@@ -190,6 +193,14 @@ class BatchLoop:
             out.append(d)
         return out
 
+    async def _pause_point(self) -> None:
+        """A backfill swapping this topic's tables, in any process, holds its
+        pause lease in ClickHouse; no write is in flight here, so the pause
+        point acknowledges it and waits (a seek meanwhile lands in _sought, and
+        the batch decoded before it is dropped by `_next`)."""
+        if self.pipeline.pause is not None:
+            await self.pipeline.pause(sorted(tp.partition for tp in self.consumer.assignment()))
+
     def stop(self) -> None:
         self._stopping.set()
 
@@ -209,9 +220,8 @@ class BatchLoop:
         partitions: per-write costs are paid once per getmany, not once per
         partition.
         """
-        # A backfill swapping this topic's tables holds the gate; the
-        # revocation listener waits for `busy` (see _Seek).
-        async with gate(self.pipeline.topic), self.busy:
+        # The revocation listener waits for `busy` (see _Seek).
+        async with self.busy:
             # sought while decoded or waiting: read again from there
             decoded = [
                 d

@@ -16,18 +16,21 @@ from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, Res
 from starlette.exceptions import HTTPException
 from starlette.middleware.base import RequestResponseEndpoint
 
+from agents.events import EVENT_TOPICS, replayable
 from core import auth, metrics
 from core.errors import AccessDenied, AnswerTooLarge, ParameterError, SinkError, UnknownReportError
 from reconcile import apply as reconcile_apply
 from reports import audit, catalogue, engine, formats, limits, quality
 from reports import dead_letters as dlq
 from reports.exports import ExportRequest, Exports
-from reports.live import live_view
+from reports.live import live_view, shared_metrics
 from reports.ratelimit import RateLimiter
 from schemas import asyncapi
 from schemas.topics import BY_NAME
+from sinks.leases import LeaseBusy, Leases
 from streams import backfill, replay
 from streams.context import Context
+from streams.offsets import end_offsets
 
 
 def _error(status: int, message: str, **extra: Any) -> JSONResponse:
@@ -144,6 +147,10 @@ def create_api(ctx: Context) -> FastAPI:
     @app.exception_handler(replay.KafkaUnavailable)
     async def _kafka(_: Request, exc: replay.KafkaUnavailable) -> JSONResponse:
         return _error(503, "Kafka is not answering; try again shortly")
+
+    @app.exception_handler(LeaseBusy)
+    async def _busy(_: Request, exc: LeaseBusy) -> JSONResponse:
+        return _error(409, str(exc))
 
     @app.exception_handler(SinkError)
     async def _sink(_: Request, exc: SinkError) -> JSONResponse:
@@ -279,17 +286,17 @@ def create_api(ctx: Context) -> FastAPI:
         spec = BY_NAME.get(str(body.get("topic", "")))
         if spec is None or spec.compacted:  # reference topics are swapped by their files
             raise ParameterError("topic", "a batched event topic, e.g. ntjp.calls.v1")
-        if spec.full(settings) not in backfill.REPLAYABLE:
-            # The swap must pause ingest, and the pause is held by the process
-            # that ingests the topic: a `statflow api` apart from its workers
-            # cannot give it (yet), so it says where a backfill can run.
+        declared = replayable(ctx, spec.full(settings))
+        if declared is None:
+            raise ParameterError("topic", "a batched event topic, e.g. ntjp.calls.v1")
+        # one backfill per topic in any process: the lease (streams/backfill.run_lease)
+        state, now = await asyncio.to_thread(
+            Leases(store).state, backfill.run_lease(spec.full(settings))
+        )
+        if state.held(now):
             raise ParameterError(
-                "topic",
-                f"{spec.name} is not ingested by this process; start the backfill "
-                "through the process that ingests it (`statflow run`)",
+                "topic", "a backfill of this topic is already running; wait for it"
             )
-        if any(j.state in ("starting", "reading", "swapping") for j in jobs.values()):
-            raise ParameterError("topic", "a backfill is already running; wait for it")
         from_time = None
         if body.get("from_time") not in (None, ""):
             if not isinstance(body["from_time"], str):
@@ -317,7 +324,9 @@ def create_api(ctx: Context) -> FastAPI:
 
         async def go() -> None:
             try:
-                await backfill.run(settings, store, job.topic, job, from_offset, from_time, source)
+                await backfill.run(
+                    settings, store, job.topic, job, from_offset, from_time, source, declared
+                )
             except Exception:  # noqa: BLE001 - the job records why; the API stays up
                 log.exception("backfill failed", extra={"topic": job.topic})
 
@@ -364,13 +373,21 @@ def create_api(ctx: Context) -> FastAPI:
             raise UnknownReportError("no dead letter at that topic, partition and offset")
         return found
 
+    raw_tables = {spec.full(settings): table.table for spec, table, _ in EVENT_TOPICS}
+
     @app.get("/api/v1/live")
-    def live() -> dict[str, Any]:
-        return live_view(store)
+    async def live() -> dict[str, Any]:
+        ends = await end_offsets(settings, sorted(raw_tables))
+        return await asyncio.to_thread(live_view, store, raw_tables, ends)
 
     @app.get("/metrics")
-    def prometheus() -> PlainTextResponse:
-        return PlainTextResponse(metrics.render(), media_type=metrics.CONTENT_TYPE)
+    async def prometheus() -> PlainTextResponse:
+        # this process's own counters, then the shared figures (ClickHouse, Kafka)
+        try:
+            shared = shared_metrics(await live())
+        except SinkError:
+            shared = ""  # the store away: the process's own figures still answer
+        return PlainTextResponse(metrics.render() + shared, media_type=metrics.CONTENT_TYPE)
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:

@@ -18,7 +18,8 @@ export function showLive() {
   const byOp = h("section", { "aria-labelledby": "op-h" });
   const lag = h("section", { "aria-labelledby": "lag-h" });
   const dead = h("section", { "aria-labelledby": "dead-h" });
-  const dup = h("section", { "aria-labelledby": "dup-h" });
+  const fresh = h("section", { "aria-labelledby": "fresh-h" });
+  const workers = h("section", { "aria-labelledby": "workers-h" });
   const extra = h("div", { id: "live-extra" });
   const errorBox = h("div", { id: "live-error" });
   main.replaceChildren(
@@ -27,14 +28,14 @@ export function showLive() {
     h("p", {}, link("/live/dead-letters", t("dlq_link"))),
     h("div", { class: "actions" }, pause),
     status, errorBox, kpis, chart, byOp,
-    h("div", { class: "live-grid" }, lag, dead), dup, extra);
+    h("div", { class: "live-grid" }, lag, dead), fresh, workers, extra);
 
   let timer = null;
   let stopped = false;
   let paused = false;
   let polls = 0;
   let last = null;
-  const draw = () => last && renderLive(last, { kpis, chart, byOp, lag, dead, dup, extra });
+  const draw = () => last && renderLive(last, { kpis, chart, byOp, lag, dead, fresh, workers, extra });
   const onResize = debounce(draw, 150);
   window.addEventListener("resize", onResize);
 
@@ -118,7 +119,9 @@ function renderLive(data, parts) {
   const sum = (list) => (list || []).reduce((s, x) => s + (x.value || 0), 0);
   const lagTotal = sum(data.consumer_lag);
   const deadTotal = sum(data.dead_letters);
-  const dupTotal = sum(data.duplicates);
+  const workerNames = new Set((data.workers || []).map((w) => w.worker));
+  const p99s = (data.freshness || []).map((f) => f.delay_p99_seconds).filter((v) => v !== null && v !== undefined);
+  const p99 = p99s.length ? Math.max(...p99s) : null;
   const kpi = (id, label, v, shown) => h("div", {}, h("dt", { text: label }), h("dd", { id, "data-v": JSON.stringify(v), text: shown }));
   parts.kpis.replaceChildren(
     kpi("live-last-minute", t("kpi_last_minute"), lastMinuteCount, nf().format(lastMinuteCount)),
@@ -126,7 +129,8 @@ function renderLive(data, parts) {
     kpi("live-error-share", t("kpi_error_share"), total ? errors / total : null, total ? pf().format(errors / total) : "–"),
     kpi("live-lag", t("kpi_lag"), lagTotal, nf().format(lagTotal)),
     kpi("live-dead", t("kpi_dead"), deadTotal, nf().format(deadTotal)),
-    kpi("live-dup", t("kpi_dup"), dupTotal, nf().format(dupTotal)));
+    kpi("live-workers", t("kpi_workers"), workerNames.size, nf().format(workerNames.size)),
+    kpi("live-delay", t("kpi_delay_p99"), p99, p99 === null ? "–" : nf().format(p99)));
 
   const ordered = [...groups.values()].sort((a, b) => b.events - a.events);
   const series = ordered.map((g) => ({ name: formatOp(g), values: minutes.map((m) => g.byMinute.get(m) || 0) }));
@@ -143,24 +147,30 @@ function renderLive(data, parts) {
     ordered.map((g) => [[formatOp(g, false), g.operation], g.topic, [nf().format(g.events), g.events], [nf().format(g.errors), g.errors],
       [g.events ? pf().format(g.errors / g.events) : "–", g.events ? g.errors / g.events : null]]), [2, 3, 4]));
 
+  const num = (v) => (v === null || v === undefined ? [t("unknown"), null] : [nf().format(v), v]);
   const lagRows = [...(data.consumer_lag || [])].sort((a, b) => (a.topic || "").localeCompare(b.topic || "") || Number(a.partition) - Number(b.partition));
   parts.lag.replaceChildren(h("h2", { id: "lag-h", text: t("lag_title") }), simpleTable("live-lag-table", t("lag_title"),
-    [t("topic"), t("partition"), t("lag")], lagRows.map((r) => [r.topic || "–", r.partition ?? "–", [nf().format(r.value), r.value]]), [1, 2]));
+    [t("topic"), t("partition"), t("lag"), t("worker")], lagRows.map((r) => [r.topic || "–", r.partition ?? "–", num(r.value), r.worker || "–"]), [1, 2]));
   const deadRows = (data.dead_letters || []).filter((r) => r.value > 0);
   parts.dead.replaceChildren(h("h2", { id: "dead-h", text: t("dead_title") }), simpleTable("live-dead-table", t("dead_title"),
-    [t("topic"), t("count")], deadRows.map((r) => [r.topic || "–", [nf().format(r.value), r.value]]), [1]));
-  const dupRows = (data.duplicates || []).filter((r) => r.value > 0);
-  parts.dup.replaceChildren(h("h2", { id: "dup-h", text: t("dup_title") }), simpleTable("live-dup-table", t("dup_title"),
-    [t("topic"), t("count")], dupRows.map((r) => [r.topic || "–", [nf().format(r.value), r.value]]), [1]));
+    [t("topic"), t("count"), t("last_hour")], deadRows.map((r) => [r.topic || "–", [nf().format(r.value), r.value], num(r.last_hour)]), [1, 2]));
+  parts.fresh.replaceChildren(h("h2", { id: "fresh-h", text: t("fresh_title") }), simpleTable("live-fresh-table", t("fresh_title"),
+    [t("topic"), t("newest_event"), t("age"), t("delay_p50"), t("delay_p99")],
+    (data.freshness || []).map((r) => [r.topic, r.newest_event || "–", num(r.age_seconds), num(r.delay_p50_seconds), num(r.delay_p99_seconds)]), [2, 3, 4]));
+  parts.workers.replaceChildren(h("h2", { id: "workers-h", text: t("workers_title") }), simpleTable("live-workers-table", t("workers_title"),
+    [t("worker"), t("topic"), t("partitions"), t("last_seen"), t("worker_paused")],
+    (data.workers || []).map((w) => [w.worker, w.topic, w.partitions.join(", ") || "–", num(w.last_seen_seconds), w.paused ? t("yes") : t("no")]), [3]));
 
   // Whatever else the endpoint reports (latest dead-letter reasons,
   // reconciliation results, ...) as plain tables, so new fields show up.
-  const known = new Set(["per_minute", "consumer_lag", "dead_letters", "duplicates"]);
+  const known = new Set(["per_minute", "consumer_lag", "dead_letters", "freshness", "workers"]);
   const extras = Object.entries(data).filter(([k, v]) => !known.has(k) && Array.isArray(v) && v.every((x) => x && typeof x === "object"));
   parts.extra.replaceChildren(...extras.flatMap(([k, list]) => {
     const headers = [...new Set(list.flatMap((x) => Object.keys(x)))];
-    const title = k.replace(/_/g, " ");
-    return [h("h2", { text: cap(title) }), simpleTable(`live-${k}`, title, headers, list.map((x) => headers.map((c) => (x[c] === null || x[c] === undefined ? "–" : typeof x[c] === "object" ? JSON.stringify(x[c]) : String(x[c])))))];
+    // Swedish (or English) labels where the field is known; the raw name otherwise
+    const title = t(k) === k ? cap(k.replace(/_/g, " ")) : t(k);
+    const shown = headers.map((c) => (t(`col_${c}`) === `col_${c}` ? c : t(`col_${c}`)));
+    return [h("h2", { text: title }), simpleTable(`live-${k}`, title, shown, list.map((x) => headers.map((c) => (x[c] === null || x[c] === undefined ? "–" : typeof x[c] === "object" ? JSON.stringify(x[c]) : String(x[c])))))];
   }));
 }
 
