@@ -672,7 +672,9 @@ def test_quality_band_on_the_public_chart(served: Served, page: Any, screenshots
     band = page.locator("#chart rect.quality-band")
     assert band.count() == 1, "no token: the public page marks it too"
     assert band.get_attribute("data-from") == band.get_attribute("data-to")  # one month
-    assert "Anrop saknas några dagar" in page.locator("#chart rect.quality-band title").text_content()
+    assert (
+        "Anrop saknas några dagar" in page.locator("#chart rect.quality-band title").text_content()
+    )
     assert page.inner_text("#band-key") == "Markerat område: datakvalitetsnot (se noter)"
     assert any("Anrop saknas" in n for n in page.locator("#notes li").all_text_contents())
     shot(page, screenshots, "quality-band")
