@@ -501,11 +501,11 @@ class ReportPage {
     const summed = cols.map((c, j) => (this.sums.has(c.name) && isMeasure(c) ? j : -1)).filter((j) => j >= 0);
     if (!summed.length) return null;
     const sum = (rows, j) => (rows.some((r) => r[j] === null || r[j] === undefined) ? null : rows.reduce((acc, r) => acc + r[j], 0));
-    // "Riket" only for the whole country by county; any filter, or rows of
-    // organisations, make it the total of what is shown.
+    // "Riket" only for the whole country by county (the rows are named by
+    // county); any filter, or rows of organisations, make it "Totalt".
     const filtered = this.report.filters.some((f) => splitValues(query(), f).length);
-    const names = new Set(cols.map((c) => c.name));
-    const nation = !filtered && names.has("county_code") && !names.has("care_provider_id") && !names.has("unit_id");
+    const rowName = cols[headerIdx].name;
+    const nation = !filtered && (this.meta.label_of[rowName] || rowName) === "county_code";
     const name = t(nation ? "nation" : "total");
     const labelAt = headerIdx;
     const tr = h("tr", { class: "total", id: "total-row" });
