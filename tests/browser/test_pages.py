@@ -739,3 +739,12 @@ def test_screenshots_for_review(served: Served, page: Any, screenshots: Path) ->
     assert len(names) == len(catalogue.services()) + 2 and all(
         (screenshots / n).stat().st_size > 10_000 for n in names
     )
+
+
+def test_comparison_drawn_beside_a_month_line(served: Served, page: Any) -> None:
+    page.goto(f"{served.url}/r/webbtidbokning/my-bookings-per-month?from={PERIOD['from']}"
+              f"&to={PERIOD['to']}&compare=year")  # fmt: skip
+    wait_loaded(page)
+    assert page.locator("#chart svg[data-kind=line] g.series").count() == 2
+    legend = page.locator("#chart .legend li").all_text_contents()
+    assert legend == ["Antal händelser", "Antal händelser (jämförelse)"]

@@ -685,6 +685,13 @@ function chartSpec(report, answer, meta, measure) {
     const keep = cats.map((c) => String(c) <= now);
     cats = cats.filter((_, i) => keep[i]);
     series = series.map((s) => ({ ...s, values: s.values.filter((_, i) => keep[i]) }));
+    if (answer.comparison && !other) {
+      // One line: the comparison period beside it, month by month from each start.
+      const start = (iso) => { const [y, m] = String(iso).split("-").map(Number); return y * 12 + m; };
+      const earlier = new Map(answer.comparison.rows.map((r) => [start(r[idx.month]) - start(answer.comparison.from), value(r)]));
+      series.push({ name: t("compare_col", colLabel(measure)), compare: true,
+        values: cats.map((c) => earlier.get(start(c) - start(answer.params.from)) ?? null) });
+    }
     return { kind: cats.length >= 3 ? "line" : "column", categories: cats, series, fmtCat: (c) => monthLabel(c), xLabel: colLabel("month"), months: true };
   }
   if (dims.includes("weekday")) {
