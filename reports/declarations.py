@@ -31,6 +31,10 @@ class Column:
     # some integer columns (weekday) are dimensions rather than measures.
     label_of: str | None = None
     dimension: bool | None = None
+    # Whether the column's values add up over the rows (a total row is their
+    # sum): None = an integer measure does; distinct counts, stocks and rates
+    # do not and say sums=False.
+    sums: bool | None = None
 
     def label(self, lang: str) -> str:
         return self.label_en if lang == "en" else self.label_sv
@@ -40,6 +44,12 @@ class Column:
         if self.dimension is not None:
             return self.dimension
         return self.type in ("string", "date", "boolean") and self.label_of is None
+
+    @property
+    def is_additive(self) -> bool:
+        if self.sums is not None:
+            return self.sums
+        return self.type == "integer" and not self.is_dimension
 
 
 @dataclass(frozen=True)
@@ -90,7 +100,13 @@ class Report:
             "title_en": self.title_en,
             "description": self.description,
             "columns": [
-                {"name": c.name, "label": c.label_sv, "label_en": c.label_en, "type": c.type}
+                {
+                    "name": c.name,
+                    "label": c.label_sv,
+                    "label_en": c.label_en,
+                    "type": c.type,
+                    "sums": c.is_additive,
+                }
                 for c in self.columns
             ],
             "filters": list(self.filters),
@@ -129,6 +145,7 @@ class ReportParams:
     lang: str = "sv"
     delimiter: str = ","
     notes: tuple[str, ...] = ()
+    compare: str = ""  # "", "previous" or "year": the engine adds that period's answer
     # set by the engine from the verified token, never from a query parameter
     caller_care_providers: tuple[str, ...] = ()
     caller_county: str = ""  # region_admin: every unit of this county
@@ -146,6 +163,8 @@ class ReportParams:
         }
         if self.level:
             out["level"] = self.level
+        if self.compare:
+            out["compare"] = self.compare
         for k, v in sorted(self.filters.items()):
             out[k] = list(v)
         return out

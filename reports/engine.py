@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -14,6 +14,7 @@ from reports import catalogue, disclosure, limits, quality
 from reports.declarations import Column, Report, ReportParams
 from reports.disclosure import Linked
 from reports.params import parse
+from reports.periods import comparison_period
 from reports.reader import Reader
 from reports.tiers import (
     NOTE_OPEN_ORGANISATIONS,
@@ -28,6 +29,32 @@ from reports.tiers import (
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 
 
+NOTE_NO_COMPARISON = (
+    "Jämförelseperioden ligger före den första dagen med data; den har inga värden."
+)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """The same report over the comparison period (`compare=previous|year`):
+    the same columns, filters, level and disclosure control."""
+
+    kind: str
+    date_from: dt.date
+    date_to: dt.date
+    rows: list[list[Any]]
+    notes: list[str]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "compare": self.kind,
+            "from": self.date_from.isoformat(),
+            "to": self.date_to.isoformat(),
+            "rows": self.rows,
+            "notes": self.notes,
+        }
+
+
 @dataclass(frozen=True)
 class Result:
     report: Report
@@ -36,10 +63,14 @@ class Result:
     rows: list[list[Any]]
     notes: list[str]
     data_as_of: dt.datetime | None
+    comparison: Comparison | None = None
+    # the data-quality annotations behind the notes, with their dates, so a
+    # chart can mark the days they cover
+    annotations: list[quality.Marked] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         lang = self.params.lang
-        return {
+        out = {
             "report": self.report.id,
             "service": self.report.service,
             "title": self.report.title(lang),
@@ -51,6 +82,11 @@ class Result:
             "notes": self.notes,
             "data_as_of": self.data_as_of.isoformat() if self.data_as_of else None,
         }
+        if self.annotations:  # absent when none: an answer's bytes stay as they were
+            out["annotations"] = [m.to_json() for m in self.annotations]
+        if self.comparison is not None:
+            out["comparison"] = self.comparison.to_json()
+        return out
 
 
 def today_in_stockholm() -> dt.date:
@@ -113,6 +149,39 @@ def run(
     if allowed is not None:
         units = params.values("unit")
         check_open_filters(params.filters, allowed, unit_providers(report, reader, units))
+    columns, rows, notes, annotations = _answer(report, params, reader, allowed, limit, pdf)
+    comparison = None
+    if params.compare:
+        comparison = _comparison(report, params, reader, allowed, limit, pdf)
+    return Result(report, params, columns, rows, notes, data_as_of(reader), comparison, annotations)
+
+
+def _comparison(
+    report: Report, params: ReportParams, reader: Reader, allowed: tuple[str, ...] | None,
+    limit: int, pdf: bool,
+) -> Comparison:  # fmt: skip
+    date_from, date_to = comparison_period(params.date_from, params.date_to, params.compare)
+    if date_to < report.data_start:
+        return Comparison(params.compare, date_from, date_to, [], [NOTE_NO_COMPARISON])
+    clamped = max(date_from, report.data_start)
+    notes: list[str] = []
+    if clamped > date_from:
+        notes.append(
+            f"Jämförelseperioden börjar {date_from} men data finns från {report.data_start}; "
+            f"den har kortats till {clamped}–{date_to}."
+        )
+    earlier = replace(params, date_from=clamped, date_to=date_to, notes=tuple(notes))
+    # the same level, so the same columns as the answer it is compared with
+    _, rows, notes, _ = _answer(report, earlier, reader, allowed, limit, pdf)
+    return Comparison(params.compare, clamped, date_to, rows, notes)
+
+
+def _answer(
+    report: Report, params: ReportParams, reader: Reader, allowed: tuple[str, ...] | None,
+    limit: int, pdf: bool,
+) -> tuple[tuple[Column, ...], list[list[Any]], list[str], list[quality.Marked]]:  # fmt: skip
+    """One period's rows as served: queried, filtered for the open tier,
+    disclosure-controlled, bounded, with the data-quality notes."""
     answer = report.query(params, reader)
     columns = answer.columns or report.columns
     rows, notes = answer.rows, [*params.notes, *answer.notes]
@@ -136,8 +205,10 @@ def run(
         rows, notes = _linked_control(answer.linked, columns, rows, notes, shown)
     # the answer as served, checked before anything formats it
     limits.check(limits.answer_cells(columns, rows), limit, pdf=pdf)
-    notes += quality.notes_for(reader, service, report_id, params.date_from, params.date_to)
-    return Result(report, params, columns, rows, notes, data_as_of(reader))
+    marked = quality.overlapping(
+        reader, report.service, report.id, params.date_from, params.date_to
+    )
+    return columns, rows, [*notes, *(m.note for m in marked)], marked
 
 
 def _linked_control(

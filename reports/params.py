@@ -17,7 +17,8 @@ from schemas.counties import COUNTIES, UNKNOWN_COUNTY
 
 FORMATS = ("json", "csv", "xlsx", "jsonstat", "pdf")
 LANGS = ("sv", "en")
-COMMON = ("from", "to", "format", "lang", "level", "delimiter")
+COMMON = ("from", "to", "format", "lang", "level", "delimiter", "compare")
+COMPARE = ("previous", "year")  # the period just before, or the same dates a year earlier
 _ID = re.compile(r"^[^\s\x00-\x1f\x7f]{1,64}$")
 _TEXT = re.compile(r"^[^\x00-\x1f\x7f]{1,256}$")
 TEXT_FILTERS = ("process", "moment")
@@ -58,12 +59,19 @@ def parse(report: Report, pairs: Iterable[tuple[str, str]], today: dt.date) -> R
             f"perioden har kortats till {today}."
         )
         date_to = today
+    if date_to < report.data_start:
+        raise ParameterError("to", f"data begins {report.data_start}; choose a later period")
     if date_from > date_to:
+        if "from" not in given:
+            # Only `to` was sent: the default `from` is not the caller's mistake.
+            raise ParameterError(
+                "to",
+                f"{date_to} is before the default from={date_from} (the last 12 complete "
+                "months); send from as well",
+            )
         raise ParameterError(
             "from", f"{date_from} is after to={date_to} (periods end today at the latest)"
         )
-    if date_to < report.data_start:
-        raise ParameterError("to", f"data begins {report.data_start}; choose a later period")
     if date_from < report.data_start:
         notes.append(
             f"Perioden börjar {date_from} men data finns från {report.data_start}; "
@@ -80,6 +88,12 @@ def parse(report: Report, pairs: Iterable[tuple[str, str]], today: dt.date) -> R
     delim = _one("delimiter", given["delimiter"]) if "delimiter" in given else "comma"
     if delim not in ("comma", "semicolon"):
         raise ParameterError("delimiter", "one of comma, semicolon")
+
+    compare = _one("compare", given["compare"]) if "compare" in given else ""
+    if compare and compare not in COMPARE:
+        raise ParameterError("compare", f"one of {', '.join(COMPARE)}")
+    if compare and fmt != "json":
+        raise ParameterError("compare", "a comparison is answered in format=json only")
 
     level = None
     if report.levels:
@@ -108,6 +122,7 @@ def parse(report: Report, pairs: Iterable[tuple[str, str]], today: dt.date) -> R
         lang,
         ";" if delim == "semicolon" else ",",
         tuple(notes),
+        compare,
     )
 
 

@@ -75,14 +75,37 @@ def add(store: AuditWriter, note: Annotation, by: str) -> None:
     )
 
 
-def notes_for(
+@dataclass(frozen=True)
+class Marked:
+    """An annotation overlapping an answer's period."""
+
+    date_from: dt.date
+    date_to: dt.date
+    text: str
+
+    @property
+    def note(self) -> str:
+        return f"{PREFIX} ({self.date_from}–{self.date_to}): {self.text}"
+
+    def to_json(self) -> dict[str, str]:
+        return {"from": self.date_from.isoformat(), "to": self.date_to.isoformat(),
+                "text": self.text}  # fmt: skip
+
+
+def overlapping(
     reader: Reader, service: str, report: str, date_from: dt.date, date_to: dt.date
-) -> list[str]:
+) -> list[Marked]:
     rows = reader.query_rows(
         SQL_OVERLAPPING,
         {"service": service, "report": report, "date_from": date_from, "date_to": date_to},
     )
-    return [f"{PREFIX} ({a}–{b}): {text}" for a, b, text in rows]
+    return [Marked(a, b, str(text)) for a, b, text in rows]
+
+
+def notes_for(
+    reader: Reader, service: str, report: str, date_from: dt.date, date_to: dt.date
+) -> list[str]:
+    return [m.note for m in overlapping(reader, service, report, date_from, date_to)]
 
 
 def listing(reader: Reader, service: str | None = None) -> Sequence[dict[str, Any]]:

@@ -285,17 +285,19 @@ def moments_per_practitioner(p: ReportParams, r: Reader) -> Answer:
 
 # --- declarations ------------------------------------------------------------
 
+# Distinct counts (practitioners, residents, patients) and a stock (ongoing) do
+# not add up over rows: a total row leaves them out.
 COUNTY_CODE = Column("county_code", "Länskod", "County code", "string", "county")
 COUNTY_NAME = Column("county_name", "Län", "County", "string", "county", label_of="county_code")
 MONTH = Column("month", "Månad", "Month", "string")
 STARTED = Column("started", "Påbörjade moment", "Started", "integer")
 COMPLETED = Column("completed", "Avslutade moment", "Completed", "integer")
-ONGOING = Column("ongoing", "Pågående moment", "Ongoing", "integer")
-PRACTITIONERS = Column("practitioners", "Antal behandlare", "Practitioners", "integer")
-RESIDENTS = Column("residents", "Antal invånare", "Residents", "integer")
+ONGOING = Column("ongoing", "Pågående moment", "Ongoing", "integer", sums=False)
+PRACTITIONERS = Column("practitioners", "Antal behandlare", "Practitioners", "integer", sums=False)
+RESIDENTS = Column("residents", "Antal invånare", "Residents", "integer", sums=False)
 MOMENT = Column("moment", "Moment", "Moment", "string", "moment")
 GENDER = Column("gender", "Kön", "Gender", "string")
-PATIENTS = Column("patients", "Antal patienter", "Patients", "integer")
+PATIENTS = Column("patients", "Antal patienter", "Patients", "integer", sums=False)
 CP_ID = Column(
     "care_provider_id", "Vårdgivare (HSA-id)", "Care provider id", "string", "care_provider"
 )

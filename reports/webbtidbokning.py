@@ -332,7 +332,8 @@ SERVICE_DECL = Service(
                 Column("weekday", "Veckodag", "Weekday", "integer", dimension=True),
                 ACTIVITY,
                 EVENTS,
-                Column("days", "Antal dagar", "Days", "integer"),
+                # the weekdays in the period, repeated per activity: no total
+                Column("days", "Antal dagar", "Days", "integer", sums=False),
                 Column("per_day", "Händelser per dag", "Events per day", "number"),
             ),
             events_per_weekday,

@@ -12,7 +12,15 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, Response
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import (
+    FileResponse,
+    HTMLResponse,
+    JSONResponse,
+    PlainTextResponse,
+    Response,
+)
 from starlette.exceptions import HTTPException
 from starlette.middleware.base import RequestResponseEndpoint
 
@@ -31,6 +39,7 @@ from sinks.leases import LeaseBusy, Leases
 from streams import backfill, replay
 from streams.context import Context
 from streams.offsets import end_offsets
+from web import openapi
 
 
 def _error(status: int, message: str, **extra: Any) -> JSONResponse:
@@ -177,6 +186,26 @@ def create_api(ctx: Context) -> FastAPI:
                 },
             }
         }
+
+    def openapi_doc() -> dict[str, Any]:
+        # Built once, on first use: FastAPI's document with one path per
+        # declared report and its parameters (web/openapi.py).
+        if app.openapi_schema is None:
+            app.openapi_schema = openapi.document(
+                get_openapi(title=app.title, version=app.version, routes=app.routes)
+            )
+        return app.openapi_schema
+
+    app.openapi = openapi_doc  # type: ignore[method-assign]
+
+    @app.get("/openapi.json", include_in_schema=False)
+    def openapi_json() -> dict[str, Any]:
+        """The same document as /api/openapi.json, at the usual address."""
+        return openapi_doc()
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url="/api/openapi.json", title="statflow API")
 
     asyncapi_doc = asyncapi.document(settings)  # built once: it depends on settings only
 

@@ -44,7 +44,8 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-SCREENSHOTS = ROOT / "build" / "screenshots"
+# For review, not for git (tests/results/ is ignored): every page the tests visit.
+SCREENSHOTS = ROOT / "tests" / "results" / "screenshots"
 TODAY = dt.datetime.now(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
 # History ends before today so live calls published later never collide.
 HISTORY = (TODAY - dt.timedelta(days=420), TODAY - dt.timedelta(days=1))

@@ -5,7 +5,8 @@ the form, and the table must show exactly the API's JSON for the page's own
 URL parameters (raw values in `data-v`, and the displayed numbers). Drill-down,
 CSV download, the language toggle, phone width, keyboard use and the live
 view's self-update are driven as a person would. Screenshots of every page go
-to build/screenshots/.
+to tests/results/screenshots/ (review--*.png: the front page, one report per
+service and the live view).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -486,3 +488,263 @@ def test_dead_letters_page_lists_filters_and_shows_a_message_safely(
     assert "121212" not in shown and "<redacted>" in page.inner_text("#dlq-value")
     assert page.locator("#dlq-counts-table tbody tr").count() == 1  # counts follow the filters
     shot(page, screenshots, "dead-letters")
+
+
+# --- tables and periods (issue 20, items 5 and 6) ------------------------------
+
+
+def column(page: Any, name: str) -> list[Any]:
+    """The raw values of one column, in the order on screen."""
+    return list(page.evaluate(
+        """name => { const t = document.querySelector('#report-table');
+          const i = [...t.tHead.rows[0].cells].findIndex(c => c.dataset.col === name);
+          return [...t.tBodies[0].rows].map(r => JSON.parse(r.cells[i].dataset.v)); }""",
+        name,
+    ))  # fmt: skip
+
+
+def test_sorting_by_column_and_the_total_row(served: Served, page: Any, screenshots: Path) -> None:
+    url = (
+        f"{served.url}/r/webbtidbokning/bookings-per-county?from={PERIOD['from']}&to={PERIOD['to']}"
+    )
+    page.goto(url)
+    wait_loaded(page)
+    answer = assert_table_is_api(page, served, "webbtidbokning", "bookings-per-county")
+    names = [c["name"] for c in answer["columns"]]
+    bookings = [r[names.index("bookings")] for r in answer["rows"]]
+    assert column(page, "bookings") == bookings, "the API's order until a column is chosen"
+    n = len(answer["rows"])
+    assert page.locator("#report-table caption").inner_text().endswith(f"({n} rader)")
+
+    # Totals: "Riket" sums the counts; a rate has no total.
+    total = page.locator("#total-row")
+    assert total.locator("th").inner_text() == "Riket"
+    assert page.locator("#report-table tfoot tr").count() == 1
+    for name in ("bookings", "population", "units_used"):
+        values = [r[names.index(name)] for r in answer["rows"]]
+        want = None if None in values else sum(values)
+        assert total.locator(f"td[data-col={name}]").get_attribute("data-v") == str(
+            want if want is not None else "null"
+        )
+    assert total.locator("td[data-col=bookings_per_1000]").count() == 0
+    cells = total.locator("td")
+    assert cells.nth(names.index("bookings_per_1000") - 1).inner_text() == ""
+
+    # Sorting: a measure first largest first, then the other way; text A–Ö.
+    page.click("th[data-col=bookings] button")
+    assert page.get_attribute("th[data-col=bookings]", "aria-sort") == "descending"
+    got = column(page, "bookings")
+    assert got == sorted(bookings, key=lambda v: (v is None, -(v or 0)))
+    assert ("sort", "-bookings") in page_params(page)
+    page.click("th[data-col=bookings] button")
+    assert page.get_attribute("th[data-col=bookings]", "aria-sort") == "ascending"
+    assert column(page, "bookings") == sorted(bookings, key=lambda v: (v is None, v or 0))
+    page.click("th[data-col=county_name] button")
+    shown = page.locator("#report-table tbody th").all_text_contents()
+    assert shown == sorted(
+        shown, key=lambda s: s.replace("Ö", "ÿ").replace("Ä", "þ").replace("Å", "ý")
+    )
+    shot(page, screenshots, "sorted-with-total")
+    # The sort stays in the URL, never reaches the API, and survives a reload.
+    page.reload()
+    wait_loaded(page)
+    assert page.get_attribute("th[data-col=county_name]", "aria-sort") == "ascending"
+
+    # One county: "(1 rad)", no total row for a single row.
+    before = loaded(page)
+    page.select_option("#f-county", ["01"])
+    assert page.inner_text("#f-county-chosen") == "Valda: 01 Stockholms län"
+    page.click("#apply")
+    wait_loaded(page, before)
+    assert page.locator("#report-table caption").inner_text().endswith("(1 rad)")
+    assert page.locator("#total-row").count() == 0
+    page.click("#clear")
+    wait_loaded(page, before + 1)
+    assert page.inner_text("#f-county-chosen") == "Valda: alla"
+
+
+def test_distinct_counts_have_no_total(served: Served, page: Any) -> None:
+    page.goto(f"{served.url}/r/stod-och-behandling/moments-per-county?from={PERIOD['from']}"
+              f"&to={PERIOD['to']}&county=01&county=12")  # fmt: skip
+    wait_loaded(page)
+    answer = assert_table_is_api(page, served, "stod-och-behandling", "moments-per-county")
+    names = [c["name"] for c in answer["columns"]]
+    total = page.locator("#total-row")
+    assert total.locator("th").inner_text() == "Totalt", "a county filter: not the whole country"
+    started = [r[names.index("started")] for r in answer["rows"]]
+    if None not in started:
+        assert total.locator("td[data-col=started]").get_attribute("data-v") == str(sum(started))
+    assert total.locator("td[data-col=practitioners]").count() == 0
+
+
+def test_decimals_are_the_same_in_a_column(served: Served, page: Any) -> None:
+    page.goto(f"{served.url}/r/webbtidbokning/bookings-per-county?from={PERIOD['from']}"
+              f"&to={PERIOD['to']}")  # fmt: skip
+    wait_loaded(page)
+    i = table(page)["headers"].index("Bokningar per 1000 invånare")
+    texts = [row[i] for row in table(page)["texts"] if row[i] != "–"]
+    assert texts and all(re.fullmatch(r"[\d\s\u00a0\u202f]+,\d\d", t) for t in texts), texts
+
+
+def test_period_presets(served: Served, page: Any) -> None:
+    page.goto(f"{served.url}/r/webbtidbokning/events-per-month")
+    wait_loaded(page)
+    labels = page.locator(".presets button").all_text_contents()
+    assert labels == ["Senaste 30 dagarna", "I år", "Senaste 12 månaderna", "Föregående år"]
+    today = dt.datetime.now(ZoneInfo("Europe/Stockholm")).date()
+    first = today.replace(day=1)
+    y, m = (first.year, first.month - 12) if first.month > 12 else (first.year - 1, first.month)
+    want = {
+        "30d": (today - dt.timedelta(days=29), today),
+        "year": (dt.date(today.year, 1, 1), today),
+        "12m": (dt.date(y, m, 1), first - dt.timedelta(days=1)),
+        "prev_year": (dt.date(today.year - 1, 1, 1), dt.date(today.year - 1, 12, 31)),
+    }
+    for name, (a, b) in want.items():
+        before = loaded(page)
+        page.click(f"button[data-preset='{name}']")
+        wait_loaded(page, before)
+        params = dict(page_params(page))
+        assert (params["from"], params["to"]) == (a.isoformat(), b.isoformat()), name
+        assert_table_is_api(page, served, "webbtidbokning", "events-per-month")
+
+
+def test_comparison_with_the_previous_period_and_last_year(
+    served: Served, page: Any, screenshots: Path
+) -> None:
+    # Six whole months ending with the last complete month before LAST's.
+    end = LAST.replace(day=1) - dt.timedelta(days=1)
+    y, m = divmod(end.year * 12 + end.month - 1 - 5, 12)
+    period = {"from": dt.date(y, m + 1, 1).isoformat(), "to": end.isoformat()}
+    page.goto(f"{served.url}/r/webbtidbokning/events-per-month?from={period['from']}"
+              f"&to={period['to']}")  # fmt: skip
+    wait_loaded(page)
+    assert page.locator("th[data-compare]").count() == 0
+    options = page.locator("#f-compare option").all_text_contents()
+    assert options == ["Ingen jämförelse", "Föregående period", "Samma period föregående år"]
+    for kind in ("previous", "year"):
+        before = loaded(page)
+        page.select_option("#f-compare", kind)
+        page.click("#apply")
+        wait_loaded(page, before)
+        assert ("compare", kind) in page_params(page)
+        answer = api_json(served, "webbtidbokning", "events-per-month", page_params(page))
+        c = answer["comparison"]
+        assert page.inner_text("#compare-period") == f"Jämförelseperiod: {c['from']} – {c['to']}"
+        assert page.inner_text("th[data-compare=events]") == "Antal händelser (jämförelse)"
+
+        def month_no(iso: str, start: str) -> int:
+            return (int(iso[:4]) - int(start[:4])) * 12 + int(iso[5:7]) - int(start[5:7])
+
+        earlier = {(month_no(r[0], c["from"]), r[1]): r[2] for r in c["rows"]}
+        want = [
+            earlier.get((month_no(r[0], answer["params"]["from"]), r[1])) for r in answer["rows"]
+        ]
+        got = page.eval_on_selector_all(
+            "#report-table tbody td.compare",
+            "tds => tds.map(td => JSON.parse(td.dataset.compareV))",
+        )
+        assert got == want and any(v for v in want), kind
+        for a in page.locator("#exports a").all():
+            assert "compare" not in (a.get_attribute("href") or "")
+    shot(page, screenshots, "compared-with-last-year")
+
+
+def test_no_data_says_so(served: Served, page: Any) -> None:
+    page.goto(f"{served.url}/r/webbtidbokning/events-per-month?from=2018-01-01&to=2018-06-30")
+    wait_loaded(page)
+    assert page.inner_text("#no-data") == "Ingen data för den valda perioden."
+    assert page.locator("#chart svg").count() == 0
+
+
+def test_quality_band_on_the_public_chart(served: Served, page: Any, screenshots: Path) -> None:
+    secret = load_secret(served.proc.settings)
+    operator = {"Authorization": f"Bearer {issue(secret, 'ops-2', ['*'], ['operator'])}"}
+    start = (LAST - dt.timedelta(days=120)).replace(day=3)
+    note = {"service": "webbtidbokning", "reports": ["events-per-month"],
+            "from": start.isoformat(), "to": (start + dt.timedelta(days=4)).isoformat(),
+            "text": "Anrop saknas några dagar"}  # fmt: skip
+    r = httpx.post(served.url + "/api/v1/annotations", json=note, headers=operator, timeout=30)
+    assert r.status_code == 201, r.text
+    page.goto(f"{served.url}/r/webbtidbokning/events-per-month?from={PERIOD['from']}"
+              f"&to={PERIOD['to']}")  # fmt: skip
+    wait_loaded(page)
+    band = page.locator("#chart rect.quality-band")
+    assert band.count() == 1, "no token: the public page marks it too"
+    assert band.get_attribute("data-from") == band.get_attribute("data-to")  # one month
+    assert (
+        "Anrop saknas några dagar" in page.locator("#chart rect.quality-band title").text_content()
+    )
+    assert page.inner_text("#band-key") == "Markerat område: datakvalitetsnot (se noter)"
+    assert any("Anrop saknas" in n for n in page.locator("#notes li").all_text_contents())
+    shot(page, screenshots, "quality-band")
+    # A report the note does not name has no band.
+    page.goto(f"{served.url}/r/webbtidbokning/my-bookings-per-month?from={PERIOD['from']}"
+              f"&to={PERIOD['to']}")  # fmt: skip
+    wait_loaded(page)
+    assert page.locator("#chart rect.quality-band").count() == 0
+
+
+def test_share_over_one_has_a_note(served: Served, page: Any) -> None:
+    page.goto(f"{served.url}/r/stod-och-behandling/moments-per-process?from={PERIOD['from']}"
+              f"&to={PERIOD['to']}")  # fmt: skip
+    wait_loaded(page)
+    answer = assert_table_is_api(page, served, "stod-och-behandling", "moments-per-process")
+    over = [r for r in answer["rows"] if isinstance(r[-1], float | int) and r[-1] > 1]
+    notes = page.locator("[data-share-note]").all_text_contents()
+    if over:
+        assert notes == ["Andel avslutade kan överstiga 100 %: avslutade moment räknas i perioden "
+                         "även när momentet påbörjades före den."]  # fmt: skip
+    else:
+        assert notes == []
+
+
+@pytest.mark.parametrize(
+    ("service", "report"), OPEN_REPORTS, ids=[f"{s}/{r}" for s, r in OPEN_REPORTS]
+)
+def test_no_column_cut_at_1366(served: Served, browser: Any, service: str, report: str) -> None:
+    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="sv-SE")
+    pg = context.new_page()
+    try:
+        declared = catalogue.find(service, report)
+        assert declared is not None
+        level = f"&level={declared.levels[-1]}" if declared.levels else ""
+        pg.goto(f"{served.url}/r/{service}/{report}?from={PERIOD['from']}&to={PERIOD['to']}{level}")
+        wait_loaded(pg)
+        wrap = pg.eval_on_selector(".table-wrap", "w => [w.scrollWidth, w.clientWidth]")
+        assert wrap[0] <= wrap[1] + 1, f"the table is wider than its box: {wrap}"
+    finally:
+        context.close()
+
+
+def test_screenshots_for_review(served: Served, page: Any, screenshots: Path) -> None:
+    """One report per service, the front page and the live view, for a person
+    to look at: tests/results/screenshots/review--*.png."""
+    page.set_viewport_size({"width": 1366, "height": 900})
+    page.goto(served.url + "/")
+    page.wait_for_selector("section.service a[data-report]")
+    shot(page, screenshots, "review--home")
+    chosen = {"webbtidbokning": "bookings-per-county", "stod-och-behandling": "moments-per-month",
+              "e-tjanster": "cases-per-case-type"}  # fmt: skip
+    for svc in catalogue.services():
+        report = chosen.get(svc) or next(r.id for r in catalogue.services()[svc].reports
+                                         if "open" in r.tiers)  # fmt: skip
+        page.goto(f"{served.url}/r/{svc}/{report}?from={PERIOD['from']}&to={PERIOD['to']}")
+        wait_loaded(page)
+        shot(page, screenshots, f"review--{svc}--{report}")
+    page.goto(served.url + "/live")
+    page.wait_for_function("() => +document.querySelector('#live-status').dataset.polls >= 1")
+    shot(page, screenshots, "review--live")
+    names = {p.name for p in screenshots.glob("review--*.png")}
+    assert len(names) == len(catalogue.services()) + 2 and all(
+        (screenshots / n).stat().st_size > 10_000 for n in names
+    )
+
+
+def test_comparison_drawn_beside_a_month_line(served: Served, page: Any) -> None:
+    page.goto(f"{served.url}/r/webbtidbokning/my-bookings-per-month?from={PERIOD['from']}"
+              f"&to={PERIOD['to']}&compare=year")  # fmt: skip
+    wait_loaded(page)
+    assert page.locator("#chart svg[data-kind=line] g.series").count() == 2
+    legend = page.locator("#chart .legend li").all_text_contents()
+    assert legend == ["Antal händelser", "Antal händelser (jämförelse)"]

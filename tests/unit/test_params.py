@@ -80,3 +80,21 @@ def test_unbounded_range_is_the_data_period() -> None:
     p = parse(report("events-per-month"), [("from", "0001-01-01"), ("to", "9999-12-31")], TODAY)
     assert (p.date_from, p.date_to) == (dt.date(2017, 10, 1), TODAY)
     assert len(p.notes) == 2
+
+
+def test_to_alone_blames_to_not_the_default_from() -> None:
+    for to in ("1999-01-01", "2020-01-01"):
+        with pytest.raises(ParameterError) as err:
+            parse(report("events-per-month"), [("to", to)], TODAY)
+        assert err.value.parameter == "to"
+
+
+def test_compare_is_checked_like_the_others() -> None:
+    p = parse(report("events-per-month"), [("compare", "year")], TODAY)
+    assert p.compare == "year" and p.echo()["compare"] == "year"
+    assert parse(report("events-per-month"), [], TODAY).compare == ""
+    for pairs in ([("compare", "last")], [("compare", "year"), ("format", "pdf")],
+                  [("compare", "year"), ("compare", "previous")]):  # fmt: skip
+        with pytest.raises(ParameterError) as err:
+            parse(report("events-per-month"), pairs, TODAY)
+        assert err.value.parameter == "compare"

@@ -3,7 +3,7 @@ import datetime as dt
 import pytest
 
 from reports.arith import per_1000_over_years, ratio
-from reports.periods import last_complete_months, months, weekday_counts
+from reports.periods import comparison_period, last_complete_months, months, weekday_counts
 
 D = dt.date
 
@@ -54,3 +54,21 @@ def test_per_1000_is_unknown_without_a_years_population() -> None:
 
 def test_ratio_of_nothing_is_null() -> None:
     assert ratio(1, 0) is None and ratio(1, 4) == 0.25
+
+
+@pytest.mark.parametrize(
+    ("period", "kind", "want"),
+    [
+        ((D(2025, 1, 1), D(2025, 6, 30)), "previous", (D(2024, 7, 1), D(2024, 12, 31))),
+        ((D(2025, 3, 1), D(2025, 3, 31)), "previous", (D(2025, 2, 1), D(2025, 2, 28))),
+        ((D(2025, 3, 10), D(2025, 4, 8)), "previous", (D(2025, 2, 8), D(2025, 3, 9))),
+        ((D(2025, 1, 1), D(2025, 6, 30)), "year", (D(2024, 1, 1), D(2024, 6, 30))),
+        ((D(2024, 2, 1), D(2024, 2, 29)), "year", (D(2023, 2, 1), D(2023, 2, 28))),
+        ((D(2025, 2, 1), D(2025, 2, 28)), "year", (D(2024, 2, 1), D(2024, 2, 29))),
+        ((D(2025, 11, 7), D(2025, 12, 6)), "year", (D(2024, 11, 7), D(2024, 12, 6))),
+    ],
+)
+def test_comparison_period(
+    period: tuple[dt.date, dt.date], kind: str, want: tuple[dt.date, dt.date]
+) -> None:
+    assert comparison_period(*period, kind) == want

@@ -81,6 +81,19 @@ function marker(parent, kind, x, y, fill) {
   return el("circle", { cx: x, cy: y, r, fill }, parent);
 }
 
+// Data-quality bands: a hatched area over the categories a note covers, drawn
+// under the data (opts.bands: [{from, to, title}] as category indexes).
+function bands(svg, list, left, right, upper, bottom) {
+  if (!list || !list.length) return;
+  const g = el("g", { class: "quality-bands" }, svg);
+  for (const b of list) {
+    const x0 = Math.max(left, left + b.x0);
+    const x1 = Math.min(right, left + b.x1);
+    const r = el("rect", { x: x0.toFixed(1), y: upper, width: Math.max(2, x1 - x0).toFixed(1), height: bottom - upper, class: "quality-band", "data-from": b.from, "data-to": b.to }, g);
+    el("title", {}, r).textContent = b.title || "";
+  }
+}
+
 function yAxis(svg, scale, tickValues, left, right, fmt) {
   const g = el("g", { class: "axis y" }, svg);
   for (const v of tickValues) {
@@ -113,6 +126,8 @@ export function lineChart(categories, series, opts = {}) {
   const n = categories.length;
   const x = (i) => (n <= 1 ? (left + right) / 2 : left + (i * (right - left)) / (n - 1));
   yAxis(svg, y, tv, left, right, fmt);
+  const half = n <= 1 ? (right - left) / 2 : (right - left) / (n - 1) / 2;
+  bands(svg, (opts.bands || []).map((b) => ({ ...b, x0: x(b.from) - half - left, x1: x(b.to) + half - left })), left, right, upper, bottom);
   // x labels, thinned to fit
   const every = Math.max(1, Math.ceil((n * 58) / (right - left)));
   const gx = el("g", { class: "axis x" }, svg);
@@ -175,6 +190,7 @@ export function columnChart(categories, series, opts = {}) {
   const band = (right - left) / n;
   const inner = band * 0.78;
   const bw = inner / Math.max(1, series.length);
+  bands(svg, (opts.bands || []).map((b) => ({ ...b, x0: band * b.from, x1: band * (b.to + 1) })), left, right, upper, bottom);
   const every = Math.max(1, Math.ceil((n * 46) / (right - left)));
   const gx = el("g", { class: "axis x" }, svg);
   categories.forEach((c, i) => {

@@ -97,10 +97,15 @@ export const nf = () => new Intl.NumberFormat(lang() === "en" ? "en-GB" : "sv-SE
 export const pf = () => new Intl.NumberFormat(lang() === "en" ? "en-GB" : "sv-SE", { style: "percent", minimumFractionDigits: 1, maximumFractionDigits: 1 });
 export const isShare = (name) => name === "share" || name.endsWith("_share");
 
-export function formatMeasure(name, value) {
+// Decimal numbers (rates, averages) always with two decimals, so a column
+// reads "1,90", "3,00", "1,89" and not "1,9", "3", "1,89"; counts with none.
+export const df = () => new Intl.NumberFormat(lang() === "en" ? "en-GB" : "sv-SE", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+
+export function formatMeasure(name, value, type = null) {
   if (value === null || value === undefined) return "–";
   if (typeof value !== "number") return String(value);
-  return isShare(name) ? pf().format(value) : nf().format(value);
+  if (isShare(name)) return pf().format(value);
+  return type === "number" ? df().format(value) : nf().format(value);
 }
 
 export function monthLabel(m) {
@@ -127,7 +132,7 @@ export function formatDim(name, value, short = false) {
 export function formatCell(col, value) {
   if (col.type === "integer" || col.type === "number") {
     if (col.name === "weekday") return formatDim(col.name, value);
-    return formatMeasure(col.name, value);
+    return formatMeasure(col.name, value, col.type);
   }
   return formatDim(col.name, value);
 }

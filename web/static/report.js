@@ -2,11 +2,36 @@
 // drill-down and exports. All view state lives in the query string.
 import { barChart, columnChart, countyTiles, lineChart } from "./chart.js";
 import { lang, query, t } from "./i18n.js";
-import { ApiError, authHeaders, cap, catalogue, debounce, filterLabel, formatCell, formatDim, formatInstant, formatMeasure, getJSON, h, isMeasure, isNumeric, labels, labelsOf, legend, levelLabel, link, meta, monthLabel, navigate, own, page, setTitle, showError, token } from "./common.js";
+import { ApiError, authHeaders, cap, catalogue, debounce, filterLabel, formatCell, formatDim, formatInstant, formatMeasure, getJSON, h, isMeasure, isNumeric, isShare, labels, labelsOf, legend, levelLabel, link, meta, monthLabel, navigate, own, page, setTitle, showError, token } from "./common.js";
 
 // --- report page ------------------------------------------------------------
 
-const UI_ONLY = new Set(["lang"]); // passed through to the API too, which accepts it
+const UI_ONLY = new Set(["lang", "sort"]); // lang goes to the API too, which accepts it; sort is the table's own
+
+// Period presets: the dates are Stockholm's, as the API's.
+const PRESETS = ["30d", "year", "12m", "prev_year"];
+const iso = (y, m, d) => new Date(Date.UTC(y, m - 1, d)).toISOString().slice(0, 10);
+
+export function stockholmToday(now) {
+  const parts = new Intl.DateTimeFormat("en-CA", { timeZone: "Europe/Stockholm", year: "numeric", month: "2-digit", day: "2-digit" }).formatToParts(now);
+  const get = (type) => Number(parts.find((p) => p.type === type).value);
+  return [get("year"), get("month"), get("day")];
+}
+
+export function presetPeriod(name, now) {
+  const [y, m, d] = stockholmToday(now);
+  if (name === "30d") return [iso(y, m, d - 29), iso(y, m, d)];
+  if (name === "year") return [iso(y, 1, 1), iso(y, m, d)];
+  if (name === "prev_year") return [iso(y - 1, 1, 1), iso(y - 1, 12, 31)];
+  // the last 12 complete months (the API's default period)
+  return [iso(y, m - 12, 1), iso(y, m, 0)];
+}
+
+// The current month ("YYYY-MM") in Stockholm: later months are not drawn.
+const thisMonth = () => {
+  const [y, m] = stockholmToday(new Date());
+  return `${y}-${String(m).padStart(2, "0")}`;
+};
 
 export let reportPage = null;
 export function forgetReport() {
@@ -55,6 +80,8 @@ class ReportPage {
     this.answer = null;
     this.measure = null;
     this.seq = 0;
+    // Which columns add up (declared with the report): the total row sums these only.
+    this.sums = new Set((report.columns || []).filter((c) => c.sums).map((c) => c.name));
     this.build();
     this.onResize = debounce(() => this.drawChart(), 150);
     window.addEventListener("resize", this.onResize);
@@ -101,6 +128,15 @@ class ReportPage {
       period.append(h("div", { class: "field" }, h("label", { for: `f-${name}`, "data-t": name }), input));
       this.fields[name] = input;
     }
+    const compare = h("select", { id: "f-compare", name: "compare" },
+      ["", "previous", "year"].map((v) => h("option", { value: v, "data-t": v ? `compare_${v}` : "compare_none" })));
+    period.append(h("div", { class: "field" }, h("label", { for: "f-compare", "data-t": "compare" }), compare));
+    this.fields.compare = compare;
+    const presets = h("div", { class: "presets", role: "group", "aria-labelledby": "presets-l" },
+      h("span", { id: "presets-l", "data-t": "presets" }),
+      ...PRESETS.map((name) => h("button", { type: "button", class: "secondary preset", "data-preset": name, "data-t": `preset_${name}`,
+        onclick: () => this.preset(name) })));
+    period.append(presets);
     form.append(period);
     const filters = h("fieldset", { class: "filter-set" }, h("legend", { "data-t": "filters" }));
     if (r.levels && r.levels.length) {
@@ -129,8 +165,15 @@ class ReportPage {
         hint = input === "names" ? "name_hint" : "hsa_hint";
       }
       this.fields[name] = control;
-      filters.append(h("div", { class: "field" },
-        h("label", { for: id, "data-filter": name }), control, h("span", { class: "hint", id: hintId, "data-t": hint })));
+      const field = h("div", { class: "field" },
+        h("label", { for: id, "data-filter": name }), control, h("span", { class: "hint", id: hintId, "data-t": hint }));
+      if (control.multiple) {
+        const summary = h("span", { class: "chosen", id: `${id}-chosen`, "aria-live": "polite" });
+        control.setAttribute("aria-describedby", `${hintId} ${id}-chosen`);
+        control.addEventListener("change", () => this.summarise(control));
+        field.append(summary);
+      }
+      filters.append(field);
     }
     form.append(filters);
     form.append(h("div", { class: "actions" },
@@ -141,6 +184,22 @@ class ReportPage {
       this.apply();
     });
     return form;
+  }
+
+  // What a multi-select has chosen, in words: a long list is not visible at once.
+  summarise(control) {
+    const summary = document.getElementById(`${control.id}-chosen`);
+    if (!summary) return;
+    const names = [...control.selectedOptions].map((o) => o.textContent);
+    summary.textContent = names.length ? t("selected", names.join(", ")) : t("selected_all");
+  }
+
+  // A preset fills the period and shows it at once.
+  preset(name) {
+    const [from, to] = presetPeriod(name, new Date());
+    this.fields.from.value = from;
+    this.fields.to.value = to;
+    this.apply();
   }
 
   // Text of the static parts in the current language.
@@ -162,11 +221,13 @@ class ReportPage {
     this.fields.from.value = q.get("from") || (echo && echo.from) || "";
     this.fields.to.value = q.get("to") || (echo && echo.to) || "";
     if (this.fields.level) this.fields.level.value = q.get("level") || (echo && echo.level) || this.report.levels[this.report.levels.length - 1];
+    this.fields.compare.value = q.get("compare") || "";
     for (const name of this.report.filters) {
       const control = this.fields[name];
       const values = splitValues(q, name);
       if (control.tagName === "SELECT") {
         for (const opt of control.options) opt.selected = values.includes(opt.value);
+        this.summarise(control);
       } else control.value = values.join(", ");
     }
   }
@@ -176,6 +237,7 @@ class ReportPage {
     if (this.fields.from.value) q.set("from", this.fields.from.value);
     if (this.fields.to.value) q.set("to", this.fields.to.value);
     if (this.fields.level) q.set("level", this.fields.level.value);
+    if (this.fields.compare.value) q.set("compare", this.fields.compare.value);
     for (const name of this.report.filters) {
       const control = this.fields[name];
       const values = control.tagName === "SELECT"
@@ -184,6 +246,8 @@ class ReportPage {
       for (const v of values) q.append(name, v);
     }
     if (lang() === "en") q.set("lang", "en");
+    const sort = query().get("sort");
+    if (sort) q.set("sort", sort);
     return q;
   }
 
@@ -251,6 +315,7 @@ class ReportPage {
     const fmts = [["csv", "CSV"], ["xlsx", "Excel"], ["jsonstat", "JSON-stat"], ["pdf", "PDF"]];
     this.exports.replaceChildren(h("span", { text: `${t("export")}:` }), ...fmts.map(([fmt, label]) => {
       const q = new URLSearchParams(api);
+      q.delete("compare"); // a comparison is answered in JSON only
       q.set("format", fmt);
       const a = h("a", { class: "button", href: `${this.base}?${q}`, download: "", "data-format": fmt }, label);
       // A link cannot carry the bearer token: logged in, fetch it and hand over the file.
@@ -289,6 +354,62 @@ class ReportPage {
     return `${location.pathname}?${q}`;
   }
 
+  // The table's order: the API's unless a column was chosen (?sort=name or
+  // ?sort=-name); empty (withheld) cells last either way.
+  sortState() {
+    const raw = query().get("sort") || "";
+    const desc = raw.startsWith("-");
+    const name = desc ? raw.slice(1) : raw;
+    const i = this.answer.columns.findIndex((c) => c.name === name);
+    return i < 0 ? null : { name, i, desc };
+  }
+
+  sortBy(name) {
+    const now = this.sortState();
+    const col = this.answer.columns.find((c) => c.name === name);
+    // Numbers start largest first, text A–Ö; a second click turns the order.
+    const first = isMeasure(col) ? "-" : "";
+    const next = now && now.name === name ? (now.desc ? "" : "-") : first;
+    const q = query();
+    q.set("sort", `${next}${name}`);
+    history.replaceState(null, "", `${location.pathname}?${q}`);
+    this.renderTable();
+    const btn = this.tableBox.querySelector(`th[data-col="${CSS.escape(name)}"] button`);
+    if (btn) btn.focus();
+  }
+
+  sortedRows() {
+    const rows = this.answer.rows.slice();
+    const s = this.sortState();
+    if (!s) return rows;
+    const col = this.answer.columns[s.i];
+    const collator = new Intl.Collator(lang() === "en" ? "en" : "sv", { numeric: true });
+    const key = (r) => r[s.i];
+    rows.sort((a, b) => {
+      const x = key(a);
+      const y = key(b);
+      if (x === null || x === undefined) return y === null || y === undefined ? 0 : 1;
+      if (y === null || y === undefined) return -1;
+      const d = typeof x === "number" && typeof y === "number" ? x - y : collator.compare(formatCell(col, x), formatCell(col, y));
+      return s.desc ? -d : d;
+    });
+    return rows;
+  }
+
+  // The comparison period's rows by the same dimensions; months by their
+  // place in the period (the first month of each period side by side).
+  comparisonRows() {
+    const a = this.answer;
+    if (!a.comparison) return null;
+    const cols = a.columns;
+    const dims = cols.map((c, i) => (isMeasure(c) ? -1 : i)).filter((i) => i >= 0);
+    const mi = cols.findIndex((c) => c.name === "month");
+    const start = (iso) => { const [y, m] = iso.split("-").map(Number); return y * 12 + m; };
+    const keyOf = (row, from) => JSON.stringify(dims.map((i) => (i === mi ? start(row[i]) - start(from) : row[i])));
+    const found = new Map(a.comparison.rows.map((r) => [keyOf(r, a.comparison.from), r]));
+    return (row) => found.get(keyOf(row, a.params.from)) || null;
+  }
+
   renderTable() {
     const a = this.answer;
     const cols = a.columns;
@@ -298,9 +419,20 @@ class ReportPage {
     const i = this.levelIndex();
     const info = levels.length ? this.meta.levels[levels[i]] : null;
     const linkIdx = info ? cols.findIndex((c) => c.name === (info.label || info.key)) : -1;
-    const thead = h("thead", {}, h("tr", {}, cols.map((c) => h("th", { scope: "col", class: isMeasure(c) ? "num" : null, "data-col": c.name, text: c.label }))));
+    const sort = this.sortState();
+    const earlier = this.comparisonRows();
+    const compared = earlier ? cols.map((c, j) => (isMeasure(c) ? j : -1)).filter((j) => j >= 0) : [];
+    const headRow = h("tr", {}, cols.map((c) => {
+      const sorted = sort && sort.name === c.name ? (sort.desc ? "descending" : "ascending") : null;
+      // The label is the button's whole text (the arrow is CSS), so the header reads as the column.
+      const btn = h("button", { type: "button", class: "sort", title: t("sort_by", c.label), text: c.label, onclick: () => this.sortBy(c.name) });
+      return h("th", { scope: "col", class: isMeasure(c) ? "num" : null, "data-col": c.name, "aria-sort": sorted }, btn);
+    }));
+    for (const j of compared) headRow.append(h("th", { scope: "col", class: "num compare", "data-compare": cols[j].name, text: t("compare_col", cols[j].label) }));
+    const thead = h("thead", {}, headRow);
     const tbody = h("tbody");
-    for (const row of a.rows) {
+    const overOne = new Set();
+    for (const row of this.sortedRows()) {
       const drill = this.drillTarget(row, cols);
       const tr = h("tr", { class: drill ? "drillable" : null });
       row.forEach((v, j) => {
@@ -311,8 +443,19 @@ class ReportPage {
         const shown = formatCell(c, v);
         if (drill && j === (linkIdx >= 0 ? linkIdx : headerIdx)) cell.append(h("a", { href: drill, "data-nav": "", class: "drill" }, shown === "–" ? String(v) : shown));
         else cell.textContent = shown;
+        if (isShare(c.name) && typeof v === "number" && v > 1) {
+          overOne.add(c.label);
+          cell.classList.add("over-one");
+        }
         tr.append(cell);
       });
+      if (earlier) {
+        const other = earlier(row);
+        for (const j of compared) {
+          const v = other ? other[j] : null;
+          tr.append(h("td", { class: "num compare", "data-compare-v": JSON.stringify(v) }, formatCell(cols[j], v)));
+        }
+      }
       if (drill) {
         tr.addEventListener("click", (ev) => {
           if (ev.target.closest("a")) return;
@@ -322,8 +465,13 @@ class ReportPage {
       tbody.append(tr);
     }
     const caption = h("caption", {}, `${this.title()} (${t("rows", a.rows.length)})`);
-    const table = h("table", { class: "data", id: "report-table" }, caption, thead, tbody);
+    // Many columns (hierarchies, case types per unit) set tighter, so all fit at 1366 px.
+    const wide = cols.length + compared.length > 9;
+    const table = h("table", { class: wide ? "data wide" : "data", id: "report-table" }, caption, thead, tbody);
+    const total = this.totalRow(cols, headerIdx, compared);
+    if (total) table.append(h("tfoot", {}, total));
     const parts = [h("h2", { id: "table-h", text: t("table") })];
+    if (a.comparison) parts.push(h("p", { class: "compare-period", id: "compare-period" }, t("compare_period", a.comparison.from, a.comparison.to)));
     if (levels.length) {
       const path = this.drillPath(cols, i);
       if (path.length) parts.push(h("p", { class: "drill-path", id: "drill-path" }, `${t("showing")}: `, path.join(" › ")));
@@ -338,7 +486,49 @@ class ReportPage {
       parts.push(nav);
     }
     parts.push(h("div", { class: "table-wrap", tabindex: "0", role: "region", "aria-labelledby": "table-h" }, table));
+    // A share over 1 is right by definition (completions of moments started
+    // earlier): the table says so under itself.
+    for (const label of overOne) parts.push(h("p", { class: "share-note", "data-share-note": "" }, t("share_over_one", label)));
     this.tableBox.replaceChildren(...parts);
+  }
+
+  // "Riket" (or "Totalt" under a county filter or without counties): the sum of
+  // each column that adds up, declared per column; a column with a withheld
+  // cell has no total (the sum would give the withheld value away).
+  totalRow(cols, headerIdx, compared) {
+    const a = this.answer;
+    if (a.rows.length < 2) return null;
+    const summed = cols.map((c, j) => (this.sums.has(c.name) && isMeasure(c) ? j : -1)).filter((j) => j >= 0);
+    if (!summed.length) return null;
+    const sum = (rows, j) => (rows.some((r) => r[j] === null || r[j] === undefined) ? null : rows.reduce((acc, r) => acc + r[j], 0));
+    // "Riket" only for the whole country by county (the rows are named by
+    // county); any filter, or rows of organisations, make it "Totalt".
+    const filtered = this.report.filters.some((f) => splitValues(query(), f).length);
+    const rowName = cols[headerIdx].name;
+    const nation = !filtered && (this.meta.label_of[rowName] || rowName) === "county_code";
+    const name = t(nation ? "nation" : "total");
+    const labelAt = headerIdx;
+    const tr = h("tr", { class: "total", id: "total-row" });
+    cols.forEach((c, j) => {
+      if (j === labelAt) {
+        tr.append(h("th", { scope: "row", text: name }));
+        return;
+      }
+      if (!summed.includes(j)) {
+        tr.append(h("td", { class: isMeasure(c) ? "num" : null }));
+        return;
+      }
+      const v = sum(a.rows, j);
+      tr.append(h("td", { class: "num", "data-col": c.name, "data-v": JSON.stringify(v), title: v === null ? t("withheld") : null }, formatCell(c, v)));
+    });
+    if (compared.length) {
+      const earlier = a.comparison.rows;
+      for (const j of compared) {
+        const v = summed.includes(j) && earlier.length ? sum(earlier, j) : null;
+        tr.append(h("td", { class: "num compare" }, summed.includes(j) && earlier.length ? formatCell(cols[j], v) : ""));
+      }
+    }
+    return tr;
   }
 
   // "County: Stockholms län › Care provider: Region Stockholm" for the levels
@@ -379,8 +569,18 @@ class ReportPage {
 
   renderChart() {
     const measures = this.measures();
-    if (!measures.length || !this.answer.rows.length) {
+    if (!measures.length) {
       this.chartBox.replaceChildren();
+      return;
+    }
+    const idx = measures.map((c) => this.answer.columns.indexOf(c));
+    const any = this.answer.rows.some((r) => idx.some((i) => typeof r[i] === "number" && r[i] !== 0));
+    if (!any) {
+      // Nothing happened in the period (or all is withheld): no flat line on
+      // a made-up axis, but words.
+      this.figure = null;
+      this.chartBox.replaceChildren(h("h2", { id: "chart-h", class: "sr-only", text: t("chart") }),
+        h("p", { class: "no-data", id: "no-data", role: "status", text: t("no_data") }));
       return;
     }
     if (!this.measure || !measures.some((c) => c.name === this.measure)) {
@@ -406,7 +606,7 @@ class ReportPage {
     const spec = chartSpec(this.report, this.answer, this.meta, this.measure);
     const width = Math.max(280, this.chartBox.clientWidth || 640);
     const measureCol = this.answer.columns.find((c) => c.name === this.measure);
-    const fmt = (v) => formatMeasure(this.measure, v);
+    const fmt = (v) => formatMeasure(this.measure, v, measureCol.type);
     const caption = h("figcaption", {}, `${measureCol.label}${spec.xLabel ? ` · ${spec.xLabel}` : ""}`);
     const desc = `${measureCol.label}. ${t("table")}: ${this.title()}.`;
     const opts = { title: `${this.title()}: ${measureCol.label}`, desc, fmt, fmtCat: spec.fmtCat };
@@ -418,6 +618,8 @@ class ReportPage {
       tilesWidth = width >= 700 ? 340 : width;
     }
     const mainWidth = spec.tiles && width >= 700 ? width - tilesWidth - 16 : width;
+    const bands = spec.months ? qualityBands(this.answer.annotations || [], spec.categories) : [];
+    if (bands.length) opts.bands = bands;
     let svg;
     if (spec.kind === "line") svg = lineChart(spec.categories, spec.series, { ...opts, width: mainWidth });
     else if (spec.kind === "column") svg = columnChart(spec.categories, spec.series, { ...opts, width: mainWidth });
@@ -426,6 +628,7 @@ class ReportPage {
     mainBox.append(svg);
     if (spec.series.length > 1) mainBox.append(legend(spec.series, spec.kind));
     if (spec.note) mainBox.append(h("p", { class: "drill-hint", text: spec.note }));
+    if (bands.length) mainBox.append(h("p", { class: "band-key", id: "band-key" }, h("span", { class: "band-swatch", "aria-hidden": "true" }), t("quality_band")));
     if (spec.tiles) {
       const names = Object.fromEntries(this.counties.map((c) => [c.code, c.name]));
       const tiles = countyTiles(spec.tiles, names, { width: tilesWidth, fmt, title: `${measureCol.label} per län`, desc });
@@ -476,8 +679,20 @@ function chartSpec(report, answer, meta, measure) {
 
   if (dims.includes("month")) {
     const other = dims.find((d) => d !== "month") || null;
-    const { cats, series } = series2("month", other);
-    return { kind: cats.length >= 3 ? "line" : "column", categories: cats, series, fmtCat: (c) => monthLabel(c), xLabel: colLabel("month") };
+    let { cats, series } = series2("month", other);
+    // A month after this one has not happened: it is not drawn as a zero.
+    const now = thisMonth();
+    const keep = cats.map((c) => String(c) <= now);
+    cats = cats.filter((_, i) => keep[i]);
+    series = series.map((s) => ({ ...s, values: s.values.filter((_, i) => keep[i]) }));
+    if (answer.comparison && !other) {
+      // One line: the comparison period beside it, month by month from each start.
+      const start = (iso) => { const [y, m] = String(iso).split("-").map(Number); return y * 12 + m; };
+      const earlier = new Map(answer.comparison.rows.map((r) => [start(r[idx.month]) - start(answer.comparison.from), value(r)]));
+      series.push({ name: t("compare_col", colLabel(measure)), compare: true,
+        values: cats.map((c) => earlier.get(start(c) - start(answer.params.from)) ?? null) });
+    }
+    return { kind: cats.length >= 3 ? "line" : "column", categories: cats, series, fmtCat: (c) => monthLabel(c), xLabel: colLabel("month"), months: true };
   }
   if (dims.includes("weekday")) {
     const other = dims.find((d) => d !== "weekday") || null;
@@ -537,6 +752,19 @@ function chartSpec(report, answer, meta, measure) {
     series = [{ ...series[0], values: order.map((o) => o[1]) }];
   }
   return { kind: "bar", categories: cats, series, fmtCat: (c) => formatDim(x, c), xLabel: colLabel(x) };
+}
+
+// The months a data-quality note touches, as index ranges of the chart's
+// month categories ("YYYY-MM"), with the note's text for the band's tooltip.
+export function qualityBands(annotations, months) {
+  const out = [];
+  for (const a of annotations) {
+    const first = months.findIndex((m) => String(m) >= a.from.slice(0, 7));
+    let last = -1;
+    months.forEach((m, i) => { if (String(m) <= a.to.slice(0, 7)) last = i; });
+    if (first >= 0 && last >= first) out.push({ from: first, to: last, title: `${a.from} – ${a.to}: ${a.text}` });
+  }
+  return out;
 }
 
 async function downloadWithToken(anchor, url, name) {
