@@ -76,3 +76,15 @@ def test_cli_defaults_and_quick() -> None:
 def test_cli_refuses(argv: list[str]) -> None:
     with pytest.raises(SystemExit):
         cli.parse(argv)
+
+
+def test_e_services_logins_of_every_chunk_come_from_the_runs_accounts() -> None:
+    import orjson
+
+    total = 2_000
+    accounts = {a["account_id"] for a in data.etj_accounts(data.accounts_for(total))}
+    assert len(accounts) == data.accounts_for(total)
+    for index, (size, a, b) in enumerate(data.windows(total, 1_000, data.START, data.END)):
+        chunk = data._chunk("etj-logins", index, size, a, b, total)
+        assert chunk.counted == len(chunk.values) > 0
+        assert {orjson.loads(v)["account_id"] for v in chunk.values} <= accounts
