@@ -179,16 +179,14 @@ UNANSWERED = (
 
 # Accounts alive at the end of the period, placed in the county of their
 # latest login before it ('00' when none, or when that login has no county):
-# the county runs (etj_account_runs_daily, migration 0020) that hold then.
-_RUNS_TO_END = (
-    "(SELECT * FROM etj_account_runs_daily WHERE day <= {date_to:Date} AND kind != '' "
-    "AND (day, version) IN (SELECT day, max(version) FROM etj_account_runs_daily "
-    "WHERE day <= {date_to:Date} GROUP BY day))"
-)
+# each account's run of one county (etj_account_runs, migration 0020) that
+# holds at the end of the last day. One row per account, not per login.
 ACCOUNTS = (
-    "SELECT county, sumIf(n, actor = 'resident'), sumIf(n, actor = 'staff') "
-    f"FROM {_RUNS_TO_END} WHERE until > {{date_to:Date}} AND {_any_of('county', 'county')} "
-    "GROUP BY county"
+    "SELECT r.3 AS county, countIf(actor = 'resident'), countIf(actor = 'staff') "
+    "FROM etj_account_runs FINAL ARRAY JOIN runs AS r "
+    "WHERE r.1 <= {date_to:Date} AND r.2 > {date_to:Date} AND "
+    + _any_of("county", "r.3")
+    + " GROUP BY county"
 )
 LOGINS = (
     "SELECT formatDateTime(day, '%Y-%m'), actor, method, sum(logins) FROM etj_logins_daily "

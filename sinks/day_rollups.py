@@ -1,5 +1,7 @@
-"""Day rollups kept exact by the sink: the mechanism shared by the SOB moments
-(sinks/sob_rollups.py) and the 1177 e-services cases (sinks/etj_rollups.py).
+"""Rollups kept exact by the sink: day rollups, the mechanism shared by the SOB
+moments (sinks/sob_rollups.py) and the 1177 e-services cases
+(sinks/etj_rollups.py), and keyed current-state tables (the e-services
+accounts' county runs).
 
 A batch's events can move their cases' milestones and first attributes to
 other days. Every day a case of the batch ever touched (in the raw table, or
@@ -56,8 +58,50 @@ def utc_bounds(days: Sequence[dt.date]) -> tuple[dt.datetime, dt.datetime]:
     return lo, hi
 
 
+class Rollup:
+    """What every rollup the sink keeps shares: its table, a full rebuild,
+    and the stale marks in `derived_state` that make a cut-off recompute
+    visible to the next worker start."""
+
+    table: str
+
+    def rebuild(self, store: ClickHouseStore) -> int:
+        raise NotImplementedError
+
+    def mark_stale(self, store: ClickHouseStore, key: str = "") -> dt.datetime:
+        """Before a change whose recompute could be cut off half-way; returns
+        the time to `clear` with once the recompute is done."""
+        at = _now(store)
+        self._state(store, key, True, at)
+        return at
+
+    def clear(self, store: ClickHouseStore, key: str, at: dt.datetime) -> None:
+        """The recompute that began after `at` was marked is done."""
+        self._state(store, key, False, at)
+
+    def is_stale(self, store: ClickHouseStore) -> bool:
+        return bool(store.query_rows(_STALE_KEYS, {"n": self.table}))
+
+    def heal(self, store: ClickHouseStore) -> bool:
+        """Rebuild if a recompute was left unfinished; True if it was."""
+        if not self.is_stale(store):
+            return False
+        self.rebuild(store)
+        return True
+
+    def _clear_all(self, store: ClickHouseStore, started: dt.datetime) -> None:
+        for key in [r[0] for r in store.query_rows(_STALE_KEYS, {"n": self.table})]:
+            self.clear(store, key, started)
+
+    def _state(self, store: ClickHouseStore, key: str, stale: bool, at: dt.datetime) -> None:
+        store.insert_columns(
+            "derived_state",
+            {"name": [self.table], "key": [key], "stale": [int(stale)], "at": [at]},
+        )
+
+
 @dataclass(frozen=True)
-class DayRollup:
+class DayRollup(Rollup):
     """One rollup table of day snapshots and the SQL that finds its days.
 
     `rows_view(days, lo, hi)` returns the rows of the Stockholm days `days`
@@ -102,36 +146,45 @@ class DayRollup:
         started = _now(store)
         every = f"SELECT DISTINCT day FROM {self.table} UNION DISTINCT {self.raw_days}"
         n = self.snapshot(store, [r[0] for r in store.query_rows(every)])
-        for key in [r[0] for r in store.query_rows(_STALE_KEYS, {"n": self.table})]:
-            self.clear(store, key, started)
+        self._clear_all(store, started)
         return n
 
-    def mark_stale(self, store: ClickHouseStore, key: str = "") -> dt.datetime:
-        """Before a change whose recompute could be cut off half-way; returns
-        the time to `clear` with once the recompute is done."""
-        at = _now(store)
-        self._state(store, key, True, at)
-        return at
 
-    def clear(self, store: ClickHouseStore, key: str, at: dt.datetime) -> None:
-        """The recompute that began after `at` was marked is done."""
-        self._state(store, key, False, at)
+@dataclass(frozen=True)
+class KeyedRollup(Rollup):
+    """A current-state table with one row per key (e.g. an account), which a
+    batch changes only for its own keys: `rows_view(ids)` returns the rows of
+    the keys `ids` (all when empty) recomputed whole from what is stored,
+    written under a new version; a ReplacingMergeTree(version) ordered by the
+    key keeps the latest. As with day snapshots, running it again changes
+    nothing and a later version has seen everything an earlier one saw."""
 
-    def is_stale(self, store: ClickHouseStore) -> bool:
-        return bool(store.query_rows(_STALE_KEYS, {"n": self.table}))
+    table: str
+    rows_view: str
 
-    def heal(self, store: ClickHouseStore) -> bool:
-        """Rebuild if a recompute was left unfinished; True if it was."""
-        if not self.is_stale(store):
-            return False
-        self.rebuild(store)
-        return True
+    def __post_init__(self) -> None:
+        check_identifier(self.table)
+        check_identifier(self.rows_view)
 
-    def _state(self, store: ClickHouseStore, key: str, stale: bool, at: dt.datetime) -> None:
-        store.insert_columns(
-            "derived_state",
-            {"name": [self.table], "key": [key], "stale": [int(stale)], "at": [at]},
+    def refresh(self, store: ClickHouseStore, keys: Iterable[str]) -> int:
+        """Recompute the keys; returns how many."""
+        ids = sorted(set(keys))
+        if ids:
+            self._write(store, ids)
+        return len(ids)
+
+    def rebuild(self, store: ClickHouseStore) -> int:
+        started = _now(store)
+        self._write(store, [])
+        self._clear_all(store, started)
+        return int(store.query_rows(f"SELECT count() FROM {self.table}")[0][0])
+
+    def _write(self, store: ClickHouseStore, ids: list[str]) -> None:
+        sql = (
+            f"INSERT INTO {self.table} SELECT *, now64(9) FROM {self.rows_view}("
+            "ids = {ids:Array(String)})"
         )
+        store.command(sql, {"ids": ids}, _NO_DEDUP)
 
 
 def _now(store: ClickHouseStore) -> dt.datetime:

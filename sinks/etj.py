@@ -72,7 +72,7 @@ LOGINS_TABLE: EventTable[EtjLogin] = EventTable(
     login_columns,
     derived=Derived(
         etj_rollups.ACCOUNT_TABLES,
-        etj_rollups.refresh_login_days,
+        etj_rollups.refresh_login_accounts,
         _RUNS.rebuild,
         _RUNS.mark_stale,
         _RUNS.heal,

@@ -118,56 +118,51 @@ INSERT INTO etj_cases_daily
 SELECT *, now64(9)
 FROM etj_cases_day_rows(days = [], lo = '1970-01-01 00:00:00', hi = '2149-01-01 00:00:00');
 
--- Accounts per county at the end of a day, as day snapshots kept the same way
--- (sinks/etj_rollups.py: the logins' sink and the accounts' reference agent
--- recompute every day an account of their batch was created or logged in on).
--- An account sits in the county of its latest login before the end of the
--- period ('00' before its first login, or for a login without a county)
--- while it exists. Its time splits into runs of one county: a run counts at
--- the end of day D when day <= D < until (day: when it begins, no earlier
--- than the account's creation; until: the day of the next login in another
--- county or of the deletion, 2149-06-06 while neither). Runs shorter than a
--- day boundary never count and are left out.
-CREATE TABLE IF NOT EXISTS etj_account_runs_daily
+-- Accounts: one row per account with its runs of one county over time, so
+-- the accounts report reads one row per account instead of every login ever
+-- made. An account sits in the county of its latest login before the end of
+-- the period ('00' before its first login, or for a login without a county)
+-- while it exists: a run (first day, until, county) counts at the end of day
+-- D when first day <= D < until (first day no earlier than the account's
+-- creation; until the day of the next login in another county or of the
+-- deletion, 2149-06-06 while neither; runs that hold at no day's end are left
+-- out). Kept by the logins' sink and the accounts' reference agent
+-- (sinks/etj_rollups.py): the batch's accounts are recomputed whole from what
+-- is stored and written under a new version (now64 of the server when the
+-- query starts); the latest version per account wins. A tombstoned account
+-- has no runs.
+CREATE TABLE IF NOT EXISTS etj_account_runs
 (
-    day Date,
-    kind LowCardinality(String),
-    until Date,
-    county LowCardinality(String),
+    account_id String,
     actor LowCardinality(String),
-    n UInt64,
+    runs Array(Tuple(Date, Date, LowCardinality(String))),
     version DateTime64(9, 'UTC')
 )
 ENGINE = ReplacingMergeTree(version)
-PARTITION BY toYear(day)
-ORDER BY (day, kind, until, county, actor);
+ORDER BY account_id;
 
--- The runs that begin on the days {days} (all days when empty): those of the
--- accounts created or logging in on one of them (between {lo} and {hi}).
-CREATE VIEW IF NOT EXISTS etj_account_runs_day_rows AS
-WITH accounts AS
-(
-    SELECT account_id FROM ${database}.etj_logins
-    WHERE occurred_at >= {lo:DateTime64(3, 'UTC')} AND occurred_at < {hi:DateTime64(3, 'UTC')}
-      AND (empty({days:Array(Date)}) OR toDate(occurred_at, 'Europe/Stockholm') IN {days:Array(Date)})
-    UNION DISTINCT
-    SELECT account_id FROM ${database}.etj_accounts
-    WHERE created_at >= {lo:DateTime64(3, 'UTC')} AND created_at < {hi:DateTime64(3, 'UTC')}
-      AND (empty({days:Array(Date)}) OR toDate(created_at, 'Europe/Stockholm') IN {days:Array(Date)})
-)
-SELECT r.1 AS day, 'a' AS kind, r.2 AS until, r.3 AS county, actor, count() AS n
+-- The rows of the accounts {ids} (every account when empty).
+CREATE VIEW IF NOT EXISTS etj_account_runs_rows AS
+SELECT
+    account_id,
+    actor,
+    arrayFilter(x -> x.1 < x.2,
+        arrayMap(x -> (greatest(x.1, born), least(x.2, gone), x.3), raw_runs)) AS runs
 FROM
 (
     SELECT
+        a.account_id AS account_id,
         a.actor AS actor,
+        a.deleted AS deleted,
         toDate(a.created_at, 'Europe/Stockholm') AS born,
-        ifNull(toDate(a.deleted_at, 'Europe/Stockholm'), toDate('2149-06-06')) AS gone,
+        if(a.deleted = 1, born,
+           ifNull(toDate(a.deleted_at, 'Europe/Stockholm'), toDate('2149-06-06'))) AS gone,
         arrayMap(x -> x.1, l.logins) AS ts,
         arrayMap(x -> if(x.3 = '', '00', x.3), l.logins) AS cs,
         arrayFilter(i -> i = 1 OR cs[i] != cs[i - 1], arrayEnumerate(cs)) AS starts,
         -- (first day, until, county) of each run: before the first login, then per county
         arrayConcat(
-            [(born, if(empty(ts), gone, toDate(ts[1], 'Europe/Stockholm')), '00')],
+            [(born, if(empty(ts), toDate('2149-06-06'), toDate(ts[1], 'Europe/Stockholm')), '00')],
             arrayMap(j -> (
                 toDate(ts[starts[j]], 'Europe/Stockholm'),
                 if(j < length(starts), toDate(ts[starts[j + 1]], 'Europe/Stockholm'),
@@ -179,27 +174,18 @@ FROM
         SELECT account_id, argMax(actor, version) AS actor, argMax(created_at, version) AS created_at,
                argMax(deleted_at, version) AS deleted_at, argMax(deleted, version) AS deleted
         FROM ${database}.etj_accounts
-        WHERE account_id IN (SELECT account_id FROM accounts)
+        WHERE empty({ids:Array(String)}) OR account_id IN {ids:Array(String)}
         GROUP BY account_id
-        HAVING deleted = 0
     ) AS a
     LEFT JOIN
     (
         SELECT account_id, arraySort(x -> (x.1, x.2), groupArray((occurred_at, event_id, county_code)))
             AS logins
         FROM ${database}.etj_logins
-        WHERE account_id IN (SELECT account_id FROM accounts)
+        WHERE empty({ids:Array(String)}) OR account_id IN {ids:Array(String)}
         GROUP BY account_id
     ) AS l ON a.account_id = l.account_id
-)
-ARRAY JOIN arrayMap(x -> (greatest(x.1, born), least(x.2, gone), x.3), raw_runs) AS r
-WHERE r.1 < r.2 AND (empty({days:Array(Date)}) OR r.1 IN {days:Array(Date)})
-GROUP BY day, kind, until, county, actor
-UNION ALL
-SELECT
-    arrayJoin({days:Array(Date)}) AS day, '' AS kind, toDate('2149-06-06') AS until,
-    '' AS county, '' AS actor, toUInt64(0) AS n;
+);
 
-INSERT INTO etj_account_runs_daily
-SELECT *, now64(9)
-FROM etj_account_runs_day_rows(days = [], lo = '1970-01-01 00:00:00', hi = '2149-01-01 00:00:00');
+INSERT INTO etj_account_runs
+SELECT *, now64(9) FROM etj_account_runs_rows(ids = []);
