@@ -21,7 +21,7 @@ from typing import Any
 
 from core.settings import Settings
 from sinks.clickhouse import ClickHouseStore
-from sinks.etj import CASES_TABLE
+from sinks.etj import CASES_TABLE, LOGINS_TABLE
 from sinks.sob import SOB_TABLE
 
 # Copies are marked so that a copy is never copied again.
@@ -75,7 +75,7 @@ def amplify(settings: Settings, factor: int) -> dict[str, Any]:
             for k in range(1, factor):
                 store.command(copy_sql(table, columns), {"k": k}, {"insert_deduplicate": 0})
         # the rollups the sink keeps (views fill the rest as the rows go in)
-        for spec in (SOB_TABLE, CASES_TABLE):
+        for spec in (SOB_TABLE, CASES_TABLE, LOGINS_TABLE):
             if spec.derived is not None:
                 spec.derived.rebuild(store)
         seconds = time.monotonic() - t0

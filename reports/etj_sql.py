@@ -78,10 +78,6 @@ CASES = (
 )
 
 
-def in_period(day: str) -> str:
-    return f"ifNull({day} BETWEEN {{date_from:Date}} AND {{date_to:Date}}, 0)"
-
-
 # The period's rollup rows: each day as its latest snapshot, case types filtered.
 _DAYS = "day BETWEEN {date_from:Date} AND {date_to:Date}"
 ROLLUP = (
