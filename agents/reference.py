@@ -27,7 +27,7 @@ from schemas.topics import (
     TopicSpec,
     decoder_for,
 )
-from sinks import dead_letters, etj
+from sinks import dead_letters, etj, etj_rollups
 from sinks.dimensions import DimensionBatch, persons, population, routing, units
 from streams.context import Context
 from streams.ingest import dlq_headers
@@ -43,9 +43,19 @@ REFERENCE_TOPICS: tuple[tuple[TopicSpec, Callable[..., DimensionBatch]], ...] = 
     (ETJ_UNITS, etj.units),
 )
 
+# Rollups the sink keeps from a reference table (as sinks/events.Derived does
+# for event topics), refreshed after the batch's rows are written: a crash in
+# between re-delivers the batch, which writes the same rows and refreshes.
+DERIVED: dict[str, Callable[[Any, Any], object]] = {
+    "etj_accounts": etj_rollups.refresh_accounts,
+}
+
 
 async def _insert(ctx: Context, batch: DimensionBatch) -> None:
     await asyncio.to_thread(ctx.store.insert_columns, batch.table, batch.columns)
+    refresh = DERIVED.get(batch.table)
+    if refresh is not None:
+        await asyncio.to_thread(refresh, ctx.store, batch.columns)
 
 
 def register(app: faust.App, ctx: Context) -> None:

@@ -1,6 +1,7 @@
-"""The benchmark data: a national-scale synthetic world, calls and SOB transactions,
-generated in chunks (a worker process generates while this one produces) and
-pre-loaded into Kafka with the project's own producer (lz4, keyed by the contract)."""
+"""The benchmark data: a national-scale synthetic world, calls, SOB transactions
+and 1177 e-services cases and logins, generated in chunks (a worker process
+generates while this one produces) and pre-loaded into Kafka with the project's
+own producer (lz4, keyed by the contract)."""
 
 from __future__ import annotations
 
@@ -9,11 +10,17 @@ import datetime as dt
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
 
 import orjson
 
 from core.settings import Settings
 from schemas.topics import (
+    ETJ_ACCOUNTS,
+    ETJ_CASES,
+    ETJ_LOGINS,
+    ETJ_UNITS,
     HSA_PERSONS,
     HSA_UNITS,
     NTJP_CALLS,
@@ -24,6 +31,7 @@ from schemas.topics import (
 )
 from streams.admin import ensure_topics
 from streams.publish import produce
+from synth.etj import make_accounts, make_cases, make_etj_world, make_logins
 from synth.stod import make_sob_world, make_transactions
 from synth.webbtidbokning import World, make_calls, make_world
 
@@ -37,6 +45,14 @@ UNITS = 2000
 # The issue's full data set: 50 M calls with 2 M SOB transactions.
 SOB_PER_CALL = 2 / 50
 TX_PER_CASE = 2.7  # what synth.stod.make_transactions yields per case, on average
+# 1177 e-services beside them: 2 M cases (about 9.4 M case events) and 10 M
+# logins per 50 M calls, from 400 k accounts. Nationally there are more of
+# both than calls; these keep the loading within minutes while the e-services
+# tables hold millions of rows at --scale 50.
+ETJ_CASES_PER_CALL = 2 / 50
+ETJ_LOGINS_PER_CALL = 10 / 50
+ETJ_EVENTS_PER_CASE = 4.7  # what synth.etj.make_cases yields per case, on average
+ETJ_LOGINS_PER_ACCOUNT = 25  # synth.etj.make_logins' own default ratio
 
 
 def world() -> World:
@@ -84,17 +100,61 @@ def _sob_chunk(index: int, cases: int, start: dt.datetime, end: dt.datetime) -> 
     )
 
 
-def _chunk(kind: str, index: int, size: int, start: dt.datetime, end: dt.datetime) -> Chunk:
-    return (_calls_chunk if kind == "calls" else _sob_chunk)(index, size, start, end)
+@lru_cache(maxsize=1)
+def etj_world() -> Any:
+    return make_etj_world(SEED)
+
+
+@lru_cache(maxsize=2)
+def etj_accounts(n: int) -> list[dict[str, Any]]:
+    """The year's accounts: the same in every chunk (cached in the worker)."""
+    return make_accounts(etj_world(), START, END, n, SEED)
+
+
+def _etj_cases_chunk(index: int, cases: int, start: dt.datetime, end: dt.datetime) -> Chunk:
+    events = make_cases(etj_world(), start, end, cases, seed=SEED * 104_729 + index)
+    return Chunk([ETJ_CASES.key_of(e) for e in events], [orjson.dumps(e) for e in events],
+                 len(events))  # fmt: skip
+
+
+def _etj_logins_chunk(index: int, n: int, start: dt.datetime, end: dt.datetime,
+                      total: int) -> Chunk:  # fmt: skip
+    accounts = etj_accounts(accounts_for(total))
+    logins = make_logins(etj_world(), start, end, n, SEED * 15_485_863 + index, accounts=accounts)
+    return Chunk([ETJ_LOGINS.key_of(e) for e in logins], [orjson.dumps(e) for e in logins],
+                 len(logins))  # fmt: skip
+
+
+def accounts_for(logins: int) -> int:
+    return max(20, logins // ETJ_LOGINS_PER_ACCOUNT)
+
+
+_MAKERS = {"calls": _calls_chunk, "sob": _sob_chunk, "etj-cases": _etj_cases_chunk}
+SPECS: dict[str, TopicSpec] = {
+    "calls": NTJP_CALLS,
+    "sob": SOB_TRANSACTIONS,
+    "etj-cases": ETJ_CASES,
+    "etj-logins": ETJ_LOGINS,
+}
+# Events per generated unit (a SOB or e-services case), to plan chunks by events.
+_PER_UNIT = {"calls": 1.0, "sob": TX_PER_CASE, "etj-cases": ETJ_EVENTS_PER_CASE, "etj-logins": 1.0}
+
+
+def _chunk(
+    kind: str, index: int, size: int, start: dt.datetime, end: dt.datetime, total: int
+) -> Chunk:
+    """A chunk of `size` (calls, cases or logins); `total` is the run's whole
+    count (the logins of every chunk come from the same accounts)."""
+    if kind == "etj-logins":
+        return _etj_logins_chunk(index, size, start, end, total)
+    return _MAKERS[kind](index, size, start, end)
 
 
 def _chunks(kind: str, n: int, pool: ProcessPoolExecutor) -> Iterator[Chunk]:
-    if kind == "calls":
-        plan = windows(n, CHUNK, START, END)
-    else:
-        cases = max(1, round(n / TX_PER_CASE))
-        plan = windows(cases, max(1, round(CHUNK / TX_PER_CASE)), START, END)
-    submit = [(kind, i, size, a, b) for i, (size, a, b) in enumerate(plan)]
+    per = _PER_UNIT[kind]
+    units = max(1, round(n / per))
+    plan = windows(units, max(1, round(CHUNK / per)), START, END)
+    submit = [(kind, i, size, a, b, n) for i, (size, a, b) in enumerate(plan)]
     fn = _chunk
     ahead: list[Future[Chunk]] = []
     todo = iter(submit)
@@ -115,6 +175,8 @@ class Loaded:
     calls: int = 0
     counted_calls: int = 0  # calls in the four operations the reports count
     sob: int = 0
+    etj_cases: int = 0  # case events
+    etj_logins: int = 0
     seconds: float = 0.0
 
 
@@ -130,12 +192,25 @@ async def publish_reference(settings: Settings, sob: bool = False) -> None:
         await produce(settings, HSA_PERSONS, list(sw.practitioners))
 
 
+async def publish_etj_reference(settings: Settings, logins: int) -> dict[str, int]:
+    """The e-services units, their staff and the accounts the logins come
+    from; returns the records produced per topic."""
+    await ensure_topics(settings)
+    w = etj_world()
+    accounts = etj_accounts(accounts_for(logins))
+    await produce(settings, ETJ_UNITS, list(w.units))
+    await produce(settings, HSA_PERSONS, list(w.persons))
+    await produce(settings, ETJ_ACCOUNTS, accounts)
+    return {ETJ_UNITS.name: len(w.units), ETJ_ACCOUNTS.name: len(accounts)}
+
+
 async def preload(settings: Settings, kind: str, n: int, progress: bool = True) -> Loaded:
-    """Generate and produce `n` calls ("calls") or about `n` SOB transactions ("sob")."""
+    """Generate and produce `n` calls ("calls"), about `n` SOB transactions
+    ("sob") or e-services case events ("etj-cases"), or `n` logins ("etj-logins")."""
     import time
 
     await ensure_topics(settings)
-    spec: TopicSpec = NTJP_CALLS if kind == "calls" else SOB_TRANSACTIONS
+    spec = SPECS[kind]
     out = Loaded()
     t0 = time.monotonic()
     loop = asyncio.get_running_loop()
@@ -149,10 +224,14 @@ async def preload(settings: Settings, kind: str, n: int, progress: bool = True) 
             if kind == "calls":
                 out.calls += len(chunk.values)
                 out.counted_calls += chunk.counted
-            else:
+            elif kind == "sob":
                 out.sob += len(chunk.values)
+            elif kind == "etj-cases":
+                out.etj_cases += len(chunk.values)
+            else:
+                out.etj_logins += len(chunk.values)
             if progress:
-                done = out.calls or out.sob
+                done = out.calls or out.sob or out.etj_cases or out.etj_logins
                 print(f"  {kind}: {done:,} produced ({time.monotonic() - t0:.0f} s)", flush=True)
     out.seconds = time.monotonic() - t0
     return out

@@ -28,7 +28,7 @@ from bench.env import ROOT, BenchEnv, Worker
 from bench.procinfo import PeakSampler, tree_cpu_seconds
 from bench.stats import Progress, ratio, steady_rate
 from core.settings import Settings
-from schemas.topics import NTJP_CALLS
+from schemas.topics import ETJ_CASES, ETJ_LOGINS, NTJP_CALLS
 
 SERVICE = "webbtidbokning"
 WHOLE = {"from": "2017-10-01", "to": "2099-12-31"}
@@ -43,6 +43,8 @@ class Dataset:
         self.settings: Settings = env.settings(name)
         self.loaded = data.Loaded()
         self.sob_loaded = 0
+        # records produced per e-services topic (cases, logins, accounts, units)
+        self.etj_loaded: dict[str, int] = {}
         self.worker: Worker | None = None
 
     def fork(self, name: str) -> Dataset:
@@ -57,6 +59,7 @@ class Dataset:
             self.sob_loaded,
             None,
         )
+        other.etj_loaded = self.etj_loaded
         other.settings = mine.with_(topic_prefix=self.settings.topic_prefix)
         return other
 
@@ -67,6 +70,20 @@ class Dataset:
     def load_sob(self) -> None:
         n = max(1, round(self.n * data.SOB_PER_CALL))
         self.sob_loaded = asyncio.run(data.preload(self.settings, "sob", n)).sob
+
+    def load_etj(self) -> None:
+        """e-services at their ratio to the calls (bench/data.py): units, staff,
+        accounts, then case events and logins."""
+        cases = max(1, round(self.n * data.ETJ_CASES_PER_CALL * data.ETJ_EVENTS_PER_CASE))
+        logins = max(1, round(self.n * data.ETJ_LOGINS_PER_CALL))
+        loaded = asyncio.run(data.publish_etj_reference(self.settings, logins))
+        loaded[ETJ_CASES.name] = asyncio.run(
+            data.preload(self.settings, "etj-cases", cases)
+        ).etj_cases
+        loaded[ETJ_LOGINS.name] = asyncio.run(
+            data.preload(self.settings, "etj-logins", logins)
+        ).etj_logins
+        self.etj_loaded = loaded
 
     def new_worker(self, label: str) -> Worker:
         log = self.settings.home / f"statflow-{label}.log"

@@ -1,4 +1,5 @@
-"""Report latency: every open report of the catalogue over the loaded year, cold
+"""Report latency: every open report of the catalogue over the loaded year (calls,
+SOB transactions and 1177 e-services), cold
 (the first call of each report after a restart of the worker) and warm (`repeat`
 further calls), timed from the client (request sent to whole response read).
 Reports with drill-down levels are also asked at the unit level when that is
@@ -16,7 +17,7 @@ from bench.ingest import Dataset
 from bench.procinfo import PeakSampler
 from bench.scale import amplify
 from bench.stats import summary
-from schemas.topics import SOB_TRANSACTIONS
+from schemas.topics import BY_NAME, SOB_TRANSACTIONS
 
 PERIOD = {"from": "2024-01-01", "to": "2024-12-31"}
 # Targets of issue 17, at the largest scale measured.
@@ -47,24 +48,27 @@ def cases(listing: Sequence[dict[str, Any]]) -> tuple[list[tuple[str, dict[str, 
 
 def wait_all_in(ds: Dataset) -> None:
     """A freshly started worker has every call (through the API) and every SOB
-    transaction (by its counter: a new process consumes all of them)."""
+    transaction and e-services record (by their counters: a new process
+    consumes all of them)."""
     w = ds.worker
     assert w is not None
-    topic = SOB_TRANSACTIONS.full(ds.settings)
     timeout = max(600, ds.n / 1000)
+    expected = {SOB_TRANSACTIONS.name: ds.sob_loaded, **ds.etj_loaded}
+    for name, count in expected.items():
+        topic = BY_NAME[name].full(ds.settings)
 
-    def sob_done() -> Any:
-        n = sum(
-            int(w.metric(name, topic=topic))
-            for name in (
-                "statflow_events_accepted_total",
-                "statflow_events_duplicate_total",
-                "statflow_events_rejected_total",
+        def done(topic: str = topic, count: int = count) -> Any:
+            n = sum(
+                int(w.metric(metric, topic=topic))
+                for metric in (
+                    "statflow_events_accepted_total",
+                    "statflow_events_duplicate_total",
+                    "statflow_events_rejected_total",
+                )
             )
-        )
-        return True if n >= ds.sob_loaded else n
+            return True if n >= count else n
 
-    w.wait_for(sob_done, timeout, "SOB transactions ingested")
+        w.wait_for(done, timeout, f"{name} ingested")
     w.wait_for(
         lambda: ds.calls_visible(w) == ds.loaded.counted_calls or "not yet",
         timeout,
@@ -119,15 +123,16 @@ def measure(ds: Dataset, repeat: int) -> dict[str, Any]:
 
 
 def run(ds: Dataset, repeat: int = 20, scale: int | Sequence[int] = 1) -> dict[str, Any]:
-    """Load the SOB transactions (and the calls if `ingest` did not), let a worker
-    take everything in; then for each scale, smallest first: copy the raw rows
-    up to that many times (bench/scale.py; only the copies the previous scale
-    did not make), restart the worker and time every report. The last worker
-    is left running (replay works on it)."""
+    """Load the SOB transactions and e-services (and the calls if `ingest` did
+    not), let a worker take everything in; then for each scale, smallest
+    first: copy the raw rows up to that many times (bench/scale.py; only the
+    copies the previous scale did not make), restart the worker and time every
+    report. The last worker is left running (replay works on it)."""
     scales = sorted({scale} if isinstance(scale, int) else set(scale))
     if ds.loaded.calls == 0:
         ds.load_calls()
     ds.load_sob()
+    ds.load_etj()
     if ds.worker is not None:
         ds.worker.close()
     t = time.monotonic()
@@ -153,6 +158,7 @@ def run(ds: Dataset, repeat: int = 20, scale: int | Sequence[int] = 1) -> dict[s
         **last,  # the largest scale's figures where one scale's were before
         "calls": ds.loaded.calls,
         "sob_transactions": ds.sob_loaded,
+        "etj_records": ds.etj_loaded,
         "sob_and_catch_up_seconds": load_seconds,
         "scales": scales,
         "by_scale": by_scale,

@@ -5,11 +5,13 @@ Loading 50 M calls through Kafka and statflow takes over an hour on this
 machine (bench/README.md), all of it spent on what the ingest benchmark
 already measures. For report latency and replay only the stored volume
 matters, so each copy of the raw rows gets new event ids (and new case ids,
-so SOB moments multiply too) and goes into the raw tables through their
-materialized views, exactly as ingested rows do: rollups, seen stores and
-lifecycle tables grow with it. Times, units, counties and patients stay
-those of the original rows, so distributions are the generator's; distinct
-resident counts do not grow with K.
+so SOB moments and e-services cases multiply too; new account ids for the
+e-services logins, with a copy of each account) and goes into the raw
+tables through their materialized views, exactly as ingested rows do:
+rollups, seen stores and lifecycle tables grow with it; the rollups the sink
+keeps itself are rebuilt afterwards. Times, units, counties and patients
+stay those of the original rows, so distributions are the generator's;
+distinct resident counts do not grow with K.
 """
 
 from __future__ import annotations
@@ -18,8 +20,9 @@ import time
 from typing import Any
 
 from core.settings import Settings
-from sinks import sob_rollups
 from sinks.clickhouse import ClickHouseStore
+from sinks.etj import CASES_TABLE, LOGINS_TABLE
+from sinks.sob import SOB_TABLE
 
 # Copies are marked so that a copy is never copied again.
 MARK = "~x"
@@ -28,7 +31,15 @@ MARK = "~x"
 _RENAMED: dict[str, tuple[str, ...]] = {
     "ntjp_calls": ("event_id", "batch_token"),
     "sob_transactions": ("event_id", "case_id", "batch_token"),
+    "etj_cases": ("event_id", "case_id", "batch_token"),
+    "etj_logins": ("event_id", "account_id", "batch_token"),
+    # the compacted accounts topic's table: each copy's logins have their account
+    "etj_accounts": ("account_id",),
 }
+# Which rows are originals: streamed raw rows, or (a reference table) any not
+# yet marked.
+_ORIGINAL = {"etj_accounts": f"position(account_id, '{MARK}') = 0"}
+_STREAMED = f"source = 'stream' AND position(event_id, '{MARK}') = 0"
 
 
 def copy_sql(table: str, columns: list[str]) -> str:
@@ -41,7 +52,7 @@ def copy_sql(table: str, columns: list[str]) -> str:
     ]
     return (
         f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(exprs)} FROM {table} "
-        f"WHERE source = 'stream' AND position(event_id, '{MARK}') = 0"
+        f"WHERE {_ORIGINAL.get(table, _STREAMED)}"
     )
 
 
@@ -64,8 +75,10 @@ def amplify(settings: Settings, factor: int, start: int = 1) -> dict[str, Any]:
             ]
             for k in range(max(start, 1), factor):
                 store.command(copy_sql(table, columns), {"k": k}, {"insert_deduplicate": 0})
-        # the rollup the sink keeps (views fill the rest as the rows go in)
-        sob_rollups.rebuild(store)
+        # the rollups the sink keeps (views fill the rest as the rows go in)
+        for spec in (SOB_TABLE, CASES_TABLE, LOGINS_TABLE):
+            if spec.derived is not None:
+                spec.derived.rebuild(store)
         seconds = time.monotonic() - t0
         counts = {t: int(store.query_rows(f"SELECT count() FROM {t}")[0][0]) for t in _RENAMED}
     finally:

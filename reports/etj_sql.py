@@ -1,7 +1,11 @@
 """SQL of the 1177 e-services reports. Constant text; only bound parameters vary.
 
-Cases come from `etj_case_facts` (one row per case, its first event of each
-kind); units are attributed at query time from the current `etj_units` record.
+Case counts come from the day rollup `etj_cases_daily` (migration 0020, kept
+exact by the sink: sinks/etj_rollups.py), whose rows for a period follow days x
+units x case types, never the cases stored: they are aggregated per unit first
+and attributed once through the units' current `etj_units` record (a unit
+that moves county moves its history). The case list (unanswered cases) reads
+`etj_case_facts` (one row per case, its first event of each kind).
 `{t_end}` is the end of the period's last day (Stockholm midnight after it) as
 a UTC instant string; `{date_from}`/`{date_to}` are Stockholm days.
 """
@@ -74,64 +78,82 @@ CASES = (
 )
 
 
-def in_period(day: str) -> str:
-    return f"ifNull({day} BETWEEN {{date_from:Date}} AND {{date_to:Date}}, 0)"
-
-
-RECEIVED, ASSIGNED, CLOSED = (
-    in_period("received_on"),
-    in_period("assigned_on"),
-    in_period("closed_on"),
+# The period's rollup rows: each day as its latest snapshot, case types filtered.
+_DAYS = "day BETWEEN {date_from:Date} AND {date_to:Date}"
+ROLLUP = (
+    f"(SELECT * FROM etj_cases_daily WHERE {_DAYS} AND kind != '' "
+    f"AND (day, version) IN (SELECT day, max(version) FROM etj_cases_daily WHERE {_DAYS} "
+    "GROUP BY day) AND " + _any_of("case_type", "case_type") + ")"
 )
+
+
+def per_unit(keys: str, measures: str) -> str:
+    """The period's rows summed per unit (and `keys`), then the unit's current
+    record joined once per aggregated row and the unit filters applied."""
+    return (
+        f"(SELECT g.*, if(u.unit_id = '', NULL, u.name) AS unit_name "
+        f"FROM (SELECT unit_id{keys}, {measures} FROM {ROLLUP} GROUP BY unit_id{keys}) AS g "
+        f"LEFT JOIN {UNITS} AS u ON g.unit_id = u.unit_id WHERE "
+        + unit_filter(
+            "g.unit_id",
+            "if(u.unit_id = '', '00', u.county_code)",
+            "u.care_provider_id",
+            "u.care_type",
+            "u.active",
+        )
+        + ")"
+    )
+
+
+def _n(kind: str, also: str = "") -> str:
+    return f"sumIf(n, kind = '{kind}'{' AND ' + also if also else ''})"
+
+
+_IN = "BETWEEN {date_from:Date} AND {date_to:Date}"
 
 CASES_PER_UNIT = (
-    f"SELECT unit_id, any(unit_name), countIf({RECEIVED}) AS r, countIf({ASSIGNED}) AS a, "
-    f"countIf({CLOSED}) AS c FROM {CASES} GROUP BY unit_id HAVING r + a + c > 0 ORDER BY unit_id"
+    "SELECT unit_id, unit_name, r, a, c FROM "
+    + per_unit("", f"{_n('r')} AS r, {_n('a')} AS a, {_n('c')} AS c")
+    + " WHERE r + a + c > 0 ORDER BY unit_id"
 )
 CASES_PER_CASE_TYPE = (
-    f"SELECT case_type, case_type_kind, countIf({RECEIVED}), countIf({CLOSED}) "
-    f"FROM {CASES} GROUP BY case_type, case_type_kind"
+    "SELECT case_type, case_type_kind, sum(r), sum(c) FROM "
+    + per_unit(", case_type, case_type_kind", f"{_n('r')} AS r, {_n('c')} AS c")
+    + " GROUP BY case_type, case_type_kind"
 )
-# Each case at most once: closed beats assigned beats received.
+# Each case at most once: closed beats assigned beats received (a received
+# row knows its case's assigned and closed days, an assigned row the closed).
 CASE_STATUS = (
-    "SELECT unit_id, any(unit_name), "
-    f"countIf(NOT {CLOSED} AND NOT {ASSIGNED} AND {RECEIVED}), "
-    f"countIf(NOT {CLOSED} AND {ASSIGNED}), countIf({CLOSED}) "
-    f"FROM {CASES} WHERE {CLOSED} OR {ASSIGNED} OR {RECEIVED} GROUP BY unit_id ORDER BY unit_id"
+    "SELECT unit_id, unit_name, r, a, c FROM "
+    + per_unit(
+        "",
+        f"{_n('r', f'closed_on NOT {_IN} AND assigned_on NOT {_IN}')} AS r, "
+        f"{_n('a', f'closed_on NOT {_IN}')} AS a, {_n('c')} AS c",
+    )
+    + " WHERE r + a + c > 0 ORDER BY unit_id"
 )
 
 # Overdue at the end of the period (REPORTS.md): not answered within 240 hours
 # of receipt, or answered but not closed within them, or closed after them;
-# judged only once the 240 hours have run out. Elapsed hours are instants
-# apart, so a DST day has 23 or 25 hours.
-LIMIT = "addHours(received_at, 240)"
-OVERDUE = (
-    f"(received_at IS NOT NULL AND {LIMIT} < {T_END} AND NOT "
-    f"(ifNull(answered_at <= {LIMIT}, 0) AND ifNull(closed_at <= {LIMIT}, 0)))"
-)
-ANY_EVENT_IN_PERIOD = "arrayExists(d -> d BETWEEN {date_from:Date} AND {date_to:Date}, days)"
-
-
-def _hours(earlier: str, later: str, later_on: str) -> str:
-    # An exact integer sum of milliseconds and a count: a float average summed
-    # by parallel threads would differ in its last digit from run to run.
-    ms = f"toUnixTimestamp64Milli({later}) - toUnixTimestamp64Milli({earlier})"
-    cond = f"{in_period(later_on)} AND {earlier} IS NOT NULL"
-    return f"sumIf({ms}, {cond}), countIf({cond})"
-
-
+# judged only once the 240 hours have run out (before the Stockholm midnight
+# after the period: the due day is in it). A case with an event in the period
+# has exactly one late ('e') row with prev_on < from <= day. Elapsed hours are
+# instants apart, so a DST day has 23 or 25 hours; they are exact integer sums
+# of milliseconds and counts (a float average summed by parallel threads would
+# differ in its last digit from run to run).
+_OVERDUE = _n("e", "prev_on < {date_from:Date} AND due_on <= {date_to:Date}")
 HANDLING_TIMES = (
-    f"SELECT case_type, countIf({RECEIVED}), countIf({CLOSED}), "
-    f"countIf({ANY_EVENT_IN_PERIOD} AND {OVERDUE}), "
-    + ", ".join(
-        (
-            _hours("received_at", "assigned_at", "assigned_on"),
-            _hours("assigned_at", "started_at", "started_on"),
-            _hours("started_at", "closed_at", "closed_on"),
-            _hours("received_at", "closed_at", "closed_on"),
-        )
+    "SELECT case_type, sum(r), sum(c), sum(o), sum(ra_ms), sum(ra_n), sum(as_ms), sum(as_n), "
+    "sum(sc_ms), sum(sc_n), sum(rc_ms), sum(rc_n) FROM "
+    + per_unit(
+        ", case_type",
+        f"{_n('r')} AS r, {_n('c')} AS c, {_OVERDUE} AS o, "
+        "sumIf(ms, kind = 'a') AS ra_ms, sumIf(timed, kind = 'a') AS ra_n, "
+        "sumIf(ms, kind = 's') AS as_ms, sumIf(timed, kind = 's') AS as_n, "
+        "sumIf(ms, kind = 'c') AS sc_ms, sumIf(timed, kind = 'c') AS sc_n, "
+        "sumIf(ms_received, kind = 'c') AS rc_ms, sumIf(timed_received, kind = 'c') AS rc_n",
     )
-    + f" FROM {CASES} GROUP BY case_type"
+    + " GROUP BY case_type"
 )
 
 # Open at the end of the period, received more than 240 hours before it, not
@@ -152,16 +174,15 @@ UNANSWERED = (
 )
 
 # Accounts alive at the end of the period, placed in the county of their
-# latest login before it ('00' when none, or when that login has no county).
+# latest login before it ('00' when none, or when that login has no county):
+# each account's run of one county (etj_account_runs, migration 0020) that
+# holds at the end of the last day. One row per account, not per login.
 ACCOUNTS = (
-    "SELECT county, countIf(actor = 'resident'), countIf(actor = 'staff') FROM ("
-    "SELECT a.actor AS actor, if(l.account_id = '' OR l.county = '', '00', l.county) AS county "
-    "FROM (SELECT account_id, actor FROM etj_accounts FINAL WHERE deleted = 0 "
-    f"AND created_at < {T_END} AND (deleted_at IS NULL OR deleted_at >= {T_END})) AS a "
-    "LEFT JOIN (SELECT account_id, argMax(county_code, (occurred_at, event_id)) AS county "
-    f"FROM etj_logins WHERE occurred_at < {T_END} GROUP BY account_id) AS l "
-    "ON a.account_id = l.account_id) "
-    f"WHERE {_any_of('county', 'county')} GROUP BY county"
+    "SELECT r.3 AS county, countIf(actor = 'resident'), countIf(actor = 'staff') "
+    "FROM etj_account_runs FINAL ARRAY JOIN runs AS r "
+    "WHERE r.1 <= {date_to:Date} AND r.2 > {date_to:Date} AND "
+    + _any_of("county", "r.3")
+    + " GROUP BY county"
 )
 LOGINS = (
     "SELECT formatDateTime(day, '%Y-%m'), actor, method, sum(logins) FROM etj_logins_daily "

@@ -1,5 +1,6 @@
 """1177 e-services events in ClickHouse: the columns of a batch (lifecycles and
-rollups are views, see migration 0006)."""
+the login rollup are views, see migration 0006; the case rollup the reports
+read is kept by sinks/etj_rollups.py)."""
 
 from __future__ import annotations
 
@@ -14,8 +15,9 @@ from schemas.etj import (
     EtjUnit,
 )
 from schemas.pipeline import RawMessage
+from sinks import etj_rollups
 from sinks.dimensions import DimensionBatch, dimension_rows, key_parts
-from sinks.events import EventTable
+from sinks.events import Derived, EventTable
 
 
 def case_columns(
@@ -52,8 +54,30 @@ def login_columns(
     }
 
 
-CASES_TABLE: EventTable[EtjCase] = EventTable("etj_cases", case_columns)
-LOGINS_TABLE: EventTable[EtjLogin] = EventTable("etj_logins", login_columns)
+_CASES = etj_rollups.ROLLUP
+CASES_TABLE: EventTable[EtjCase] = EventTable(
+    "etj_cases",
+    case_columns,
+    derived=Derived(
+        etj_rollups.TABLES,
+        etj_rollups.refresh_days,
+        _CASES.rebuild,
+        _CASES.mark_stale,
+        _CASES.heal,
+    ),
+)
+_RUNS = etj_rollups.ACCOUNT_RUNS
+LOGINS_TABLE: EventTable[EtjLogin] = EventTable(
+    "etj_logins",
+    login_columns,
+    derived=Derived(
+        etj_rollups.ACCOUNT_TABLES,
+        etj_rollups.refresh_login_accounts,
+        _RUNS.rebuild,
+        _RUNS.mark_stale,
+        _RUNS.heal,
+    ),
+)
 
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)

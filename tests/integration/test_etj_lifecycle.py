@@ -19,6 +19,7 @@ from schemas.etj import EtjCase
 from schemas.pipeline import RawMessage
 from sinks.clickhouse import ClickHouseStore
 from sinks.etj import case_columns
+from sinks.etj_rollups import refresh_days
 from sinks.migrate import migrate
 
 UNIT = "SE2321000016-ETJ001"
@@ -65,6 +66,7 @@ def ev(eid: str, case: str, event: str, when: str, assignee: str | None = None) 
 def insert(store: ClickHouseStore, events: list[EtjCase]) -> None:
     rows = [(RawMessage("t", 0, i, None, None), e) for i, e in enumerate(events)]
     store.insert_columns("etj_cases", case_columns(rows, {}))
+    refresh_days(store, events)  # what the sink does after a batch
 
 
 def report(store: ClickHouseStore, report_id: str, date_from: str, date_to: str) -> Any:

@@ -133,3 +133,15 @@ def test_reports_at_two_scales_compare_p95_with_the_targets() -> None:
     assert failed[0][-2:] == ["HTTP [500]", "-"]
     whole = {"scales": [10, 50], "by_scale": by_scale, **by_scale["50"]}
     assert reports.rows(whole) == table
+
+
+def test_e_services_logins_of_every_chunk_come_from_the_runs_accounts() -> None:
+    import orjson
+
+    total = 2_000
+    accounts = {a["account_id"] for a in data.etj_accounts(data.accounts_for(total))}
+    assert len(accounts) == data.accounts_for(total)
+    for index, (size, a, b) in enumerate(data.windows(total, 1_000, data.START, data.END)):
+        chunk = data._chunk("etj-logins", index, size, a, b, total)
+        assert chunk.counted == len(chunk.values) > 0
+        assert {orjson.loads(v)["account_id"] for v in chunk.values} <= accounts

@@ -20,3 +20,16 @@ def test_copy_marks_ids_names_every_column_and_never_recopies() -> None:
     assert ", status, " in sql  # copied as it is
     assert f"position(event_id, '{MARK}') = 0" in sql
     assert "*" not in sql
+
+
+def test_copies_of_e_services_get_new_cases_and_accounts_with_their_logins() -> None:
+    cases = copy_sql("etj_cases", ["event_id", "case_id", "unit_id", "batch_token"])
+    assert f"concat(case_id, '{MARK}', toString({{k:UInt32}}))" in cases
+    assert ", unit_id, " in cases and "source = 'stream'" in cases
+    logins = copy_sql("etj_logins", ["event_id", "account_id", "county_code"])
+    accounts = copy_sql("etj_accounts", ["account_id", "actor", "version"])
+    # a copied login names the copy of its account: the same mark on both
+    mark = f"concat(account_id, '{MARK}', toString({{k:UInt32}}))"
+    assert mark in logins and mark in accounts
+    # the accounts table has no stream rows: originals are the unmarked ids
+    assert accounts.endswith(f"WHERE position(account_id, '{MARK}') = 0")
