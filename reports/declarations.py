@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from reports.labels import Labels
+from reports.labels import Label, Labels
 
 if TYPE_CHECKING:
     from reports.disclosure import Linked
@@ -63,7 +63,10 @@ class Report:
     id: str
     title_sv: str
     title_en: str
-    description: str  # the exact definition, from REPORTS.md
+    # What the report counts, in plain Swedish and English for the people who
+    # read it (REPORTS.md's exact definitions, without column or code names):
+    # the pages, the catalogue, the XLSX notes and the PDF all show this one.
+    definition: Label
     columns: tuple[Column, ...]
     query: Query
     filters: tuple[str, ...] = ()
@@ -82,13 +85,17 @@ class Report:
     def title(self, lang: str) -> str:
         return self.title_en if lang == "en" else self.title_sv
 
+    def describe_in(self, lang: str) -> str:
+        return self.definition.en if lang == "en" else self.definition.sv
+
     def describe(self) -> dict[str, Any]:
         return {
             "id": self.id,
             "service": self.service,
             "title": self.title_sv,
             "title_en": self.title_en,
-            "description": self.description,
+            "description": self.definition.sv,
+            "description_en": self.definition.en,
             "columns": [
                 {"name": c.name, "label": c.label_sv, "label_en": c.label_en, "type": c.type}
                 for c in self.columns
@@ -127,8 +134,13 @@ class ReportParams:
     level: str | None = None
     format: str = "json"
     lang: str = "sv"
+    # CSV: "" = the style's own (table: `;` in Swedish, `,` in English; machine: `,`)
     delimiter: str = ","
     notes: tuple[str, ...] = ()
+    # CSV for people (labels, rounded numbers, decimal comma in Swedish) or the
+    # machine form (column names, codes, full precision); the API's default is
+    # `table`, a ReportParams built in code (the CLI, benches) stays `machine`.
+    style: str = "machine"
     # set by the engine from the verified token, never from a query parameter
     caller_care_providers: tuple[str, ...] = ()
     caller_county: str = ""  # region_admin: every unit of this county
