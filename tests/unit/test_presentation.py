@@ -330,3 +330,17 @@ def test_an_empty_answer_says_so_in_its_pdf() -> None:
     text = flat(pdftotext(formats.render(dataclasses.replace(sample(report, "sv", "pdf"),
                                                              rows=[]))[0]))  # fmt: skip
     assert "Ingen data för perioden och urvalet." in text
+
+
+def test_the_pages_get_the_labels_of_codes_and_choices_from_meta() -> None:
+    from web.app import meta
+
+    sv = meta()["labels"]["text"]["sv"]
+    assert sv["values"]["case_type"]["boka-tid"] == "Boka tid"
+    assert sv["values"]["care_type"]["primarvard"] == "Primärvård"
+    assert sv["values"]["actor"]["staff"] == "Personal"
+    assert sv["values"]["method"]["bankid"] == "BankID"
+    assert sv["choices"]["active_only"] == {"true": "Ja", "false": "Nej"}
+    en = meta()["labels"]["text"]["en"]
+    assert en["choices"]["active_only"]["true"] == "Yes"
+    assert en["values"]["case_type"]["fornya-recept"] == "Renew a prescription"
