@@ -325,6 +325,8 @@ def chart_data(
     second = dims[1] if len(dims) > 1 and cols[dims[1]].label_of is None else None
 
     def shown(j: int, v: Any) -> str:
+        if cols[j].name == "month" and isinstance(v, str):
+            return pres.month_short(v, lang)  # "jan 2025", as the page's chart says
         return pres.cell_text(cols[j], v, labels, lang, keep)
 
     cats: dict[str, None] = {}

@@ -193,6 +193,14 @@ def day_text(d: dt.date, lang: Lang, year: bool = True) -> str:
     return f"{d.day} {month}" + (f" {d.year}" if year else "")
 
 
+def month_short(month: str, lang: Lang) -> str:
+    """2025-01 -> jan 2025 (Jan 2025), as the pages' charts name a month."""
+    year, _, number = month.partition("-")
+    if not number.isdigit() or not 1 <= int(number) <= 12:
+        return month
+    return f"{MONTH_NAMES[int(number) - 1].text(lang)[:3]} {year}"
+
+
 def period_text(date_from: dt.date, date_to: dt.date, lang: Lang) -> str:
     """1 januari–30 juni 2025; 1 december 2024–31 januari 2025; 3 maj 2025."""
     if date_from == date_to:

@@ -61,6 +61,8 @@ def test_period_and_instants_in_words() -> None:
     )
     assert pres.period_text(dt.date(2025, 5, 3), dt.date(2025, 5, 3), "sv") == "3 maj 2025"
     assert pres.instant_text(AS_OF, "sv") == "1 juli 2025 kl. 08:05"
+    assert pres.month_short("2025-05", "sv") == "maj 2025"
+    assert pres.month_short("2025-06", "en") == "Jun 2025"
 
 
 def test_codes_read_as_labels() -> None:
@@ -321,7 +323,7 @@ def test_pdf_says_the_filters_as_labels_and_draws_a_chart() -> None:
     assert "Urval: Län: Stockholms län, Uppsala län; Aktivitet: Boka tid" in text
     assert "MakeBooking" not in text and "1 200" in text
     found = formats.chart_data(res, "sv", pres.service_labels("webbtidbokning"))
-    assert found == ("Antal händelser", ["2025-01", "2025-02"], [("Boka tid", [1200.0, 800.0])])
+    assert found == ("Antal händelser", ["jan 2025", "feb 2025"], [("Boka tid", [1200.0, 800.0])])
 
 
 def test_an_empty_answer_says_so_in_its_pdf() -> None:
