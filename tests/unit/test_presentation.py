@@ -346,3 +346,12 @@ def test_the_pages_get_the_labels_of_codes_and_choices_from_meta() -> None:
     en = meta()["labels"]["text"]["en"]
     assert en["choices"]["active_only"]["true"] == "Yes"
     assert en["values"]["case_type"]["fornya-recept"] == "Renew a prescription"
+
+
+def test_the_notes_people_read_name_no_developer_term() -> None:
+    from reports import disclosure, tiers
+    from reports.etj import NOTE_LOST_DATES
+
+    for note in (disclosure.NOTE_PRIMARY, disclosure.NOTE_SECONDARY, disclosure.NOTE_LINKED,
+                 tiers.NOTE_OPEN_ORGANISATIONS, NOTE_LOST_DATES):  # fmt: skip
+        assert not DEVELOPER.search(note) and not ENGLISH.search(note), note
