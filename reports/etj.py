@@ -284,6 +284,12 @@ LABELS = Labels(
     },
     # the filter's two choices, as the page offers them
     choices={"active_only": {"true": Label("Ja", "Yes"), "false": Label("Nej", "No")}},
+    hints={
+        "case_type": Label(
+            "Ärendetypens id, t.ex. boka-tid eller fornya-recept; flera åtskilda med kommatecken",
+            "Case type id, e.g. boka-tid or fornya-recept; several separated by commas",
+        )
+    },
 )
 
 CASE_TYPE_COLUMNS = tuple(

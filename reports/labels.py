@@ -49,6 +49,9 @@ class Labels:
     # filter -> fixed choice -> how the choice reads, for a filter whose choices
     # are no column's codes (active_only=true reads "Ja")
     choices: Mapping[str, Mapping[str, Label]] = field(default_factory=dict)
+    # filter -> the hint under a text filter, where the page's generic one
+    # ("HSA-id; …") would mislead (a case type is typed as its id)
+    hints: Mapping[str, Label] = field(default_factory=dict)
 
 
 # The organisation tree every service reports along: county, care provider,
@@ -93,18 +96,20 @@ def merged(all_labels: Iterable[Labels]) -> Labels:
     missing: dict[str, Label] = {}
     operations: dict[str, Label] = {}
     choices: dict[str, dict[str, Label]] = {}
+    hints: dict[str, Label] = {}
     ordered: list[str] = []
     for labels in all_labels:
         _merge(filters, labels.filters, "filter")
         _merge(levels, labels.levels, "level")
         _merge(missing, labels.missing, "missing value of")
         _merge(operations, labels.operations, "operation")
+        _merge(hints, labels.hints, "hint of")
         for dim, codes in labels.values.items():
             _merge(values.setdefault(dim, {}), codes, f"code of {dim}:")
         for name, codes in labels.choices.items():
             _merge(choices.setdefault(name, {}), codes, f"choice of {name}:")
         ordered += [d for d in labels.ordered if d not in ordered]
-    return Labels(filters, levels, values, missing, tuple(ordered), operations, choices)
+    return Labels(filters, levels, values, missing, tuple(ordered), operations, choices, hints)
 
 
 def page_labels(labels: Labels) -> dict[str, object]:
@@ -122,6 +127,7 @@ def page_labels(labels: Labels) -> dict[str, object]:
                 "missing": texts(labels.missing, lang),
                 "operations": texts(labels.operations, lang),
                 "choices": {f: texts(c, lang) for f, c in labels.choices.items()},
+                "hints": texts(labels.hints, lang),
             }
             for lang in LANGS
         },

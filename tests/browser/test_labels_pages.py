@@ -56,6 +56,10 @@ def test_e_services_filters_and_tables_show_labels(served: Served, page: Any) ->
     assert page.locator("#f-active_only option").all_inner_texts() == ["Ja", "Nej"]
     shown = cells(page)
     assert shown and not CODES & set(shown)
+    page.goto(f"{base}/cases-per-case-type?from={PERIOD['from']}&to={PERIOD['to']}")
+    wait_loaded(page)
+    hint = page.locator("#f-case_type-hint").inner_text()
+    assert hint.startswith("Ärendetypens id") and "HSA" not in hint
     for report in ("logins", "cases-per-case-type", "handling-times"):
         page.goto(f"{base}/{report}?from={PERIOD['from']}&to={PERIOD['to']}")
         wait_loaded(page)

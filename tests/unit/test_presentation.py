@@ -346,6 +346,7 @@ def test_the_pages_get_the_labels_of_codes_and_choices_from_meta() -> None:
     en = meta()["labels"]["text"]["en"]
     assert en["choices"]["active_only"]["true"] == "Yes"
     assert en["values"]["case_type"]["fornya-recept"] == "Renew a prescription"
+    assert "HSA" not in sv["hints"]["case_type"] and "boka-tid" in sv["hints"]["case_type"]
 
 
 def test_the_notes_people_read_name_no_developer_term() -> None:

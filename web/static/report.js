@@ -130,7 +130,7 @@ class ReportPage {
       }
       this.fields[name] = control;
       filters.append(h("div", { class: "field" },
-        h("label", { for: id, "data-filter": name }), control, h("span", { class: "hint", id: hintId, "data-t": hint })));
+        h("label", { for: id, "data-filter": name }), control, h("span", { class: "hint", id: hintId, "data-t": hint, "data-hint": name })));
     }
     form.append(filters);
     form.append(h("div", { class: "actions" },
@@ -148,6 +148,8 @@ class ReportPage {
     const L = lang();
     for (const node of this.main.querySelectorAll("[data-t]")) node.textContent = t(node.dataset.t);
     for (const node of this.main.querySelectorAll("[data-filter]")) node.textContent = filterLabel(node.dataset.filter);
+    // a filter's own hint, declared with its service, over the generic one
+    for (const node of this.main.querySelectorAll("[data-hint]")) node.textContent = own(labelsOf("hints"), node.dataset.hint) || node.textContent;
     for (const node of this.main.querySelectorAll("option[data-level]")) node.textContent = cap(levelLabel(node.value));
     for (const node of this.main.querySelectorAll("option[data-choice]")) node.textContent = formatChoice(node.dataset.choice, node.value);
     this.heading.textContent = this.title();
