@@ -146,7 +146,9 @@ def to_xlsx(result: Result) -> bytes:
         _xlsx_column(sheet, j, col.type, values, share)
     sheet.freeze_panes(1, 0)
     notes = book.add_worksheet(NOTES_SHEET.text(lang))
-    meta = _meta(result, lang, labels) + [(NOTE_KEY.text(lang), n) for n in result.notes]
+    meta = _meta(result, lang, labels) + [
+        (NOTE_KEY.text(lang), pres.note_text(n, lang)) for n in result.notes
+    ]
     for i, (k, v) in enumerate(meta):
         notes.write_string(i, 0, k, bold)
         notes.write_string(i, 1, v, wrap)
@@ -449,7 +451,7 @@ def to_pdf(result: Result) -> bytes:
     if result.notes:
         story.append(Spacer(1, 8))
         story.append(Paragraph(f"<b>{escape(NOTES_HEADING.text(lang))}</b>", small))
-        story += [Paragraph(f"* {escape(n)}", small) for n in result.notes]
+        story += [Paragraph(f"* {escape(pres.note_text(n, lang))}", small) for n in result.notes]
     story.append(Spacer(1, 6))
     k = DEFINITION_KEY.text(lang)
     story.append(Paragraph(f"<b>{escape(k)}:</b> {escape(meta[k])}", small))

@@ -11,6 +11,7 @@ thousands with a no-break space, English a point and commas.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -237,3 +238,52 @@ def filter_lines(report: Report, params: ReportParams, labels: Labels, lang: Lan
         level = labels.levels.get(params.level)
         out.append(f"{LEVEL.text(lang)}: {level.text(lang) if level else params.level}")
     return out
+
+
+# The notes statflow itself writes (JSON carries them in Swedish, as always),
+# as an English answer's XLSX and PDF say them. An operator's data-quality
+# note is shown as written.
+_PERIOD_ENDS = re.compile(
+    r"^Perioden slutar (\d{4}-\d\d-\d\d) men data finns till och med i dag; "
+    r"perioden har kortats till (\d{4}-\d\d-\d\d)\.$"
+)
+_PERIOD_STARTS = re.compile(
+    r"^Perioden börjar (\d{4}-\d\d-\d\d) men data finns från (\d{4}-\d\d-\d\d); "
+    r"perioden har kortats till (\d{4}-\d\d-\d\d)–(\d{4}-\d\d-\d\d)\.$"
+)
+
+
+def _notes_en() -> dict[str, str]:
+    from reports import disclosure, etj, tiers, webbtidbokning
+
+    return {
+        disclosure.NOTE_PRIMARY: "Numbers of residents or patients between 1 and 9 are not "
+        "shown, to protect personal privacy.",
+        disclosure.NOTE_SECONDARY: "One more cell is hidden so that a hidden cell cannot be "
+        "worked out from the total.",
+        disclosure.NOTE_LINKED: "More cells are hidden (secondary disclosure control) since, "
+        "with other levels or totals of the same statistics, they would let a hidden cell be "
+        "worked out.",
+        tiers.NOTE_OPEN_ORGANISATIONS: "Rows of units and care providers whose care provider "
+        "has not chosen to show open statistics at organisation level are not shown; totals "
+        "and counties count every unit.",
+        etj.NOTE_LOST_DATES: "Units connected before 2009-06-01 got a replacement date when "
+        "the database moved in 2009; their original connection date is unknown.",
+        webbtidbokning.NOTE_UNKNOWN_COUNTY: "County 00 (unknown county) gathers units missing "
+        "from the HSA catalogue.",
+    }
+
+
+def note_text(note: str, lang: Lang) -> str:
+    if lang == "sv":
+        return note
+    known = _notes_en().get(note)
+    if known is not None:
+        return known
+    if m := _PERIOD_ENDS.match(note):
+        return f"The period ends {m[1]} but data reaches today; the period is cut to {m[2]}."
+    if m := _PERIOD_STARTS.match(note):
+        return (
+            f"The period starts {m[1]} but data begins {m[2]}; the period is cut to {m[3]}–{m[4]}."
+        )
+    return note

@@ -29,6 +29,7 @@ BOOK, CANCEL, UPDATE, MINE = (
     "GetSubjectOfCareSchedule",
 )
 THREE = (BOOK, CANCEL, UPDATE)
+NOTE_UNKNOWN_COUNTY = "Län 00 (Okänt län) samlar enheter som saknas i HSA-katalogen."
 FOUR = (MINE, BOOK, CANCEL, UPDATE)
 CONNECTED_NEEDS = ("GetAvailableDates", "GetAvailableTimeslots", "MakeBooking", "GetAllTimeTypes")
 ACTIVITY_LABELS = {
@@ -188,7 +189,7 @@ def bookings_per_county(p: ReportParams, r: Reader) -> Answer:
     )
     notes = []
     if any(row[0] == UNKNOWN_COUNTY for row in rows):
-        notes.append("Län 00 (Okänt län) samlar enheter som saknas i HSA-katalogen.")
+        notes.append(NOTE_UNKNOWN_COUNTY)
     return Answer(rows, notes)
 
 

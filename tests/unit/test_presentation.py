@@ -356,3 +356,22 @@ def test_the_notes_people_read_name_no_developer_term() -> None:
     for note in (disclosure.NOTE_PRIMARY, disclosure.NOTE_SECONDARY, disclosure.NOTE_LINKED,
                  tiers.NOTE_OPEN_ORGANISATIONS, NOTE_LOST_DATES):  # fmt: skip
         assert not DEVELOPER.search(note) and not ENGLISH.search(note), note
+
+
+def test_an_english_answer_says_statflows_own_notes_in_english() -> None:
+    from reports import disclosure
+
+    assert pres.note_text(disclosure.NOTE_PRIMARY, "sv") == disclosure.NOTE_PRIMARY
+    assert pres.note_text(disclosure.NOTE_PRIMARY, "en").startswith("Numbers of residents")
+    cut = "Perioden slutar 2030-01-01 men data finns till och med i dag; perioden har kortats till 2025-07-01."
+    assert pres.note_text(cut, "en") == (
+        "The period ends 2030-01-01 but data reaches today; the period is cut to 2025-07-01."
+    )
+    assert pres.note_text("NTjP levererade inga anrop 3–5 mars", "en") == (
+        "NTjP levererade inga anrop 3–5 mars"  # an operator's note, as written
+    )
+    report = catalogue.find("stod-och-behandling", "patients-per-gender")
+    assert report is not None
+    res = dataclasses.replace(sample(report, "en", "pdf"), notes=[disclosure.NOTE_PRIMARY])
+    text = flat(pdftotext(formats.render(res)[0]))
+    assert "Numbers of residents or patients between 1 and 9" in text and "redovisas" not in text
