@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from reports.labels import Labels
+from reports.labels import Label, Labels
 
 if TYPE_CHECKING:
     from reports.disclosure import Linked
@@ -73,7 +73,10 @@ class Report:
     id: str
     title_sv: str
     title_en: str
-    description: str  # the exact definition, from REPORTS.md
+    # What the report counts, in plain Swedish and English for the people who
+    # read it (REPORTS.md's exact definitions, without column or code names):
+    # the pages, the catalogue, the XLSX notes and the PDF all show this one.
+    definition: Label
     columns: tuple[Column, ...]
     query: Query
     filters: tuple[str, ...] = ()
@@ -92,13 +95,17 @@ class Report:
     def title(self, lang: str) -> str:
         return self.title_en if lang == "en" else self.title_sv
 
+    def describe_in(self, lang: str) -> str:
+        return self.definition.en if lang == "en" else self.definition.sv
+
     def describe(self) -> dict[str, Any]:
         return {
             "id": self.id,
             "service": self.service,
             "title": self.title_sv,
             "title_en": self.title_en,
-            "description": self.description,
+            "description": self.definition.sv,
+            "description_en": self.definition.en,
             "columns": [
                 {
                     "name": c.name,
@@ -143,9 +150,14 @@ class ReportParams:
     level: str | None = None
     format: str = "json"
     lang: str = "sv"
+    # CSV: "" = the style's own (table: `;` in Swedish, `,` in English; machine: `,`)
     delimiter: str = ","
     notes: tuple[str, ...] = ()
     compare: str = ""  # "", "previous" or "year": the engine adds that period's answer
+    # CSV for people (labels, rounded numbers, decimal comma in Swedish) or the
+    # machine form (column names, codes, full precision); the API's default is
+    # `table`, a ReportParams built in code (the CLI, benches) stays `machine`.
+    style: str = "machine"
     # set by the engine from the verified token, never from a query parameter
     caller_care_providers: tuple[str, ...] = ()
     caller_county: str = ""  # region_admin: every unit of this county

@@ -19,7 +19,9 @@ from typing import Any, TypeVar
 K = TypeVar("K", bound=Hashable)
 
 NOTE_PRIMARY = (
-    "Antal invånare/patienter mellan 1 och 9 redovisas inte (null) för att skydda "
+    # A note people read in every format: JSON's null is "–" on the page and
+    # an empty cell in CSV, so the note names neither.
+    "Antal invånare eller patienter mellan 1 och 9 redovisas inte, för att skydda "
     "enskildas integritet."
 )
 NOTE_SECONDARY = (

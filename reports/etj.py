@@ -222,60 +222,145 @@ LOOKUPS = {
 CHOICES = {"care_type": CARE_TYPES, "active_only": ("true", "false")}
 
 
-def _report(id: str, sv: str, en: str, desc: str, cols: tuple[Column, ...], query: Any,
+def _report(id: str, sv: str, en: str, definition: Label, cols: tuple[Column, ...], query: Any,
             filters: tuple[str, ...] = CASE_FILTERS, **kw: Any) -> Report:  # fmt: skip
     platform = kw.pop("platform_wide", False)
     return Report(
-        SERVICE, id, sv, en, desc, cols, query, filters=filters, lookups=LOOKUPS,
+        SERVICE, id, sv, en, definition, cols, query, filters=filters, lookups=LOOKUPS,
         choices=CHOICES, data_start=DATA_START, unit_scoped=not platform,
         platform_wide=platform, **kw,
     )  # fmt: skip
 
 
-CASE_TYPE_COLUMNS = tuple(
-    Column(s, CASE_TYPE_LABELS[s], s, "boolean", dimension=False) for s in STANDARD_CASE_TYPES
-)
+# The e-services' codes as people read them (REPORTS.md's Swedish labels of
+# the standard case types; the rest from the seed's admin tool): the pages,
+# the tables, CSV, XLSX and PDF show these, JSON keeps the codes.
+CASE_TYPE_TEXT: dict[str, Label] = {
+    s: Label(CASE_TYPE_LABELS[s], en)
+    for s, en in zip(STANDARD_CASE_TYPES, (
+        "Book an appointment", "Cancel or rebook an appointment", "Request an appointment",
+        "Renew a prescription", "Contact the clinic", "Advice", "Request a certificate",
+        "Test results", "Referral", "Question about medication", "Self-care",
+        "Update contact details",
+    ), strict=True)
+}  # fmt: skip
+CARE_TYPE_TEXT: dict[str, Label] = {
+    "primarvard": Label("Primärvård", "Primary care"),
+    "specialistvard": Label("Specialistvård", "Specialist care"),
+    "tandvard": Label("Tandvård", "Dental care"),
+    "psykiatri": Label("Psykiatri", "Psychiatry"),
+    "kommunal": Label("Kommunal vård", "Municipal care"),
+    "ovrig": Label("Övrig vård", "Other care"),
+}
+ACTOR_TEXT: dict[str, Label] = {
+    "resident": Label("Invånare", "Resident"),
+    "staff": Label("Personal", "Staff"),
+}
+METHOD_TEXT: dict[str, Label] = {
+    "bankid": Label("BankID", "BankID"),
+    "freja": Label("Freja eID", "Freja eID"),
+    "siths": Label("SITHS-kort", "SITHS card"),
+    "password": Label("Lösenord", "Password"),
+    "unknown": Label("Okänd metod", "Unknown method"),
+}
+KIND_TEXT: dict[str, Label] = {
+    "standard": Label("Standard", "Standard"),
+    "own": Label("Egen", "Own"),
+    "integration": Label("Integration", "Integration"),
+}
 
 LABELS = Labels(
     filters={
         "care_type": Label("Vårdtyp", "Care type"),
         "case_type": Label("Ärendetyp", "Case type"),
         "active_only": Label("Endast aktiva enheter", "Active units only"),
-    }
+    },
+    values={
+        "case_type": CASE_TYPE_TEXT,
+        "care_type": CARE_TYPE_TEXT,
+        "case_type_kind": KIND_TEXT,
+        "actor": ACTOR_TEXT,
+        "method": METHOD_TEXT,
+    },
+    # the filter's two choices, as the page offers them
+    choices={"active_only": {"true": Label("Ja", "Yes"), "false": Label("Nej", "No")}},
+    hints={
+        "case_type": Label(
+            "Ärendetypens id, t.ex. boka-tid eller fornya-recept; flera åtskilda med kommatecken",
+            "Case type id, e.g. boka-tid or fornya-recept; several separated by commas",
+        )
+    },
+)
+
+CASE_TYPE_COLUMNS = tuple(
+    Column(s, CASE_TYPE_TEXT[s].sv, CASE_TYPE_TEXT[s].en, "boolean", dimension=False)
+    for s in STANDARD_CASE_TYPES
 )
 
 SERVICE_DECL = Service(SERVICE, "1177 e-tjänster", "1177 e-services", (
     _report("connected-units", "Anslutna enheter", "Connected units",
-            "Units whose activated_on falls in the period (filter care_type); units activated "
-            "before 2009-06-01 carry the note that their original date was lost.",
+            Label(
+                "Enheter som anslöts till 1177:s e-tjänster under perioden, med vårdtyp och om "
+                "de är aktiva i dag. Enheter anslutna före 1 juni 2009 fick ett "
+                "ersättningsdatum vid databasflytten 2009; deras ursprungliga anslutningsdatum "
+                "är okänt.",
+                "Units connected to the 1177 e-services in the period, with care type and "
+                "whether they are active today. Units connected before 1 June 2009 got a "
+                "replacement date when the database moved in 2009; their original date is "
+                "unknown.",
+            ),
             (UNIT_ID, UNIT_NAME, COUNTY_CODE,
              Column("care_type", "Vårdtyp", "Care type", "string"),
              Column("activated_on", "Anslutningsdatum", "Activated on", "date"),
              Column("active", "Aktiv", "Active", "boolean", dimension=False)),
             connected_units, filters=UNIT_FILTERS),
     _report("cases-per-unit", "Ärenden per enhet", "Cases per unit",
-            "Per unit, cases received / assigned / closed in the period (each the case's first "
-            "event of that kind, whenever it was received).",
+            Label(
+                "Per enhet: ärenden som kom in, tilldelades och avslutades under perioden. Ett "
+                "ärende räknas i varje kolumn där steget föll i perioden, oavsett när ärendet "
+                "kom in.",
+                "Per unit: cases received, assigned and closed in the period. A case counts in "
+                "every column whose step fell in the period, whenever the case was received.",
+            ),
             (UNIT_ID, UNIT_NAME, RECEIVED, ASSIGNED, CLOSED), cases_per_unit),
     _report("cases-per-case-type", "Ärenden per ärendetyp", "Cases per case type",
-            "Per case type, cases received and closed in the period, for the units the "
-            "filters select; the standard types always, then own and integration types.",
+            Label(
+                "Per ärendetyp: ärenden som kom in och avslutades under perioden, för de "
+                "enheter som filtren väljer. Standardtyperna visas alltid, därefter enheternas "
+                "egna ärendetyper och integrationsärendetyper.",
+                "Per case type: cases received and closed in the period, for the units the "
+                "filters choose. The standard types always show, then the units' own and "
+                "integration case types.",
+            ),
             (CASE_TYPE, Column("case_type_kind", "Typ av ärendetyp", "Case type kind", "string"),
              RECEIVED, CLOSED), cases_per_case_type),
     _report("accounts", "Konton", "Accounts",
-            "Accounts registered and not deleted at the end of the period's last day; a "
-            "resident account counts in the county of its latest login (00 when never logged "
-            "in); resident counts 1–9 withheld.",
+            Label(
+                "Konton som fanns vid slutet av periodens sista dag. Ett invånarkonto räknas i "
+                "det län invånaren bodde i vid sin senaste inloggning (Okänt län om kontot "
+                "aldrig loggat in). Färre än 10 invånarkonton visas inte.",
+                "Accounts that existed at the end of the period's last day. A resident account "
+                "counts in the county the resident lived in at their latest login (unknown "
+                "county if never logged in). Fewer than 10 resident accounts are not shown.",
+            ),
             (COUNTY_CODE, Column("county_name", "Län", "County", "string", "county",
                                  label_of="county_code"),
              Column("resident_accounts", "Invånarkonton", "Resident accounts", "integer"),
              Column("staff_accounts", "Personalkonton", "Staff accounts", "integer")),
             accounts, filters=("county",), platform_wide=True),
     _report("handling-times", "Handläggningstider", "Handling times",
-            "Per case type: received, closed, overdue (cases with an event in the period not "
-            "answered and closed within 240 hours of receipt, judged at the period's end) and "
-            "average exact hours between milestones, over the cases whose later milestone fell "
-            "in the period (null when none).",
+            Label(
+                "Per ärendetyp: inkomna, avslutade och försenade ärenden och genomsnittlig tid "
+                "i timmar mellan stegen. Ett ärende är försenat om det inte besvarats och "
+                "avslutats inom 10 dygn (240 timmar) från att det kom in, bedömt vid periodens "
+                "slut. Medeltiderna räknas på ärenden vars senare steg föll i perioden; tomt "
+                "när det inte finns några.",
+                "Per case type: cases received, closed and overdue, and the average time in "
+                "hours between the steps. A case is overdue if it was not answered and closed "
+                "within 10 days (240 hours) of receipt, judged at the end of the period. "
+                "Averages are over cases whose later step fell in the period; empty when there "
+                "are none.",
+            ),
             (CASE_TYPE, RECEIVED, CLOSED, Column("overdue", "Försenade", "Overdue", "integer"),
              _hours("hours_received_to_assigned", "Timmar inkommen–tilldelad",
                     "Hours received to assigned"),
@@ -287,17 +372,26 @@ SERVICE_DECL = Service(SERVICE, "1177 e-tjänster", "1177 e-services", (
                     "Hours received to closed")),
             handling_times),
     _report("logins", "Inloggningar", "Logins",
-            "Successful logins per month, actor (resident, staff) and method; the county "
-            "filter matches the county given at the login.",
+            Label(
+                "Lyckade inloggningar per månad, per aktör (invånare eller personal) och "
+                "inloggningsmetod. Länsfiltret gäller det län som angavs vid inloggningen.",
+                "Successful logins per month, per actor (resident or staff) and login method. "
+                "The county filter matches the county given at the login.",
+            ),
             (Column("month", "Månad", "Month", "string"),
              Column("actor", "Aktör", "Actor", "string"),
              Column("method", "Inloggningsmetod", "Method", "string"),
              Column("logins", "Inloggningar", "Logins", "integer")),
             logins, filters=("county",), platform_wide=True),
     _report("unanswered-cases", "Obesvarade ärenden", "Unanswered cases",
-            "Logged in only: cases open at the end of the period, received more than 240 hours "
-            "before it and not answered; assigned_at is the first assignment, the assignee that "
-            "of the latest.",
+            Label(
+                "Endast för inloggade: ärenden som var öppna vid periodens slut, kom in mer än "
+                "10 dygn (240 timmar) före slutet och inte besvarats. Tilldelades är den första "
+                "tilldelningen; handläggaren är den senast tilldelade.",
+                "Logged-in users only: cases open at the end of the period, received more than "
+                "10 days (240 hours) before it and not answered. Assigned at is the first "
+                "assignment; the assignee is the latest one.",
+            ),
             (UNIT_ID, UNIT_NAME, Column("case_id", "Ärende", "Case", "string"), CASE_TYPE,
              Column("received_at", "Inkom", "Received at", "datetime"),
              Column("assigned_at", "Tilldelades", "Assigned at", "datetime"),
@@ -306,14 +400,24 @@ SERVICE_DECL = Service(SERVICE, "1177 e-tjänster", "1177 e-services", (
                     label_of="assignee_id")),
             unanswered_cases, tiers=("logged_in",)),
     _report("case-status", "Ärendestatus", "Case status",
-            "Each case at most once: closed in the period, else assigned in the period, else "
-            "received in the period; total is the sum.",
+            Label(
+                "Varje ärende räknas en gång: som avslutat om det avslutades under perioden, "
+                "annars som tilldelat om det tilldelades under perioden, annars som inkommet. "
+                "Totalt är summan.",
+                "Each case counts once: as closed if it was closed in the period, else as "
+                "assigned if it was assigned in the period, else as received. Total is the sum.",
+            ),
             (UNIT_ID, UNIT_NAME, RECEIVED, ASSIGNED, CLOSED,
              Column("total", "Totalt", "Total", "integer")), case_status),
     _report("case-types-per-unit", "Ärendetyper per enhet", "Case types per unit",
-            "Current configuration: per unit, whether each standard case type is active, and "
-            "the number of own and integration case types registered (filters care_type and "
-            "active_only).",
+            Label(
+                "Enheternas inställningar i dag: vilka standardärendetyper som är aktiva (Ja "
+                "eller Nej) och hur många egna ärendetyper och integrationsärendetyper enheten "
+                "har. Kan filtreras på vårdtyp och på aktiva enheter.",
+                "The units' settings today: which standard case types are active (Yes or No) "
+                "and how many own and integration case types the unit has. Can be filtered on "
+                "care type and active units.",
+            ),
             (UNIT_ID, UNIT_NAME, *CASE_TYPE_COLUMNS,
              Column("own_case_types", "Egna ärendetyper", "Own case types", "integer"),
              Column("integration_case_types", "Integrationsärendetyper",

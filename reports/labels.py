@@ -46,6 +46,12 @@ class Labels:
     ordered: tuple[str, ...] = ()
     # Operations on the live view (topic operation code -> label).
     operations: Mapping[str, Label] = field(default_factory=dict)
+    # filter -> fixed choice -> how the choice reads, for a filter whose choices
+    # are no column's codes (active_only=true reads "Ja")
+    choices: Mapping[str, Mapping[str, Label]] = field(default_factory=dict)
+    # filter -> the hint under a text filter, where the page's generic one
+    # ("HSA-id; …") would mislead (a case type is typed as its id)
+    hints: Mapping[str, Label] = field(default_factory=dict)
 
 
 # The organisation tree every service reports along: county, care provider,
@@ -89,16 +95,21 @@ def merged(all_labels: Iterable[Labels]) -> Labels:
     values: dict[str, dict[str, Label]] = {}
     missing: dict[str, Label] = {}
     operations: dict[str, Label] = {}
+    choices: dict[str, dict[str, Label]] = {}
+    hints: dict[str, Label] = {}
     ordered: list[str] = []
     for labels in all_labels:
         _merge(filters, labels.filters, "filter")
         _merge(levels, labels.levels, "level")
         _merge(missing, labels.missing, "missing value of")
         _merge(operations, labels.operations, "operation")
+        _merge(hints, labels.hints, "hint of")
         for dim, codes in labels.values.items():
             _merge(values.setdefault(dim, {}), codes, f"code of {dim}:")
+        for name, codes in labels.choices.items():
+            _merge(choices.setdefault(name, {}), codes, f"choice of {name}:")
         ordered += [d for d in labels.ordered if d not in ordered]
-    return Labels(filters, levels, values, missing, tuple(ordered), operations)
+    return Labels(filters, levels, values, missing, tuple(ordered), operations, choices, hints)
 
 
 def page_labels(labels: Labels) -> dict[str, object]:
@@ -115,9 +126,59 @@ def page_labels(labels: Labels) -> dict[str, object]:
                 "values": {d: texts(c, lang) for d, c in labels.values.items()},
                 "missing": texts(labels.missing, lang),
                 "operations": texts(labels.operations, lang),
+                "choices": {f: texts(c, lang) for f, c in labels.choices.items()},
+                "hints": texts(labels.hints, lang),
             }
             for lang in LANGS
         },
         "org_levels": list(ORG_LEVELS),
         "ordered": list(labels.ordered),
     }
+
+
+# How a yes/no reads in every format meant for people (JSON keeps true/false).
+YES = Label("Ja", "Yes")
+NO = Label("Nej", "No")
+# ISO weekday 1–7 as the pages name it (web/static/i18n.js WEEKDAY says the same).
+WEEKDAYS: tuple[Label, ...] = (
+    Label("måndag", "Monday"),
+    Label("tisdag", "Tuesday"),
+    Label("onsdag", "Wednesday"),
+    Label("torsdag", "Thursday"),
+    Label("fredag", "Friday"),
+    Label("lördag", "Saturday"),
+    Label("söndag", "Sunday"),
+)
+MONTH_NAMES: tuple[Label, ...] = (
+    Label("januari", "January"),
+    Label("februari", "February"),
+    Label("mars", "March"),
+    Label("april", "April"),
+    Label("maj", "May"),
+    Label("juni", "June"),
+    Label("juli", "July"),
+    Label("augusti", "August"),
+    Label("september", "September"),
+    Label("oktober", "October"),
+    Label("november", "November"),
+    Label("december", "December"),
+)
+
+
+def value_text(labels: Labels, column: str, value: object, lang: Lang) -> str:
+    """How one cell of a dimension column reads for a person: the declared
+    label of its code, the missing-value label for NULL, Ja/Nej for a yes/no,
+    the weekday's name; any other value as it is (a name, a month, an id)."""
+    if value is None:
+        missing = labels.missing.get(column)
+        return missing.text(lang) if missing else "–"
+    if isinstance(value, bool):
+        return (YES if value else NO).text(lang)
+    if column == "weekday" and isinstance(value, int) and 1 <= value <= 7:
+        return WEEKDAYS[value - 1].text(lang)
+    codes = labels.values.get(column) or labels.choices.get(column)
+    if codes is not None:
+        label = codes.get(str(value))
+        if label is not None:
+            return label.text(lang)
+    return str(value)

@@ -17,8 +17,9 @@ from schemas.counties import COUNTIES, UNKNOWN_COUNTY
 
 FORMATS = ("json", "csv", "xlsx", "jsonstat", "pdf")
 LANGS = ("sv", "en")
-COMMON = ("from", "to", "format", "lang", "level", "delimiter", "compare")
+COMMON = ("from", "to", "format", "lang", "level", "delimiter", "compare", "style")
 COMPARE = ("previous", "year")  # the period just before, or the same dates a year earlier
+STYLES = ("table", "machine")
 _ID = re.compile(r"^[^\s\x00-\x1f\x7f]{1,64}$")
 _TEXT = re.compile(r"^[^\x00-\x1f\x7f]{1,256}$")
 TEXT_FILTERS = ("process", "moment")
@@ -88,6 +89,9 @@ def parse(report: Report, pairs: Iterable[tuple[str, str]], today: dt.date) -> R
     delim = _one("delimiter", given["delimiter"]) if "delimiter" in given else "comma"
     if delim not in ("comma", "semicolon"):
         raise ParameterError("delimiter", "one of comma, semicolon")
+    style = _one("style", given["style"]) if "style" in given else "table"
+    if style not in STYLES:
+        raise ParameterError("style", f"unknown style; one of {', '.join(STYLES)}")
 
     compare = _one("compare", given["compare"]) if "compare" in given else ""
     if compare and compare not in COMPARE:
@@ -120,9 +124,10 @@ def parse(report: Report, pairs: Iterable[tuple[str, str]], today: dt.date) -> R
         level,
         fmt,
         lang,
-        ";" if delim == "semicolon" else ",",
+        "" if "delimiter" not in given else ";" if delim == "semicolon" else ",",
         tuple(notes),
         compare,
+        style=style,
     )
 
 

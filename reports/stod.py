@@ -319,10 +319,10 @@ LOOKUPS = {
 }
 
 
-def _report(id: str, sv: str, en: str, desc: str, cols: tuple[Column, ...], query: Any,
+def _report(id: str, sv: str, en: str, definition: Label, cols: tuple[Column, ...], query: Any,
             **kw: Any) -> Report:  # fmt: skip
     return Report(
-        SERVICE, id, sv, en, desc, cols, query, filters=FILTERS, lookups=LOOKUPS,
+        SERVICE, id, sv, en, definition, cols, query, filters=FILTERS, lookups=LOOKUPS,
         data_start=DATA_START, **kw,
     )  # fmt: skip
 
@@ -348,64 +348,130 @@ LABELS = Labels(
 
 SERVICE_DECL = Service(SERVICE, "Stöd och behandling", "Support and treatment", (
     _report("moments-per-county", "Moment per län", "Moments per county",
-            "Moments (Process cases) started (first Inprogress) and completed (first Done) in "
-            "the period, by the current HSA county of the case's care provider; practitioners = "
-            "distinct practitioners on those transitions.",
+            Label(
+                "Moment som påbörjades (första gången de fick status pågående) och avslutades "
+                "(första gången de fick status klart) under perioden, i det län där vårdgivaren "
+                "finns enligt dagens HSA-katalog. Behandlare är antalet olika behandlare som "
+                "registrerat dessa steg.",
+                "Moments started (the first time they became in progress) and completed (the "
+                "first time they became done) in the period, in the county of the care provider "
+                "according to today's HSA catalogue. Practitioners is the number of different "
+                "practitioners who recorded those steps.",
+            ),
             (COUNTY_CODE, COUNTY_NAME, STARTED, COMPLETED, PRACTITIONERS), moments_per_county),
     _report("moments-per-weekday", "Moment per veckodag", "Moments per weekday",
-            "Moments started and completed by ISO weekday of the transition.",
+            Label(
+                "Moment som påbörjades och avslutades, per veckodag.",
+                "Moments started and completed, per weekday.",
+            ),
             (Column("weekday", "Veckodag", "Weekday", "integer", dimension=True), STARTED, COMPLETED),
             moments_per_weekday),
     _report("moments-per-process", "Moment per program", "Moments per programme",
-            "Moments started and completed per programme; completion_share = completed ÷ "
-            "started (null when none started).",
+            Label(
+                "Moment som påbörjades och avslutades per program. Andel avslutade är antalet "
+                "avslutade delat med antalet påbörjade under perioden; den kan bli över 100 % "
+                "när moment som påbörjades före perioden avslutas under den. Tom när inga "
+                "moment påbörjades.",
+                "Moments started and completed per programme. Completion share is the completed "
+                "divided by the started in the period; it can exceed 100% when moments started "
+                "before the period are completed in it. Empty when none started.",
+            ),
             (Column("process", "Program", "Programme", "string"), STARTED, COMPLETED,
              Column("completion_share", "Andel avslutade", "Completion share", "number")),
             moments_per_process),
     _report("ongoing-over-time", "Pågående moment över tid", "Ongoing moments over time",
-            "Moments ongoing at the end of each month (started on or before its last day and "
-            "not completed by then); the period's last month is taken at the period's end.",
+            Label(
+                "Moment som pågick vid varje månads slut: påbörjade senast den dagen och inte "
+                "avslutade. Periodens sista månad räknas vid periodens slut.",
+                "Moments ongoing at the end of each month: started by that day and not "
+                "completed. The period's last month is counted at the end of the period.",
+            ),
             (MONTH, ONGOING), ongoing_over_time),
     _report("ongoing-per-moment", "Pågående per moment", "Ongoing per moment",
-            "Ongoing moments at each month's end, per moment.",
+            Label(
+                "Moment som pågick vid varje månads slut, per moment.",
+                "Moments ongoing at the end of each month, per moment.",
+            ),
             (MONTH, MOMENT, ONGOING), ongoing_per_moment),
     _report("moments-by-hierarchy", "Moment per län, vårdgivare, enhet och avslutsorsak",
             "Moments by county, care provider, unit, moment and closing reason",
-            "Started, ongoing at the period's end, completed, residents (distinct patients of "
-            "moments started; 1–9 withheld) and practitioners; `level` = county | "
-            "care_provider | unit | moment | closing_reason. A moment not completed by the "
-            "period's end has closing_reason null (Ej avslutat).",
+            Label(
+                "Påbörjade moment, moment som pågick vid periodens slut, avslutade moment, "
+                "antal patienter (färre än 10 visas inte) och behandlare per län, vårdgivare, "
+                "enhet, moment och avslutsorsak. Välj nivå för att se summan på en högre nivå. "
+                "Moment som inte avslutats visas som Ej avslutat.",
+                "Moments started, ongoing at the end of the period and completed, patients "
+                "(fewer than 10 not shown) and practitioners per county, care provider, unit, "
+                "moment and closing reason. Choose a level to see the sum at a higher level. "
+                "Moments not completed show as Not completed.",
+            ),
             HIERARCHY_COLUMNS, moments_by_hierarchy, levels=HIERARCHY_LEVELS),
     _report("moments-by-moment", "Moment per moment, län, vårdgivare och enhet",
             "Moments by moment, county, care provider and unit",
-            "The same measures with moment at the top of the drill-down; `level` = moment | "
-            "county | care_provider | unit.",
+            Label(
+                "Samma mått som i Moment per län, vårdgivare, enhet och avslutsorsak, med "
+                "momentet överst; välj nivå för att se län, vårdgivare eller enhet.",
+                "The same measures as Moments by county, care provider, unit and closing "
+                "reason, with the moment on top; choose a level to see county, care provider or "
+                "unit.",
+            ),
             MOMENT_COLUMNS, moments_by_moment, levels=MOMENT_LEVELS),
     _report("moments-per-month", "Moment per månad", "Moments per month",
-            "Moments started and completed per month, and distinct practitioners on them.",
+            Label(
+                "Moment som påbörjades och avslutades per månad, och antalet olika behandlare.",
+                "Moments started and completed per month, and the number of different "
+                "practitioners.",
+            ),
             (MONTH, STARTED, COMPLETED, PRACTITIONERS), moments_per_month),
     _report("completed-per-closing-reason", "Avslutade moment per avslutsorsak",
             "Completed moments per closing reason",
-            "Moments completed in the period by the reason on the completing transition "
-            "(Okänd when missing; reasons exist from 2022-03).",
+            Label(
+                "Moment som avslutades under perioden, per avslutsorsak. Saknas orsak visas "
+                "Okänd; avslutsorsak registreras från mars 2022.",
+                "Moments completed in the period, per closing reason. A missing reason shows as "
+                "Okänd (unknown); reasons are recorded from March 2022.",
+            ),
             (Column("closing_reason", "Avslutsorsak", "Closing reason", "string"), COMPLETED),
             completed_per_closing_reason),
     _report("patients-per-gender-month", "Patienter per kön och månad", "Patients per gender and month",
-            "Distinct patients with a transaction of a moment in the month, by gender on their "
-            "latest such transaction (U when missing); 1–9 withheld.",
+            Label(
+                "Antal olika patienter med någon händelse i ett moment under månaden, per kön "
+                "enligt patientens senaste händelse (Okänt när uppgiften saknas). Färre än 10 "
+                "patienter visas inte.",
+                "Number of different patients with an event in a moment in the month, per "
+                "gender as on the patient's latest event (Unknown when missing). Fewer than 10 "
+                "patients are not shown.",
+            ),
             (MONTH, GENDER, PATIENTS), patients_per_gender_month),
     _report("patients-per-gender-age", "Patienter per kön och åldersgrupp",
             "Patients per gender and age group",
-            "Distinct patients in the period by gender and age group on their latest "
-            "transaction; 1–9 withheld, with a second cell where needed.",
+            Label(
+                "Antal olika patienter under perioden per kön och åldersgrupp enligt patientens "
+                "senaste händelse. Färre än 10 visas inte, och där det behövs döljs ännu en "
+                "cell så att värdet inte kan räknas fram.",
+                "Number of different patients in the period per gender and age group as on the "
+                "patient's latest event. Fewer than 10 are not shown, and where needed one more "
+                "cell is hidden so the value cannot be worked out.",
+            ),
             (GENDER, Column("age_group", "Åldersgrupp", "Age group", "string"), PATIENTS),
             patients_per_gender_age),
     _report("patients-per-gender", "Patienter per kön", "Patients per gender",
-            "Distinct patients in the period by gender; share = patients ÷ all patients; "
-            "1–9 withheld with their share, with a second cell where needed.",
+            Label(
+                "Antal olika patienter under perioden per kön och deras andel av alla "
+                "patienter. Färre än 10 visas inte (inte heller andelen), och där det behövs "
+                "döljs ännu en cell.",
+                "Number of different patients in the period per gender and their share of all "
+                "patients. Fewer than 10 are not shown (nor their share), and where needed one "
+                "more cell is hidden.",
+            ),
             (GENDER, PATIENTS, Column("share", "Andel", "Share", "number")), patients_per_gender),
     _report("moments-per-practitioner", "Moment per behandlare", "Moments per practitioner",
-            "Logged in only, own care provider: moments started and completed per practitioner.",
+            Label(
+                "Endast för inloggade, egen vårdgivare: moment som påbörjades och avslutades "
+                "per behandlare.",
+                "Logged-in users only, own care provider: moments started and completed per "
+                "practitioner.",
+            ),
             (Column("practitioner_id", "Behandlare (HSA-id)", "Practitioner id", "string"),
              Column("practitioner_name", "Behandlare", "Practitioner", "string", label_of="practitioner_id"),
              STARTED, COMPLETED),

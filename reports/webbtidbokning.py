@@ -29,6 +29,7 @@ BOOK, CANCEL, UPDATE, MINE = (
     "GetSubjectOfCareSchedule",
 )
 THREE = (BOOK, CANCEL, UPDATE)
+NOTE_UNKNOWN_COUNTY = "Län 00 (Okänt län) samlar enheter som saknas i HSA-katalogen."
 FOUR = (MINE, BOOK, CANCEL, UPDATE)
 CONNECTED_NEEDS = ("GetAvailableDates", "GetAvailableTimeslots", "MakeBooking", "GetAllTimeTypes")
 ACTIVITY_LABELS = {
@@ -188,7 +189,7 @@ def bookings_per_county(p: ReportParams, r: Reader) -> Answer:
     )
     notes = []
     if any(row[0] == UNKNOWN_COUNTY for row in rows):
-        notes.append("Län 00 (Okänt län) samlar enheter som saknas i HSA-katalogen.")
+        notes.append(NOTE_UNKNOWN_COUNTY)
     return Answer(rows, notes)
 
 
@@ -235,7 +236,7 @@ def _report(
     id: str,
     sv: str,
     en: str,
-    desc: str,
+    definition: Label,
     cols: tuple[Column, ...],
     query: Any,
     activities: tuple[str, ...],
@@ -246,7 +247,7 @@ def _report(
         id,
         sv,
         en,
-        desc,
+        definition,
         cols,
         query,
         filters=(*ORG_FILTERS, "activity"),
@@ -265,8 +266,12 @@ SERVICE_DECL = Service(
             "events-per-month",
             "Antal händelser per månad och aktivitet",
             "Events per month and activity",
-            "Calls per month (Stockholm time) for Boka tid (MakeBooking), Avboka tid "
-            "(CancelBooking) and Uppdatera tid (UpdateBooking).",
+            Label(
+                "Antal anrop per kalendermånad (svensk tid) till Boka tid, Avboka tid och "
+                "Uppdatera tid.",
+                "Number of calls per calendar month (Swedish time) to book, cancel and "
+                "reschedule an appointment.",
+            ),
             (MONTH, ACTIVITY, EVENTS),
             events_per_month,
             THREE,
@@ -275,13 +280,20 @@ SERVICE_DECL = Service(
             "bookings-per-county",
             "Antal bokningar per län och 1000 invånare",
             "Bookings per county and 1000 inhabitants",
-            "bookings = MakeBooking calls, by the county of the unit in the current HSA catalogue; "
-            "population = the county's on 1 January of the year of the period's last day; "
-            "per 1000 = 1000 × Σ over the period's years of (that year's bookings ÷ that year's "
-            "1 January population); units used = distinct logical addresses with a MakeBooking in "
-            "the period; units connected = units whose routing has GetAvailableDates, "
-            "GetAvailableTimeslots, MakeBooking and GetAllTimeTypes all active on the period's "
-            "last day.",
+            Label(
+                "Bokningar är anrop till Boka tid, räknade i det län där mottagningen finns "
+                "enligt dagens HSA-katalog. Invånare är länets folkmängd den 1 januari det år "
+                "perioden slutar. Bokningar per 1000 invånare räknas för varje år i perioden "
+                "mot årets folkmängd och läggs ihop. Enheter som använt Boka tid har tagit emot "
+                "minst en bokning under perioden; anslutna enheter kunde den sista dagen i "
+                "perioden visa lediga tider och ta emot bokningar.",
+                "Bookings are calls to book an appointment, counted in the county of the clinic "
+                "according to today's HSA catalogue. Population is the county's on 1 January of "
+                "the year the period ends. Bookings per 1000 inhabitants are counted for each "
+                "year of the period against that year's population and added up. Units used "
+                "received at least one booking in the period; units connected could show free "
+                "times and take bookings on the period's last day.",
+            ),
             (
                 COUNTY_CODE,
                 COUNTY_NAME,
@@ -308,7 +320,12 @@ SERVICE_DECL = Service(
             "share-per-service",
             "Andel händelser per tjänst",
             "Share of events per service",
-            "Share of Boka/Avboka/Uppdatera tid calls among the three (0–1).",
+            Label(
+                "Hur anropen till Boka tid, Avboka tid och Uppdatera tid fördelar sig mellan de "
+                "tre; tillsammans blir de 100 %.",
+                "How the calls to book, cancel and reschedule an appointment are shared between "
+                "the three; together they make 100%.",
+            ),
             (ACTIVITY, EVENTS, Column("share", "Andel", "Share", "number")),
             share_per_service,
             THREE,
@@ -317,7 +334,11 @@ SERVICE_DECL = Service(
             "my-bookings-per-month",
             "Antal händelser per månad, Mina tider",
             "My bookings (Mina tider) per month",
-            "GetSubjectOfCareSchedule (Mina tider) calls per month.",
+            Label(
+                "Antal gånger per månad som invånare tittat på sina bokade tider i Mina tider.",
+                "Number of times per month residents looked at their booked appointments (My "
+                "appointments).",
+            ),
             (MONTH, EVENTS),
             my_bookings_per_month,
             (MINE,),
@@ -326,8 +347,14 @@ SERVICE_DECL = Service(
             "events-per-weekday",
             "Antal händelser per veckodag",
             "Events per weekday",
-            "Calls of Mina tider, Boka, Avboka and Uppdatera tid by ISO weekday; days = how many "
-            "of that weekday the period holds; per_day = events ÷ days.",
+            Label(
+                "Anrop till Mina tider, Boka tid, Avboka tid och Uppdatera tid per veckodag. "
+                "Antal dagar är hur många sådana veckodagar perioden har; händelser per dag är "
+                "anropen delat med antalet dagar.",
+                "Calls to My appointments, Book, Cancel and Reschedule per weekday. Days is how "
+                "many of that weekday the period has; events per day is the calls divided by "
+                "the days.",
+            ),
             (
                 Column("weekday", "Veckodag", "Weekday", "integer", dimension=True),
                 ACTIVITY,
@@ -343,9 +370,14 @@ SERVICE_DECL = Service(
             "events-by-hierarchy",
             "Antal händelser per region, vårdgivare och aktivitet",
             "Events by county, care provider, unit and activity",
-            "Calls of Mina tider, Boka, Avboka and Uppdatera tid by county, care provider and unit "
-            "of the current HSA catalogue; `level` = county | care_provider | unit | activity "
-            "sums the lower levels away.",
+            Label(
+                "Anrop till Mina tider, Boka tid, Avboka tid och Uppdatera tid per län, "
+                "vårdgivare och enhet enligt dagens HSA-katalog. Välj nivå för att se summan "
+                "per län, vårdgivare, enhet eller aktivitet.",
+                "Calls to My appointments, Book, Cancel and Reschedule per county, care "
+                "provider and unit according to today's HSA catalogue. Choose a level to see "
+                "the sum per county, care provider, unit or activity.",
+            ),
             HIERARCHY_COLUMNS,
             events_by_hierarchy,
             FOUR,

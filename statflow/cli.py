@@ -125,6 +125,10 @@ def _report(args: argparse.Namespace, settings: Settings) -> int:
             ("to", args.date_to),
             ("format", args.format),
             ("level", args.level),
+            ("lang", args.lang),
+            # a terminal or a pipe reads the machine CSV (names, codes, full
+            # precision), as it always has; `--style table` gives Excel's
+            ("style", args.style if args.format == "csv" else None),
         )
         if v
     ]
@@ -245,6 +249,9 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--from", dest="date_from")
     rep.add_argument("--to", dest="date_to")
     rep.add_argument("--format", choices=["json", "csv", "xlsx", "jsonstat", "pdf"])
+    rep.add_argument("--lang", choices=["sv", "en"])
+    rep.add_argument("--style", choices=["machine", "table"], default="machine",
+                     help="CSV: machine (default: names, codes, full precision) or table (labels, Swedish Excel)")  # fmt: skip
     rep.add_argument("--level")
     rep.add_argument("--filter", action="append", help="NAME=VALUE, repeatable")
     return p

@@ -14,7 +14,7 @@ from typing import Any
 
 from reports import catalogue
 from reports.declarations import Column, Report
-from reports.params import COMPARE, FORMATS, LANGS, TEXT_FILTERS
+from reports.params import COMPARE, FORMATS, LANGS, STYLES, TEXT_FILTERS
 from schemas.counties import COUNTIES, UNKNOWN_COUNTY
 
 GENERIC = "/api/v1/reports/{service}/{report}"
@@ -91,8 +91,13 @@ def parameters(report: Report) -> list[dict[str, Any]]:
                                            "default": "json"}),
         _query("lang", "language of titles, labels and headers",
                {"type": "string", "enum": list(LANGS), "default": "sv"}),
-        _query("delimiter", "CSV field separator",
-               {"type": "string", "enum": ["comma", "semicolon"], "default": "comma"}),
+        _query("delimiter", "CSV field separator (default: the style's own: table in "
+               "Swedish `;`, in English `,`; machine `,`)",
+               {"type": "string", "enum": ["comma", "semicolon"]}),
+        _query("style", "CSV for people (labelled headers, labels for codes, numbers "
+               "rounded as on the page, decimal comma in Swedish, a BOM) or the machine "
+               "form (column names, codes, full precision)",
+               {"type": "string", "enum": list(STYLES), "default": "table"}),
         _query("compare", "add the same report over the previous period (as long; whole "
                "months compare with as many whole months) or the same dates a year earlier, "
                "as `comparison` in the JSON answer (format=json only)",
@@ -169,7 +174,7 @@ def operation(report: Report) -> dict[str, Any]:
         "tags": [report.service],
         "operationId": f"{report.service}__{report.id}".replace("-", "_"),
         "summary": f"{report.title_sv} ({report.title_en})",
-        "description": f"{report.description}\n\nData from {report.data_start}. "
+        "description": f"{report.definition.en}\n\nData from {report.data_start}. "
         f"Tiers: {', '.join(report.tiers)}.",
         "parameters": parameters(report),
         "responses": {"200": ok, **copy.deepcopy(ERRORS)},

@@ -142,7 +142,7 @@ def test_tiers_exports_and_audit(settings: Any, statflow: StatflowProcess, tmp_p
             # Excel keeps 15 significant digits; a withheld/unknown cell is "–"
             assert (g == "–" and w is None) or g == w or abs(g - w) <= 1e-12 * abs(w)
     csv_path = tmp_path / "answer.csv"
-    csv_path.write_bytes(statflow.get(base, format="csv", **WEB_PERIOD).content)
+    csv_path.write_bytes(statflow.get(base, format="csv", style="machine", **WEB_PERIOD).content)
     xlsx_path = tmp_path / "answer.xlsx"
     xlsx_path.write_bytes(xlsx)
     out = tmp_path / "lo"

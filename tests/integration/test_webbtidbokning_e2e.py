@@ -160,6 +160,7 @@ def test_parameter_errors_are_400_naming_the_parameter(
     csv = statflow.get(
         f"/api/v1/reports/{SERVICE}/events-per-month",
         format="csv",
+        style="machine",  # the integrations' form; the default is the labelled table
         **{"from": "2024-01-01", "to": "2024-03-31"},
     )
     assert csv.status_code == 200 and csv.content.startswith(b"\xef\xbb\xbfmonth,activity,events")

@@ -16,6 +16,7 @@ from bench import render as bench_render
 from reports import formats
 from reports.declarations import Answer, Column, Report, ReportParams
 from reports.engine import Result
+from reports.labels import Label
 
 COLUMNS = (
     Column("county_code", "Länskod", "County code", "string", level="county"),
@@ -32,7 +33,8 @@ ROWS = [
     [None, None, 7, 2**53 + 1, None, True],
 ]
 REPORT = Report(
-    "testservice", "fixed-answer", "Ett fast svar åäö", "A fixed answer", "The fixed answer.",
+    "testservice", "fixed-answer", "Ett fast svar åäö", "A fixed answer",
+    Label("Det fasta svaret.", "The fixed answer."),
     COLUMNS, lambda p, r: Answer([]),
 )  # fmt: skip
 

@@ -129,6 +129,11 @@ export function formatDim(name, value, short = false) {
   return String(value);
 }
 
+// How a filter's fixed choice reads (declared with the report), else as a code of its column.
+export function formatChoice(name, value) {
+  return own(own(labelsOf("choices"), name) || {}, value) || formatDim(name, value);
+}
+
 export function formatCell(col, value) {
   if (col.type === "integer" || col.type === "number") {
     if (col.name === "weekday") return formatDim(col.name, value);

@@ -24,7 +24,7 @@ export async function showHome() {
             link(`/r/${encodeURIComponent(r.service)}/${encodeURIComponent(r.id)}`, L === "en" ? r.title_en : r.title,
               { "data-report": `${r.service}/${r.id}` }),
             r.tiers.includes("open") ? "" : h("span", { class: "badge", text: ` ${t("logged_in_only")}` }),
-            h("p", { lang: "en", text: r.description.length > 160 ? r.description.slice(0, 157) + "…" : r.description })))));
+            definitionCard(L === "en" ? r.description_en : r.description)))));
     });
     main.replaceChildren(
       h("h1", { text: t("home_title") }),
@@ -36,3 +36,7 @@ export async function showHome() {
   }
 }
 
+// A report card's definition (declared with the report, in the page's language), shortened.
+function definitionCard(text) {
+  return h("p", { text: text.length > 160 ? text.slice(0, 157) + "…" : text });
+}

@@ -147,7 +147,7 @@ function renderLive(data, parts) {
     ordered.map((g) => [[formatOp(g, false), g.operation], g.topic, [nf().format(g.events), g.events], [nf().format(g.errors), g.errors],
       [g.events ? pf().format(g.errors / g.events) : "–", g.events ? g.errors / g.events : null]]), [2, 3, 4]));
 
-  const num = (v) => (v === null || v === undefined ? [t("unknown"), null] : [nf().format(v), v]);
+  const num = (v) => (v === null || v === undefined ? [t("figure_missing"), null] : [nf().format(v), v]);
   const lagRows = [...(data.consumer_lag || [])].sort((a, b) => (a.topic || "").localeCompare(b.topic || "") || Number(a.partition) - Number(b.partition));
   parts.lag.replaceChildren(h("h2", { id: "lag-h", text: t("lag_title") }), simpleTable("live-lag-table", t("lag_title"),
     [t("topic"), t("partition"), t("lag"), t("worker")], lagRows.map((r) => [r.topic || "–", r.partition ?? "–", num(r.value), r.worker || "–"]), [1, 2]));

@@ -2,7 +2,7 @@
 // drill-down and exports. All view state lives in the query string.
 import { barChart, columnChart, countyTiles, lineChart } from "./chart.js";
 import { lang, query, t } from "./i18n.js";
-import { ApiError, authHeaders, cap, catalogue, debounce, filterLabel, formatCell, formatDim, formatInstant, formatMeasure, getJSON, h, isMeasure, isNumeric, isShare, labels, labelsOf, legend, levelLabel, link, meta, monthLabel, navigate, own, page, setTitle, showError, token } from "./common.js";
+import { ApiError, authHeaders, cap, catalogue, debounce, filterLabel, formatCell, formatChoice, formatDim, formatInstant, formatMeasure, getJSON, h, isMeasure, isNumeric, isShare, labels, labelsOf, legend, levelLabel, link, meta, monthLabel, navigate, own, page, setTitle, showError, token } from "./common.js";
 
 // --- report page ------------------------------------------------------------
 
@@ -166,7 +166,7 @@ class ReportPage {
       }
       this.fields[name] = control;
       const field = h("div", { class: "field" },
-        h("label", { for: id, "data-filter": name }), control, h("span", { class: "hint", id: hintId, "data-t": hint }));
+        h("label", { for: id, "data-filter": name }), control, h("span", { class: "hint", id: hintId, "data-t": hint, "data-hint": name }));
       if (control.multiple) {
         const summary = h("span", { class: "chosen", id: `${id}-chosen`, "aria-live": "polite" });
         control.setAttribute("aria-describedby", `${hintId} ${id}-chosen`);
@@ -207,13 +207,15 @@ class ReportPage {
     const L = lang();
     for (const node of this.main.querySelectorAll("[data-t]")) node.textContent = t(node.dataset.t);
     for (const node of this.main.querySelectorAll("[data-filter]")) node.textContent = filterLabel(node.dataset.filter);
+    // a filter's own hint, declared with its service, over the generic one
+    for (const node of this.main.querySelectorAll("[data-hint]")) node.textContent = own(labelsOf("hints"), node.dataset.hint) || node.textContent;
     for (const node of this.main.querySelectorAll("option[data-level]")) node.textContent = cap(levelLabel(node.value));
-    for (const node of this.main.querySelectorAll("option[data-choice]")) node.textContent = formatDim(node.dataset.choice, node.value);
+    for (const node of this.main.querySelectorAll("option[data-choice]")) node.textContent = formatChoice(node.dataset.choice, node.value);
     this.heading.textContent = this.title();
     setTitle(this.title());
     const svcTitle = L === "en" ? this.service.title_en : this.service.title;
     this.crumbs.replaceChildren(h("ol", {}, h("li", {}, link("/", t("nav_reports"))), h("li", {}, svcTitle)));
-    this.definition.replaceChildren(h("p", {}, h("strong", {}, `${t("definition")}: `), h("span", { lang: "en", text: this.report.description })));
+    this.definition.replaceChildren(h("p", {}, h("strong", {}, `${t("definition")}: `), h("span", { text: L === "en" ? this.report.description_en : this.report.description })));
   }
 
   // The form shows the URL's state (or the API's defaults for what the URL leaves out).
