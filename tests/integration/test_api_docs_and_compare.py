@@ -14,6 +14,10 @@ from openapi_spec_validator import validate
 
 from core.settings import Settings
 from reports import catalogue
+from schemas.events import NtjpCall
+from schemas.pipeline import Decoded, RawMessage
+from sinks.calls import CALLS_TABLE
+from sinks.events import EventSink
 from streams.context import Context
 from web.api import create_api
 
@@ -31,12 +35,18 @@ def client(settings: Settings) -> Iterator[TestClient]:
 
 
 def calls(ctx: Context, per_day: dict[dt.date, int]) -> None:
-    days = list(per_day)
-    ctx.store.insert_columns("ntjp_calls_daily", {
-        "day": days, "logical_address": ["SE-UNIT-1"] * len(days),
-        "operation": ["MakeBooking"] * len(days), "status": ["ok"] * len(days),
-        "calls": list(per_day.values()),
-    })  # fmt: skip
+    """The calls through the sink, as ingest writes them (every rollup the
+    reports read, daily and monthly, fills from them)."""
+    noon = dt.time(12, tzinfo=dt.timezone(dt.timedelta(hours=1)))
+    batch: Decoded[NtjpCall] = Decoded("t", 0, 0, 0)
+    for day, n in per_day.items():
+        for i in range(n):
+            call = NtjpCall(
+                f"{day}-{i}", dt.datetime.combine(day, noon), "MakeBooking", "SE-UNIT-1"
+            )
+            batch.accepted.append((RawMessage("t", 0, len(batch.accepted), None, None), call))
+    batch.next_offset = len(batch.accepted)
+    EventSink(ctx.store, CALLS_TABLE).write(batch, {})
 
 
 def test_openapi_lists_every_report_parameter_and_validates(client: TestClient) -> None:
@@ -48,7 +58,7 @@ def test_openapi_lists_every_report_parameter_and_validates(client: TestClient) 
         for report in svc.reports:
             op = doc["paths"][f"/api/v1/reports/{svc.id}/{report.id}"]["get"]
             names = {p["name"] for p in op["parameters"]}
-            common = {"from", "to", "format", "lang", "delimiter", "compare"}
+            common = {"from", "to", "format", "lang", "delimiter", "compare", "style"}
             assert names == common | set(report.filters) | ({"level"} if report.levels else set())
             fmt = next(p for p in op["parameters"] if p["name"] == "format")
             assert set(fmt["schema"]["enum"]) == {"json", "csv", "xlsx", "jsonstat", "pdf"}
