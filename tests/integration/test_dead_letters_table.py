@@ -79,7 +79,7 @@ def test_rows_recorded_before_the_keyed_table_are_kept(store_settings: Any, tmp_
         b = batch(0, 10, [4, 7])
         dead_letters.record(s, b.rejected, "a")
         dead_letters.record(s, b.rejected[:1], "b")  # a second rejection of offset 4
-        assert migrate.migrate(s) == [21]
+        assert migrate.migrate(s)[0] == 21  # and any later version
         rows = s.query_rows("SELECT source_offset, reason FROM dead_letters FINAL ORDER BY 1")
         assert [(int(o), r) for o, r in rows] == [(4, "bad 4"), (7, "bad 7")]
         assert migrate.migrate(s) == []
