@@ -139,9 +139,10 @@ def to_xlsx(result: Result) -> bytes:
     columns = list(zip(*result.rows, strict=True)) or [() for _ in result.columns]
     keep = pres.code_columns(result.columns)
     for j, (col, values) in enumerate(zip(result.columns, columns, strict=True)):
-        if col.name not in keep and col.type == "string":
-            # codes read as labels (boka-tid -> Boka tid); typed cells (yes/no,
-            # weekday numbers) stay typed, which Excel shows in its own language
+        if col.name not in keep and not pres.is_measure(col):
+            # every code reads as its label, as on the page: boka-tid -> Boka tid,
+            # weekday 1 -> Måndag, a yes/no -> Ja/Nej (Excel's TRUE/FALSE and a
+            # bare 1 are codes); measures stay numbers a spreadsheet can sum
             values = tuple(pres.cell_text(col, v, labels, lang, keep) for v in values)
         _xlsx_column(sheet, j, col.type, values, share)
     sheet.freeze_panes(1, 0)

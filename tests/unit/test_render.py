@@ -119,16 +119,16 @@ def test_a_7000_row_answer_renders_as_the_per_cell_code_did() -> None:
         assert hashlib.sha256(body).hexdigest() == digest, (fmt, delimiter)
 
 
-def test_xlsx_cells_are_typed_as_before() -> None:
+def test_xlsx_measures_are_numbers_and_codes_read_as_labels() -> None:
     book = openpyxl.load_workbook(io.BytesIO(formats.render(result("xlsx"))[0]))
     sheet = book.worksheets[0]
     got = [list(r) for r in sheet.iter_rows(values_only=True)]
     assert got[0] == [c.label_sv for c in COLUMNS]
     assert got[1:] == [
-        ["01", "Stockholms län", 1, 12, 1 / 3, True],
-        ["01", "Stockholms län", 2, "–", 0.3, False],  # Excel keeps 15 digits
-        ["03", 'Uppsala "län", ;\nrad två', 1, 0, 1e-7, "–"],
-        ["–", "–", 7, 2**53, "–", True],
+        ["01", "Stockholms län", "måndag", 12, 1 / 3, "Ja"],
+        ["01", "Stockholms län", "tisdag", "–", 0.3, "Nej"],  # Excel keeps 15 digits
+        ["03", 'Uppsala "län", ;\nrad två', "måndag", 0, 1e-7, "–"],
+        ["–", "–", "söndag", 2**53, "–", "Ja"],
     ]
     assert sheet["E2"].number_format == "0.0000" and sheet["D2"].number_format == "General"
     assert sheet["A1"].font.b and sheet.freeze_panes == "A2"
