@@ -42,8 +42,7 @@ test-docker: install
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy core schemas streams agents sinks reports statflow deploy synth reconcile web bench
-	$(VENV)/bin/mypy --strict core schemas
+	$(VENV)/bin/mypy --strict core schemas streams agents sinks reports statflow deploy synth reconcile web bench
 
 bench: install
 	$(PY) -m bench $(BENCH_ARGS)

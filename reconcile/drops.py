@@ -26,7 +26,7 @@ def register(app: faust.App, ctx: Context) -> None:
     times = parse_times(ctx.settings.reconcile_at)
     last: list[dt.datetime] = []
 
-    @app.timer(interval=float(ctx.settings.drop_poll_seconds))
+    @app.timer(interval=float(ctx.settings.drop_poll_seconds))  # type: ignore[untyped-decorator]
     async def watch_drop_dir() -> None:
         now = dt.datetime.now(STOCKHOLM)
         if not drop.is_dir() or not due(now, last[-1] if last else None, times):

@@ -231,7 +231,7 @@ class ClickHouseStore:
         import chdb
 
         with self._reader_slots if read else self._lock:
-            conn = chdb.connect(self._chdb_path)
+            conn = chdb.connect(self._chdb_path)  # type: ignore[no-untyped-call]
             try:
                 yield conn
             finally:

@@ -61,7 +61,7 @@ def _register_clickhouse_http(app: faust.App, ctx: Context) -> None:
     from core.errors import ConfigError
     from web.chhttp.server import serve
 
-    @app.task
+    @app.task  # type: ignore[untyped-decorator]
     async def clickhouse_http() -> None:
         try:
             await serve(ctx.store, ctx.settings, hosted=True)
@@ -73,7 +73,7 @@ def _register_clickhouse_http(app: faust.App, ctx: Context) -> None:
 def _serve_http(app: faust.App, asgi: Any, host: str, port: int, what: str) -> None:
     import uvicorn
 
-    @app.task
+    @app.task  # type: ignore[untyped-decorator]
     async def http_server() -> None:
         config = uvicorn.Config(asgi, host=host, port=port, log_level="warning", lifespan="off")
         server: Any = uvicorn.Server(config)

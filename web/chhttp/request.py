@@ -28,7 +28,7 @@ from core.errors import ClickHouseHTTPError
 try:  # clickhouse-connect depends on it before Python 3.14
     from backports import zstd as _zstd
 except ImportError:  # pragma: no cover - Python 3.14 has it built in
-    from compression import zstd as _zstd  # type: ignore[import-not-found,no-redef]
+    from compression import zstd as _zstd  # type: ignore[import-not-found,no-redef,unused-ignore]
 
 # Parameters the HTTP layer consumes; they are not ClickHouse settings. The
 # progress and session ones are accepted and ignored: every answer is sent whole
