@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from core.errors import ValidationError
 from core.settings import Settings
-from schemas.examples import EXAMPLES
 from schemas.export import HERE, schema_for
 from schemas.topics import ALL_TOPICS, DLQ_HEADERS, TopicSpec, dlq_config, topic_config
 
@@ -82,7 +82,7 @@ def _kafka_channel(name: str, partitions: int, config: dict[str, str]) -> dict[s
 
 
 def _rejected_example(
-    spec: TopicSpec, payload: dict[str, Any], example: dict[str, object]
+    spec: TopicSpec, payload: dict[str, Any], example: Mapping[str, object]
 ) -> tuple[dict[str, object], str]:
     """The example without its first required field, and the reason the topic's
     own decoder gives for it: the `error` header a publisher would really see."""
@@ -113,7 +113,7 @@ def document(settings: Settings) -> dict[str, Any]:
         ident = _ident(spec.name)
         full = spec.full(settings)
         payload = _payload(spec.name)
-        example = EXAMPLES[spec.name]
+        example = spec.example
         messages[ident] = {
             "name": spec.name,
             "title": payload.get("description") or spec.name,

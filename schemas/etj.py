@@ -168,3 +168,44 @@ def account_decoder(max_bytes: int) -> Decoder[EtjAccount]:
 
 def etj_unit_decoder(max_bytes: int) -> Decoder[EtjUnit]:
     return Decoder(EtjUnit, max_bytes)
+
+
+# One valid example message per topic, shown to publishing teams in the
+# AsyncAPI document (tests/unit/test_asyncapi.py decodes each with its contract,
+# so an example can never drift from what statflow accepts).
+CASE_EXAMPLE: dict[str, object] = {
+    "event_id": "etj-case-0001-received",
+    "occurred_at": "2024-03-04T09:15:00+01:00",
+    "case_id": "etj-case-0001",
+    "unit_id": "SE2321000016-7P35",
+    "case_type": "boka-tid",
+    "case_type_kind": "standard",
+    "event": "received",
+}
+
+LOGIN_EXAMPLE: dict[str, object] = {
+    "event_id": "etj-login-0001",
+    "occurred_at": "2024-03-04T09:14:00+01:00",
+    "account_id": "acct-7f3a9c",
+    "actor": "resident",
+    "method": "bankid",
+    "county_code": "01",
+}
+
+ACCOUNT_EXAMPLE: dict[str, object] = {
+    "account_id": "acct-7f3a9c",
+    "actor": "resident",
+    "created_at": "2023-11-02T12:00:00Z",
+    "deleted_at": None,
+}
+
+ETJ_UNIT_EXAMPLE: dict[str, object] = {
+    "unit_id": "SE2321000016-7P35",
+    "name": "Vårdcentral Exempel",
+    "care_provider_id": "SE2321000016-0001",
+    "county_code": "01",
+    "care_type": "primarvard",
+    "activated_on": "2023-01-01",
+    "active": True,
+    "case_types": [{"id": "boka-tid", "kind": "standard", "active": True}],
+}

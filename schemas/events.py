@@ -267,3 +267,54 @@ def population_decoder(max_bytes: int) -> Decoder[ScbPopulation]:
 
 def sob_decoder(max_bytes: int) -> Decoder[SobTransaction]:
     return Decoder(SobTransaction, max_bytes, instants=("occurred_at",), check=_check_patient)
+
+
+# One valid example message per topic, shown to publishing teams in the
+# AsyncAPI document (tests/unit/test_asyncapi.py decodes each with its contract,
+# so an example can never drift from what statflow accepts).
+CALL_EXAMPLE: dict[str, object] = {
+    "event_id": "3f0c9a1e-ntjp-0001",
+    "occurred_at": "2024-03-04T09:15:00+01:00",
+    "operation": "MakeBooking",
+    "logical_address": "SE2321000016-7P35",
+    "consumer_id": "SE2321000016-1177",
+    "status": "ok",
+}
+
+SOB_EXAMPLE: dict[str, object] = {
+    "event_id": "sob-0001",
+    "occurred_at": "2024-03-04T09:15:00+01:00",
+    "case_id": "case-0001",
+    "case_type": "remiss",
+    "status": "open",
+    "process_name": "Remisshantering",
+    "moment_name": "Mottagen",
+    "care_provider_id": "SE2321000016-0001",
+    "care_unit_id": "SE2321000016-7P35",
+    "patient_age": 54,
+}
+
+UNIT_EXAMPLE: dict[str, object] = {
+    "hsa_id": "SE2321000016-7P35",
+    "name": "Vårdcentral Exempel",
+    "kind": "unit",
+    "county_code": "01",
+    "updated_at": "2024-03-01T00:00:00Z",
+    "care_provider_id": "SE2321000016-0001",
+}
+
+PERSON_EXAMPLE: dict[str, object] = {
+    "hsa_id": "SE2321000016-P001",
+    "given_name": "Anna",
+    "family_name": "Exempel",
+    "care_provider_id": "SE2321000016-0001",
+}
+
+ROUTING_EXAMPLE: dict[str, object] = {
+    "logical_address": "SE2321000016-7P35",
+    "operation": "MakeBooking",
+    "active_from": "2024-01-01",
+    "active_to": None,
+}
+
+POPULATION_EXAMPLE: dict[str, object] = {"county_code": "01", "year": 2024, "population": 2454821}

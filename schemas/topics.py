@@ -3,7 +3,7 @@ its contract's decoder (DECODERS and CONTRACT_TYPES are derived from these)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,8 +22,10 @@ class TopicSpec:
     compacted: bool = False
     # topic contract: max message bytes -> decoder (schemas/events.py, etj.py)
     decoder: Callable[[int], Decoder[Any]] = field(kw_only=True, compare=False, repr=False)
+    # one valid message, beside the contract it obeys (the AsyncAPI document shows it)
+    example: Mapping[str, object] = field(kw_only=True, compare=False, repr=False)
 
-    def key_of(self, record: dict[str, object]) -> bytes:
+    def key_of(self, record: Mapping[str, object]) -> bytes:
         return "/".join(str(record[f]) for f in self.key_fields).encode("utf-8")
 
     def full(self, settings: Settings) -> str:
@@ -33,29 +35,62 @@ class TopicSpec:
         return self.full(settings) + ".dlq"
 
 
-NTJP_CALLS = TopicSpec("ntjp.calls.v1", ("logical_address",), decoder=events.call_decoder)
-HSA_UNITS = TopicSpec("hsa.units.v1", ("hsa_id",), compacted=True, decoder=events.unit_decoder)
+NTJP_CALLS = TopicSpec(
+    "ntjp.calls.v1", ("logical_address",), decoder=events.call_decoder, example=events.CALL_EXAMPLE
+)
+HSA_UNITS = TopicSpec(
+    "hsa.units.v1",
+    ("hsa_id",),
+    compacted=True,
+    decoder=events.unit_decoder,
+    example=events.UNIT_EXAMPLE,
+)
 NTJP_ROUTING = TopicSpec(
     "ntjp.routing.v1",
     ("logical_address", "operation"),
     compacted=True,
     decoder=events.routing_decoder,
+    example=events.ROUTING_EXAMPLE,
 )
 SCB_POPULATION = TopicSpec(
-    "scb.population.v1", ("county_code", "year"), compacted=True, decoder=events.population_decoder
+    "scb.population.v1",
+    ("county_code", "year"),
+    compacted=True,
+    decoder=events.population_decoder,
+    example=events.POPULATION_EXAMPLE,
 )
 
-SOB_TRANSACTIONS = TopicSpec("sob.transactions.v1", ("case_id",), decoder=events.sob_decoder)
+SOB_TRANSACTIONS = TopicSpec(
+    "sob.transactions.v1", ("case_id",), decoder=events.sob_decoder, example=events.SOB_EXAMPLE
+)
 HSA_PERSONS = TopicSpec(
-    "hsa.persons.v1", ("hsa_id",), compacted=True, decoder=events.person_decoder
+    "hsa.persons.v1",
+    ("hsa_id",),
+    compacted=True,
+    decoder=events.person_decoder,
+    example=events.PERSON_EXAMPLE,
 )
 
-ETJ_CASES = TopicSpec("etj.cases.v1", ("case_id",), decoder=etj.case_decoder)
-ETJ_LOGINS = TopicSpec("etj.logins.v1", ("account_id",), decoder=etj.login_decoder)
-ETJ_ACCOUNTS = TopicSpec(
-    "etj.accounts.v1", ("account_id",), compacted=True, decoder=etj.account_decoder
+ETJ_CASES = TopicSpec(
+    "etj.cases.v1", ("case_id",), decoder=etj.case_decoder, example=etj.CASE_EXAMPLE
 )
-ETJ_UNITS = TopicSpec("etj.units.v1", ("unit_id",), compacted=True, decoder=etj.etj_unit_decoder)
+ETJ_LOGINS = TopicSpec(
+    "etj.logins.v1", ("account_id",), decoder=etj.login_decoder, example=etj.LOGIN_EXAMPLE
+)
+ETJ_ACCOUNTS = TopicSpec(
+    "etj.accounts.v1",
+    ("account_id",),
+    compacted=True,
+    decoder=etj.account_decoder,
+    example=etj.ACCOUNT_EXAMPLE,
+)
+ETJ_UNITS = TopicSpec(
+    "etj.units.v1",
+    ("unit_id",),
+    compacted=True,
+    decoder=etj.etj_unit_decoder,
+    example=etj.ETJ_UNIT_EXAMPLE,
+)
 
 ALL_TOPICS: tuple[TopicSpec, ...] = (
     NTJP_CALLS,
@@ -74,6 +109,7 @@ BY_NAME: dict[str, TopicSpec] = {t.name: t for t in ALL_TOPICS}
 # topic name -> decoder factory / contract type, read from the declarations above
 DECODERS: dict[str, Callable[[int], Decoder[Any]]] = {t.name: t.decoder for t in ALL_TOPICS}
 CONTRACT_TYPES: dict[str, type[msgspec.Struct]] = {t.name: t.decoder(1).kind for t in ALL_TOPICS}
+EXAMPLES: dict[str, Mapping[str, object]] = {t.name: t.example for t in ALL_TOPICS}
 
 
 def topic_config(spec: TopicSpec) -> dict[str, str]:

@@ -13,8 +13,7 @@ import pytest
 
 from core.settings import Settings
 from schemas import asyncapi, export
-from schemas.examples import EXAMPLES
-from schemas.topics import ALL_TOPICS, DECODERS, DLQ_HEADERS
+from schemas.topics import ALL_TOPICS, DECODERS, DLQ_HEADERS, EXAMPLES
 
 ROOT = Path(__file__).resolve().parents[2]
 KIT = ROOT / "deploy" / "asyncapi"

@@ -9,7 +9,7 @@ import orjson
 import pytest
 
 from schemas import export
-from schemas.examples import EXAMPLES
+from schemas.topics import EXAMPLES
 from statflow.cli import main
 
 CALL = EXAMPLES["ntjp.calls.v1"]
