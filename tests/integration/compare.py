@@ -50,7 +50,7 @@ def secondary_nulls(
 ) -> tuple[list[dict[str, Any]], int]:  # fmt: skip
     """The oracle's rows with `column` null where the answer withholds a value
     the oracle shows as >= 10: a secondary suppression, which reports/disclosure
-    decides across levels and tests/unit/test_linked_disclosure and
+    decides across levels and tests/unit/reports/test_linked_disclosure and
     tests/integration/test_disclosure_levels check cannot be undone. Allowed
     only when the answer's notes say so; every other cell must still agree, so
     every 1–9 stays null and every shown value equals the oracle's."""

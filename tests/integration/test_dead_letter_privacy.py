@@ -20,7 +20,7 @@ from schemas.topics import BY_NAME
 from sinks.clickhouse import ClickHouseStore
 from tests.integration.harness import StatflowProcess
 from tests.integration.kafka_util import publish, read_all
-from tests.unit.test_redaction import ALL_FORMS, BASES, leftovers
+from tests.unit.schemas.test_redaction import ALL_FORMS, BASES, leftovers
 
 # topic -> (decoder and valid base record, fields to type the numbers into)
 CASES: dict[str, tuple[str, list[str]]] = {

@@ -29,7 +29,7 @@ from synth.webbtidbokning import make_calls, make_world
 from tests.integration.harness import ROOT, StatflowProcess
 from tests.integration.kafka_util import publish
 from tests.integration.test_webbtidbokning_e2e import SERVICE, check_reports, publish_world
-from tests.unit.test_redaction import leftovers
+from tests.unit.schemas.test_redaction import leftovers
 
 START = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
 END = dt.datetime(2024, 7, 1, tzinfo=dt.UTC)

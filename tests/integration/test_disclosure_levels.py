@@ -6,7 +6,7 @@ subtraction. On generated data with many small cells, through a real
 `statflow run` (Kafka, Redis, chDB), every level of moments-by-hierarchy and
 moments-by-moment (one family: a unit's moment is a row of both) and the
 gender reports with their totals are fetched for several periods, open to all
-and with a partial opt-in list; the attacker of tests/unit/disclosure_checker
+and with a partial opt-in list; the attacker of tests/unit/reports/disclosure_checker
 (written apart from reports/disclosure.py) then derives what it can by
 subtraction across all of them: no withheld cell, and no left-out
 organisation's remainder of 1–9, may follow.
@@ -23,7 +23,7 @@ from tests.integration.compare import as_dicts, diff
 from tests.integration.harness import StatflowProcess
 from tests.integration.kafka_util import publish
 from tests.oracle.stod import expected
-from tests.unit.disclosure_checker import Key, attack, key
+from tests.unit.reports.disclosure_checker import Key, attack, key
 
 SERVICE = "stod-och-behandling"
 H_LEVELS = ("county", "care_provider", "unit", "moment", "closing_reason")

@@ -16,7 +16,7 @@ from reports.webbtidbokning import ACTIVITY_LABELS
 from synth.webbtidbokning import make_calls, make_world
 from tests.integration.harness import StatflowProcess
 from tests.integration.kafka_util import publish
-from tests.unit.test_presentation import flat, pdftotext
+from tests.unit.reports.test_presentation import flat, pdftotext
 
 PERIOD = {"from": "2024-01-01", "to": "2024-06-30"}
 EVENTS = "/api/v1/reports/webbtidbokning/events-per-month"

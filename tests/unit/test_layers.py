@@ -178,3 +178,18 @@ def test_the_check_sees_an_upward_import_and_a_cycle() -> None:
     """The checks themselves can fail (a test that cannot fail proves nothing)."""
     assert upward({"core.x": {"web.api"}}) == [("core.x", "web.api")]
     assert cycles({"a": {"b"}, "b": {"a"}, "c": {"a"}}) == [("a", "b")]
+
+
+# Unit tests live under the package they test (tests/unit/<package>/...); the
+# oracles' own tests beside them under oracle/. Left at the top: these checks of
+# the whole project, and the test of the suite's own stack provider.
+WHOLE_PROJECT = {"__init__.py", "test_layers.py", "test_services_provider.py"}
+
+
+def test_unit_tests_mirror_the_packages() -> None:
+    unit = ROOT / "tests" / "unit"
+    stray = sorted(p.name for p in unit.glob("*.py") if p.name not in WHOLE_PROJECT)
+    assert not stray, f"move these under tests/unit/<package>/: {stray}"
+    folders = {p.name for p in unit.iterdir() if p.is_dir() and p.name != "__pycache__"}
+    unknown = folders - set(RANK) - {"oracle"}
+    assert not unknown, f"tests/unit/ folders that name no package: {sorted(unknown)}"

@@ -14,7 +14,7 @@ from reports import catalogue, labels
 from reports.labels import Label, LabelConflict, Labels
 from web.app import meta
 
-STATIC = Path(__file__).resolve().parents[2] / "web" / "static"
+STATIC = Path(__file__).resolve().parents[3] / "web" / "static"
 _IDENT = re.compile(r"[A-Za-z_$][\w$]*")
 
 

@@ -20,7 +20,7 @@ from core import metrics
 from core.settings import Settings
 from sinks import migrate
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 COMPOSE = ROOT / "docker-compose.yml"
 SCHEMA = ROOT / "deploy" / "compose-spec.json"
 DASHBOARD = ROOT / "deploy" / "grafana" / "dashboards" / "statflow.json"

@@ -233,7 +233,7 @@ def test_settings_carry_the_cluster_and_metrics_port() -> None:
 
 def test_readme_engine_table_matches_the_rendering() -> None:
     """README's "ClickHouse engines per mode" table is what the code does."""
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text("utf-8")
+    readme = (Path(__file__).resolve().parents[3] / "README.md").read_text("utf-8")
     section = readme.split("## ClickHouse engines per mode", 1)[1].split("\n## ", 1)[0]
     documented = {
         m.group(1): (m.group(2), m.group(3), m.group(4))

@@ -15,7 +15,7 @@ from core.settings import Settings
 from schemas import compat, export, extensions
 from schemas import dead_letters as view
 from schemas.topics import ALL_TOPICS, CONTRACT_TYPES, NTJP_CALLS, contract_version, decoder_for
-from tests.unit.test_redaction import ALL_FORMS, BASES, leftovers
+from tests.unit.schemas.test_redaction import ALL_FORMS, BASES, leftovers
 
 TOPICS = tuple(t.name for t in ALL_TOPICS)
 CALL = BASES["call"][1]

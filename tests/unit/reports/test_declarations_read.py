@@ -14,7 +14,7 @@ from reports.labels import Labels
 def test_every_declared_field_is_read_somewhere() -> None:
     """A declaration field nothing reads is a promise the code does not keep
     (issue 16: `Report.source_topics` was written by every report, read by none)."""
-    root = Path(__file__).resolve().parents[2]
+    root = Path(__file__).resolve().parents[3]
     code = "\n".join(
         p.read_text(encoding="utf-8")
         for pkg in ("core", "schemas", "sinks", "streams", "agents", "reconcile", "reports", "web")

@@ -1,6 +1,6 @@
 """Complementary suppression across the levels of a drill-down and its totals.
 
-`reports.disclosure.linked_suppression` decides; `tests/unit/disclosure_checker`
+`reports.disclosure.linked_suppression` decides; `tests/unit/reports/disclosure_checker`
 (written apart from it) attacks the result by subtraction. On random
 hierarchies of many small, exactly additive cells, no withheld cell and no
 left-out cell holding 1–9 can be derived; the decision does not depend on the
@@ -15,7 +15,7 @@ from collections import defaultdict
 from typing import Any
 
 from reports.disclosure import Cell, linked_suppression, masked
-from tests.unit.disclosure_checker import Derivation, Key, attack, key, solve
+from tests.unit.reports.disclosure_checker import Derivation, Key, attack, key, solve
 
 # moments-by-hierarchy and moments-by-moment: one family of tables.
 C, P, U, M, R = "county_code", "care_provider_id", "unit_id", "moment", "closing_reason"

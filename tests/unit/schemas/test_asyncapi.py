@@ -15,7 +15,7 @@ from core.settings import Settings
 from schemas import asyncapi, export
 from schemas.topics import ALL_TOPICS, DECODERS, DLQ_HEADERS, EXAMPLES
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 KIT = ROOT / "deploy" / "asyncapi"
 
 
