@@ -434,6 +434,10 @@ def create_api(ctx: Context) -> FastAPI:
         ok = checks["clickhouse"]  # Redis is a cache: degraded, still ready
         return JSONResponse({"ready": ok, "checks": checks}, status_code=200 if ok else 503)
 
+    from web import pxweb
+
+    app.include_router(pxweb.router(store, settings))  # /api/pxweb/v2: PxWeb API 2.0 style
+
     from web.app import mount_web
 
     mount_web(app)
