@@ -23,8 +23,8 @@ from core.errors import AccessDenied, AnswerTooLarge, ParameterError, SinkError,
 from core.settings import Settings
 from reports import engine
 from reports.pxweb import bodies, files, run, saved, tables
-from reports.pxweb.selection import Selection, from_body, from_query
 from reports.pxweb.saved import Store
+from reports.pxweb.selection import Selection, from_body, from_query
 
 PREFIX = "/api/pxweb/v2"
 MAX_BODY_BYTES = 1 << 20

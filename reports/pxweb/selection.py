@@ -194,7 +194,7 @@ def resolve(dim: str, exprs: Sequence[str], categories: Sequence[str], time: boo
             chosen.update(i for i, c in enumerate(categories) if pattern.fullmatch(c))
         else:
             chosen.add(_at(dim, expr, categories))
-    if not chosen:
+    if not chosen and categories:  # a dimension with no values yet (no data) selects none
         raise ParameterError(_param(dim), "the expressions select no value")
     return [categories[i] for i in sorted(chosen)]
 

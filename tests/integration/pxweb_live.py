@@ -83,7 +83,7 @@ def _settled(proc: StatflowProcess) -> bool:
 
 def px_get(proc: StatflowProcess, path: str, params: list[tuple[str, str]] | None = None,
            ) -> httpx.Response:  # fmt: skip
-    return httpx.get(proc.url + BASE + path, params=params or [], timeout=120)
+    return httpx.get(proc.url + BASE + path, params=httpx.QueryParams(params or []), timeout=120)
 
 
 def cells_of(body: dict[str, Any]) -> dict[tuple[str, ...], tuple[Any, str | None]]:
@@ -146,8 +146,8 @@ def expected(
                     v = int(v) if isinstance(v, bool) else v
                     out[tuple(key)] = (v, ".." if v is None else None)
     additive = {c.name for c in table.contents if c.is_additive}
-    for key in cells_of(body):
-        if key not in out:
-            content = key[dims.index(tables.CONTENTS)]
-            out[key] = (0, None) if content in additive else (None, ".")
+    for cell in cells_of(body):
+        if cell not in out:
+            content = cell[dims.index(tables.CONTENTS)]
+            out[cell] = (0, None) if content in additive else (None, ".")
     return out

@@ -72,12 +72,17 @@ CASES: list[tuple[str, list[tuple[str, str]], dict[str, str]]] = [
     # a sum over the period: one report answer per month
     ("webbtidbokning.bookings-per-county", [("valueCodes[Tid]", "2024M03,2024M04")], {}),
     ("webbtidbokning.events-per-weekday", [("valueCodes[Tid]", "2024M05")], {}),
-    ("webbtidbokning.events-by-hierarchy.county",
-     [("valueCodes[Tid]", "2024M01,2024M02"), ("valueCodes[county_code]", "01,12")],
-     {"county": "01,12"}),
+    (
+        "webbtidbokning.events-by-hierarchy.county",
+        [("valueCodes[Tid]", "2024M01,2024M02"), ("valueCodes[county_code]", "01,12")],
+        {"county": "01,12"},
+    ),
     ("webbtidbokning.events-by-hierarchy.unit", [("valueCodes[Tid]", "2025M01")], {}),
-    ("stod-och-behandling.moments-by-hierarchy.care_provider",
-     [("valueCodes[Tid]", "2024M01,2024M02")], {}),
+    (
+        "stod-och-behandling.moments-by-hierarchy.care_provider",
+        [("valueCodes[Tid]", "2024M01,2024M02")],
+        {},
+    ),
     ("stod-och-behandling.moments-by-hierarchy.unit", [("valueCodes[Tid]", "2024M03")], {}),
     ("stod-och-behandling.patients-per-gender-age", [("valueCodes[Tid]", "2024M02")], {}),
 ]
@@ -189,9 +194,7 @@ def test_cell_limit_and_hostile_input_are_4xx_without_data(live: Live) -> None:
         assert r.status_code == 400, (body[:40], r.status_code, r.text[:200])
 
 
-def test_saved_queries_live_in_clickhouse_and_move_with_time(
-    live: Live, tmp_path: Path
-) -> None:
+def test_saved_queries_live_in_clickhouse_and_move_with_time(live: Live, tmp_path: Path) -> None:
     proc, _ = live
     table = "webbtidbokning.events-per-month"
     query = {"tableId": table, "outputFormat": "json-stat2",
@@ -218,3 +221,77 @@ def _today() -> Any:
     from reports.engine import today_in_stockholm
 
     return today_in_stockholm()
+
+
+# --- clients no one here wrote ----------------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[2]
+CLIENTS = ROOT / "deploy" / "pxweb_clients"
+
+
+@pytest.fixture(scope="session")
+def clients_python() -> Path:
+    """pxwebpy, pxstatspy and jsonstat-validator from PyPI in a virtual
+    environment of their own (never the project's), made once and kept under
+    .statflow/ until requirements.txt changes."""
+    import hashlib
+    import subprocess
+    import sys
+
+    wanted = hashlib.sha256((CLIENTS / "requirements.txt").read_bytes()).hexdigest()
+    venv = ROOT / ".statflow" / "pxweb-clients"
+    python = venv / "bin" / "python"
+    marker = venv / "requirements.sha256"
+    if not (python.exists() and marker.exists() and marker.read_text() == wanted):
+        subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True,
+                       timeout=300)  # fmt: skip
+        subprocess.run(
+            [str(python), "-m", "pip", "install", "-q", "-r", str(CLIENTS / "requirements.txt")],
+            check=True, timeout=900, capture_output=True,
+        )  # fmt: skip
+        marker.write_text(wanted)
+    return python
+
+
+def test_pxweb_clients_read_the_tables_and_jsonstat_validates(
+    live: Live, clients_python: Path
+) -> None:
+    import subprocess
+
+    proc, _ = live
+    table = "webbtidbokning.events-per-month"
+    codes = {"Tid": ["2024M01", "2024M02", "2024M03"], "activity": ["*"],
+             "ContentsCode": ["events"]}  # fmt: skip
+    report_url = (proc.url + "/api/v1/reports/webbtidbokning/events-by-hierarchy"
+                  "?format=jsonstat&level=unit&from=2024-01-01&to=2024-03-31")  # fmt: skip
+    run = subprocess.run(
+        [str(clients_python), str(CLIENTS / "drive.py"), proc.url + BASE, report_url, table,
+         json.dumps(codes)],
+        capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr[-3000:]
+    got = json.loads(run.stdout)
+    ids = [t["id"] for t in px_get(proc, "/tables", [("pageSize", "1000")]).json()["tables"]]
+    direct = data(proc, table, [("valueCodes[Tid]", "2024M01,2024M02,2024M03")])
+    want = {k: v for k, (v, _) in expected(proc, table, direct, {}).items()}
+    assert cells_of(direct) == expected(proc, table, direct, {})
+    # pxwebpy: lists, reads metadata, fetches (rows keyed by dimension labels)
+    px = got["pxwebpy"]
+    assert px["tables"] == ids and px["number_of_tables"] == len(ids)
+    assert px["metadata_id"] == ["activity", "ContentsCode", "Tid"]
+    assert set(px["variables"]["activity"]) == {"MakeBooking", "CancelBooking", "UpdateBooking"}
+    label = {v: k for k, v in px["labels"].items()}
+    rows = {tuple(r[px["labels"][d]] for d in ("activity", "ContentsCode", "Tid")): r["value"]
+            for r in px["rows"]}  # fmt: skip
+    assert rows == want and len(rows) == 9 and label
+    # pxstatspy: lists, reads metadata, fetches JSON-stat and a data frame
+    ps = got["pxstatspy"]
+    assert ps["tables"] == ids and ps["total"] == len(ids)
+    assert ps["max_data_cells"] == pxweb_live.MAX_CELLS
+    assert ps["metadata_id"] == ["activity", "ContentsCode", "Tid"]
+    assert {k: v for k, (v, _) in cells_of(ps["data"]).items()} == want
+    names = px["labels"]  # pxstatspy names a frame's columns by the dimensions' labels
+    frame = {(r[names["activity"]], r[names["Tid"]]): r["events"] for r in ps["frame"]}
+    assert frame == {(a, t): v for (a, _, t), v in want.items()}
+    # the JSON-stat answers of both APIs pass jsonstat-validator
+    assert got["validator"] == {"pxweb": "valid", "report_api": "valid"}
