@@ -436,7 +436,7 @@ def create_api(ctx: Context) -> FastAPI:
 
     from web import pxweb
 
-    app.include_router(pxweb.router(store, settings))  # /api/pxweb/v2: PxWeb API 2.0 style
+    pxweb.mount(app, store, settings)  # /api/pxweb/v2: the PxWeb API 2.0 style tables
 
     from web.app import mount_web
 

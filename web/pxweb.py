@@ -16,7 +16,7 @@ import json
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from fastapi import APIRouter, Request
+from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
 from core.errors import AccessDenied, AnswerTooLarge, ParameterError, SinkError, UnknownReportError
@@ -95,15 +95,16 @@ def _int(params: dict[str, str], name: str, default: int, low: int, high: int) -
     return int(raw)
 
 
-def router(store: Store, settings: Settings) -> APIRouter:
-    api = APIRouter(prefix=PREFIX, tags=["PxWeb API 2.0"])
+def mount(app: FastAPI, store: Store, settings: Settings) -> None:
+    """The routes on the app itself (an included APIRouter is a lazy
+    `_IncludedRouter` in this FastAPI, invisible to `app.routes`)."""
     bounds = run.Bounds(settings.open_care_providers, settings.max_cells)
     saved_store = saved.SavedQueries(store)
 
     def base(request: Request) -> str:
         return str(request.base_url).rstrip("/") + PREFIX
 
-    @api.get("/config")
+    @app.get(PREFIX + "/config")
     @problems
     def config(request: Request) -> Response:
         _params(request)
@@ -115,7 +116,7 @@ def router(store: Store, settings: Settings) -> APIRouter:
         periods = tables.time_codes(table.report, engine.today_in_stockholm())
         return bodies.table_entry(table, lang, updated, periods, base(request))
 
-    @api.get("/tables")
+    @app.get(PREFIX + "/tables")
     @problems
     def list_tables(request: Request) -> Response:
         _, params = _params(request)
@@ -134,14 +135,14 @@ def router(store: Store, settings: Settings) -> APIRouter:
             entries = []
         return JSONResponse(bodies.table_list(entries, lang, page, size, base(request)))
 
-    @api.get("/tables/{table_id}")
+    @app.get(PREFIX + "/tables/{table_id}")
     @problems
     def one_table(table_id: str, request: Request) -> Response:
         _, params = _params(request)
         table = tables.find(table_id)
         return JSONResponse(entry(table, _lang(params), request, engine.data_as_of(store)))
 
-    @api.get("/tables/{table_id}/metadata")
+    @app.get(PREFIX + "/tables/{table_id}/metadata")
     @problems
     def metadata(table_id: str, request: Request) -> Response:
         _, params = _params(request)
@@ -171,7 +172,7 @@ def router(store: Store, settings: Settings) -> APIRouter:
             headers["X-Statflow-Notes"] = json.dumps(bodies.notes(cube, lang), ensure_ascii=True)
         return Response(body, media_type=files.MEDIA[fmt], headers=headers)
 
-    @api.get("/tables/{table_id}/data")
+    @app.get(PREFIX + "/tables/{table_id}/data")
     @problems
     def data_get(table_id: str, request: Request) -> Response:
         selection, params = _params(request)
@@ -188,7 +189,7 @@ def router(store: Store, settings: Settings) -> APIRouter:
         except (ValueError, RecursionError):
             raise ParameterError("body", 'expected a JSON object {"selection": [...]}') from None
 
-    @api.post("/tables/{table_id}/data")
+    @app.post(PREFIX + "/tables/{table_id}/data")
     async def data_post(table_id: str, request: Request) -> Response:
         try:
             body = await body_of(request)
@@ -204,7 +205,7 @@ def router(store: Store, settings: Settings) -> APIRouter:
                                  "not both")  # fmt: skip
         return data(table_id, from_body(body), params)
 
-    @api.get("/codelists/{codelist_id}")
+    @app.get(PREFIX + "/codelists/{codelist_id}")
     @problems
     def codelist(codelist_id: str, request: Request) -> Response:
         _, params = _params(request)
@@ -215,7 +216,7 @@ def router(store: Store, settings: Settings) -> APIRouter:
 
     # --- saved queries ------------------------------------------------------
 
-    @api.post("/savedqueries", status_code=201)
+    @app.post(PREFIX + "/savedqueries", status_code=201)
     async def save_query(request: Request) -> Response:
         try:
             body = await body_of(request)
@@ -231,13 +232,13 @@ def router(store: Store, settings: Settings) -> APIRouter:
         stored = saved_store.save(query)
         return JSONResponse(saved.to_json(stored, base(request)), status_code=201)
 
-    @api.get("/savedqueries/{query_id}")
+    @app.get(PREFIX + "/savedqueries/{query_id}")
     @problems
     def get_saved(query_id: str, request: Request) -> Response:
         _params(request)
         return JSONResponse(saved.to_json(saved_store.get(query_id), base(request)))
 
-    @api.get("/savedqueries/{query_id}/data")
+    @app.get(PREFIX + "/savedqueries/{query_id}/data")
     @problems
     def saved_data(query_id: str, request: Request) -> Response:
         selection, params = _params(request)
@@ -246,8 +247,6 @@ def router(store: Store, settings: Settings) -> APIRouter:
         query = saved_store.get(query_id)
         params = {"outputformat": query.output_format, **params}
         return data(query.table_id, query.selection, params)
-
-    return api
 
 
 async def _threaded(fn: Callable[..., T], *args: Any) -> T:

@@ -81,7 +81,7 @@ def _settled(proc: StatflowProcess) -> bool:
     return min(before) > 0 and _totals(proc) == before
 
 
-def px_get(proc: StatflowProcess, path: str, params: list[tuple[str, str]] | None = None,
+def px_get(proc: StatflowProcess, path: str, params: list[tuple[str, Any]] | None = None,
            ) -> httpx.Response:  # fmt: skip
     return httpx.get(proc.url + BASE + path, params=httpx.QueryParams(params or []), timeout=120)
 

@@ -101,6 +101,7 @@ def test_query_and_body_selections() -> None:
                                      "codelist": "vs_Lan"}]})  # fmt: skip
     assert body == sel
     assert from_body(body.to_json()) == sel
+    bad: object
     for bad in ([], {"selection": 1}, {"selection": [{"variableCode": 2}]},
                 {"selection": [{"variableCode": "a", "valueCodes": [1]}]},
                 {"selection": [{"variableCode": "a", "valueCodes": ["x"]},
