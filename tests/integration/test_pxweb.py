@@ -21,6 +21,7 @@ from tests import services as provided
 from tests.integration import pxweb_live
 from tests.integration.harness import StatflowProcess
 from tests.integration.pxweb_live import BASE, cells_of, expected, px_get
+from tests.integration.test_bounds import make_client  # noqa: F401 - a fixture
 
 Live = tuple[StatflowProcess, set[str]]
 
@@ -295,3 +296,15 @@ def test_pxweb_clients_read_the_tables_and_jsonstat_validates(
     assert frame == {(a, t): v for (a, _, t), v in want.items()}
     # the JSON-stat answers of both APIs pass jsonstat-validator
     assert got["validator"] == {"pxweb": "valid", "report_api": "valid"}
+
+
+def test_pxweb_shares_the_report_apis_rate_limit(make_client: Any) -> None:  # noqa: F811
+    """The open rate limit (Redis, per address) counts PxWeb and report API
+    requests together, and /config announces it."""
+    client = make_client(rate_limit_requests=3, rate_limit_window_seconds=30)
+    config = client.get(BASE + "/config").json()  # 1
+    assert (config["maxCallsPerTimeWindow"], config["timeWindow"]) == (3, 30)
+    assert client.get("/api/v1/reports").status_code == 200  # 2
+    assert client.get(BASE + "/tables").status_code == 200  # 3
+    r = client.get(BASE + "/tables")
+    assert r.status_code == 429 and 1 <= int(r.headers["Retry-After"]) <= 30, r.text
