@@ -10,14 +10,17 @@ expect) and never quote stored data; nothing a caller sends yields a 5xx.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import json
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+import redis
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
+from redis.exceptions import RedisError
 
 from core.errors import AccessDenied, AnswerTooLarge, ParameterError, SinkError, UnknownReportError
 from core.settings import Settings
@@ -100,6 +103,7 @@ def mount(app: FastAPI, store: Store, settings: Settings) -> None:
     `_IncludedRouter` in this FastAPI, invisible to `app.routes`)."""
     bounds = run.Bounds(settings.open_care_providers, settings.max_cells)
     saved_store = saved.SavedQueries(store)
+    categories = RedisCategories(settings)
 
     def base(request: Request) -> str:
         return str(request.base_url).rstrip("/") + PREFIX
@@ -151,8 +155,7 @@ def mount(app: FastAPI, store: Store, settings: Settings) -> None:
         if params.get("outputformat", "json-stat2").lower() not in ("json-stat2", "jsonstat2"):
             raise ParameterError("outputFormat", "metadata is answered as json-stat2")
         today = engine.today_in_stockholm()
-        dims, whole = run.dimensions(table, store, bounds, today, lang)
-        updated = whole.data_as_of if whole else None
+        dims, updated = run.dimensions(table, store, bounds, today, lang, categories)
         return JSONResponse(bodies.metadata(table, dims, lang, updated, base(request),
                                             table.report.data_start))  # fmt: skip
 
@@ -161,7 +164,8 @@ def mount(app: FastAPI, store: Store, settings: Settings) -> None:
         lang = _lang(params)
         fmt = files.output_format(params.get("outputformat"))
         options = files.format_params(params.get("outputformatparams"))
-        cube = run.answer(table, selection, store, bounds, engine.today_in_stockholm(), lang)
+        today = engine.today_in_stockholm()
+        cube = run.answer(table, selection, store, bounds, today, lang, categories)
         if fmt == "json-stat2":
             return JSONResponse(bodies.dataset(cube, lang), media_type=files.MEDIA[fmt])
         body = files.render(cube, lang, fmt, options, dt.datetime.now(dt.UTC))
@@ -247,6 +251,32 @@ def mount(app: FastAPI, store: Store, settings: Settings) -> None:
         query = saved_store.get(query_id)
         params = {"outputformat": query.output_format, **params}
         return data(query.table_id, query.selection, params)
+
+
+CATEGORY_SECONDS = 60  # how long a table's categories are reused (a new unit waits this long)
+
+
+class RedisCategories:
+    """run.Cache in Redis: every API process shares it, and it expires on its
+    own. Redis not answering is a miss (the categories are computed again)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._redis = redis.Redis.from_url(
+            settings.redis_url, socket_timeout=0.5, socket_connect_timeout=0.5
+        )
+        self._prefix = f"statflow:{settings.clickhouse_database}:pxweb:categories:"
+
+    def get(self, key: str) -> bytes | None:
+        try:
+            found = self._redis.get(self._prefix + key)
+        except (RedisError, OSError):
+            return None
+        return found if isinstance(found, bytes) else None
+
+    def set(self, key: str, value: bytes) -> None:
+        # a cache: if Redis is away, the next request computes them again
+        with contextlib.suppress(RedisError, OSError):
+            self._redis.set(self._prefix + key, value, ex=CATEGORY_SECONDS)
 
 
 async def _threaded(fn: Callable[..., T], *args: Any) -> T:

@@ -27,6 +27,7 @@ API_VERSION = "2.0.0"
 FORMATS = ("json-stat2", "csv", "xlsx", "px")
 LANGUAGES = ({"id": "sv", "label": "Svenska"}, {"id": "en", "label": "English"})
 DEFAULT_PAGE_SIZE = 20
+UNLIMITED = 2**31 - 1  # what /config announces for a limit that is off
 MAX_PAGE_SIZE = 10_000
 # Code lists of the organisation tree, by the column's level.
 CODELISTS: dict[str, tuple[str, Label]] = {
@@ -53,15 +54,19 @@ def lang_of(raw: str | None) -> Lang:
 
 def config(max_cells: int, calls: int, window: int) -> dict[str, Any]:
     """What bounds every answer. pxwebpy reads maxDataCells to split a large
-    request, so "no limit" is announced as the largest count it handles."""
+    request, so "no limit" is announced as the largest count (as is "no rate
+    limit")."""
     return {
         "apiName": "statflow PxWeb API",
         "apiVersion": API_VERSION,
         "appVersion": "1",
         "languages": list(LANGUAGES),
         "defaultLanguage": "sv",
-        "maxDataCells": max_cells or 2**31 - 1,
-        "maxCallsPerTimeWindow": calls,
+        "maxDataCells": max_cells or UNLIMITED,
+        # Not 0 when unlimited: pxstatspy reads 0 as "wait a whole window before
+        # every call" (pxwebpy as "no limit"); the largest count means the same
+        # to both.
+        "maxCallsPerTimeWindow": calls or UNLIMITED,
         "timeWindow": window,
         "license": "https://creativecommons.org/publicdomain/zero/1.0/",
         "sourceReferences": [

@@ -13,8 +13,12 @@ organisation or choice dimension, so the engine reads no more than asked.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
+
+import orjson
 
 from core.errors import ParameterError
 from reports import engine, limits
@@ -55,17 +59,56 @@ def _run(
     )  # fmt: skip
 
 
+class Cache(Protocol):
+    """Where the categories of a table are kept a short while, shared by every
+    API process (Redis, web/pxweb.py); a miss or an error is a recompute."""
+
+    def get(self, key: str) -> bytes | None: ...
+
+    def set(self, key: str, value: bytes) -> None: ...
+
+
+def encode(dims: list[Dimension], updated: dt.datetime | None) -> bytes:
+    return orjson.dumps({
+        "updated": updated.isoformat() if updated else None,
+        "dims": [[d.id, d.label, d.codes, d.labels] for d in dims],
+    })  # fmt: skip
+
+
+def decode(raw: bytes) -> tuple[list[Dimension], dt.datetime | None]:
+    body = orjson.loads(raw)
+    updated = dt.datetime.fromisoformat(body["updated"]) if body["updated"] else None
+    return [Dimension(i, label, codes, labels) for i, label, codes, labels in body["dims"]], updated
+
+
+def cache_key(table: Table, bounds: Bounds, today: dt.date, lang: Lang) -> str:
+    """Everything the categories depend on besides the data: the table, the
+    language, the day (the months end today) and the opt-in list."""
+    opted = hashlib.sha256(bounds.open_care_providers.encode()).hexdigest()[:16]
+    return f"{table.id}|{lang}|{today.isoformat()}|{opted}"
+
+
 def dimensions(
-    table: Table, reader: Reader, bounds: Bounds, today: dt.date, lang: Lang
-) -> tuple[list[Dimension], engine.Result | None]:
-    """Every dimension of the table with all its categories: the open answer
-    over all the table's months. Only its categories are kept, so it is not
-    bounded by the cell limit (an answer's cells are, below)."""
+    table: Table, reader: Reader, bounds: Bounds, today: dt.date, lang: Lang,
+    cache: Cache | None = None,
+) -> tuple[list[Dimension], dt.datetime | None]:  # fmt: skip
+    """Every dimension of the table with all its categories, and when the data
+    was last updated: the open answer over all the table's months. Only its
+    categories are kept, so it is not bounded by the cell limit (an answer's
+    cells are, below). Kept in `cache` a short while: a client reads the
+    metadata before every data request, and this is the table's whole history."""
+    key = cache_key(table, bounds, today, lang)
+    hit = cache.get(key) if cache is not None else None
+    if hit is not None:
+        return decode(hit)
     months = time_codes(table.report, today)
     if not months:
         return categories(table, [], months, lang), None
     whole = _run(table, reader, bounds, today, lang, table.report.data_start, today, max_cells=0)
-    return categories(table, [Rows(whole.columns, whole.rows)], months, lang), whole
+    dims = categories(table, [Rows(whole.columns, whole.rows)], months, lang)
+    if cache is not None:
+        cache.set(key, encode(dims, whole.data_as_of))
+    return dims, whole.data_as_of
 
 
 def choose(table: Table, dims: list[Dimension], selection: Selection) -> dict[str, list[str]]:
@@ -94,9 +137,9 @@ def choose(table: Table, dims: list[Dimension], selection: Selection) -> dict[st
 
 def answer(
     table: Table, selection: Selection, reader: Reader, bounds: Bounds, today: dt.date,
-    lang: Lang,
+    lang: Lang, cache: Cache | None = None,
 ) -> Cube:  # fmt: skip
-    dims, whole = dimensions(table, reader, bounds, today, lang)
+    dims, updated = dimensions(table, reader, bounds, today, lang, cache)
     chosen = choose(table, dims, selection)
     # The cell limit of PxWeb: the selection's product, known before any query.
     limits.check(cells(len(v) for v in chosen.values()), bounds.max_cells)
@@ -126,7 +169,7 @@ def answer(
         notes += [n for n in result.notes if n not in notes]
     cube = fill(table, narrowed(dims, chosen), answers)
     cube.notes = notes
-    cube.updated = results[0].data_as_of if results else (whole.data_as_of if whole else None)
+    cube.updated = results[0].data_as_of if results else updated
     return cube
 
 

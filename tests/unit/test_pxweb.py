@@ -189,4 +189,39 @@ def test_config_announces_the_limits() -> None:
     assert (body["maxDataCells"], body["maxCallsPerTimeWindow"], body["timeWindow"]) == (
         150_000, 30, 10)  # fmt: skip
     assert body["apiVersion"] >= "2.0.0"
-    assert bodies.config(0, 0, 10)["maxDataCells"] > 0  # no limit: a count clients can split by
+    off = bodies.config(0, 0, 10)  # no limits: counts the clients read as "never wait, never split"
+    assert off["maxDataCells"] == off["maxCallsPerTimeWindow"] == bodies.UNLIMITED
+
+
+class _Refuses:
+    def query_rows(self, *_: object, **__: object) -> list[tuple[object, ...]]:
+        raise AssertionError("a cached table's categories read nothing")
+
+
+class _Dict:
+    def __init__(self) -> None:
+        self.kept: dict[str, bytes] = {}
+
+    def get(self, key: str) -> bytes | None:
+        return self.kept.get(key)
+
+    def set(self, key: str, value: bytes) -> None:
+        self.kept[key] = value
+
+
+def test_categories_are_cached_by_table_language_day_and_opt_in() -> None:
+    table, answers = _cube()
+    dims = categories(table, answers, ["2024M01"], "sv")
+    updated = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
+    assert run.decode(run.encode(dims, updated)) == (dims, updated)
+    today = dt.date(2025, 1, 2)
+    bounds = run.Bounds("SE1,SE2", 150_000)
+    cache = _Dict()
+    cache.set(run.cache_key(table, bounds, today, "sv"), run.encode(dims, updated))
+    assert run.dimensions(table, _Refuses(), bounds, today, "sv", cache) == (dims, updated)
+    keys = {
+        run.cache_key(table, bounds, today, "sv"), run.cache_key(table, bounds, today, "en"),
+        run.cache_key(table, run.Bounds("*"), today, "sv"),
+        run.cache_key(table, bounds, dt.date(2025, 1, 3), "sv"),
+    }  # fmt: skip
+    assert len(keys) == 4
