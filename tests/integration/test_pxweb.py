@@ -309,3 +309,22 @@ def test_pxweb_shares_the_report_apis_rate_limit(make_client: Any) -> None:  # n
     assert client.get(BASE + "/tables").status_code == 200  # 3
     r = client.get(BASE + "/tables")
     assert r.status_code == 429 and 1 <= int(r.headers["Retry-After"]) <= 30, r.text
+
+
+def test_pxweb_answers_carry_the_data_quality_notes(make_client: Any) -> None:  # noqa: F811
+    """A data-quality note recorded for a report's period reaches the PxWeb
+    answer as it reaches the report API's (the same engine call)."""
+    from tests.integration.test_bounds import auth
+
+    client = make_client()
+    note = {"service": "webbtidbokning", "reports": ["events-per-month"],
+            "from": "2024-01-10", "to": "2024-01-12", "text": "Driftstörning hos NTjP"}  # fmt: skip
+    assert (
+        client.post("/api/v1/annotations", headers=auth("operator"), json=note).status_code == 201
+    )
+    body = client.get(BASE + "/tables/webbtidbokning.events-per-month/data",
+                      params={"valueCodes[Tid]": "2024M01,2024M02"}).json()  # fmt: skip
+    report = client.get("/api/v1/reports/webbtidbokning/events-per-month",
+                        params={"from": "2024-01-01", "to": "2024-02-29"}).json()  # fmt: skip
+    assert any("Driftstörning hos NTjP" in n for n in report["notes"])
+    assert body["note"] == report["notes"]
