@@ -35,6 +35,11 @@ class Column:
     # sum): None = an integer measure does; distinct counts, stocks and rates
     # do not and say sums=False.
     sums: bool | None = None
+    # A dimension column that only describes another one's category (a unit's
+    # care type, a case type's kind): one value per category of that column,
+    # so a table that crosses dimensions (the PxWeb tables, reports/pxweb/)
+    # leaves it out of its cube instead of multiplying the cube by it.
+    describes: str | None = None
 
     def label(self, lang: str) -> str:
         return self.label_en if lang == "en" else self.label_sv

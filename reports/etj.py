@@ -310,8 +310,9 @@ SERVICE_DECL = Service(SERVICE, "1177 e-tjänster", "1177 e-services", (
                 "unknown.",
             ),
             (UNIT_ID, UNIT_NAME, COUNTY_CODE,
-             Column("care_type", "Vårdtyp", "Care type", "string"),
-             Column("activated_on", "Anslutningsdatum", "Activated on", "date"),
+             Column("care_type", "Vårdtyp", "Care type", "string", describes="unit_id"),
+             Column("activated_on", "Anslutningsdatum", "Activated on", "date",
+                    describes="unit_id"),
              Column("active", "Aktiv", "Active", "boolean", dimension=False)),
             connected_units, filters=UNIT_FILTERS),
     _report("cases-per-unit", "Ärenden per enhet", "Cases per unit",
@@ -332,7 +333,8 @@ SERVICE_DECL = Service(SERVICE, "1177 e-tjänster", "1177 e-services", (
                 "filters choose. The standard types always show, then the units' own and "
                 "integration case types.",
             ),
-            (CASE_TYPE, Column("case_type_kind", "Typ av ärendetyp", "Case type kind", "string"),
+            (CASE_TYPE, Column("case_type_kind", "Typ av ärendetyp", "Case type kind", "string",
+                               describes="case_type"),
              RECEIVED, CLOSED), cases_per_case_type),
     _report("accounts", "Konton", "Accounts",
             Label(

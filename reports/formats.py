@@ -16,6 +16,7 @@ JSON-stat puts the dimension columns on axes and the measures in a `mått`
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -266,22 +267,37 @@ def to_jsonstat(result: Result) -> bytes:
             "label": {m.name: m.label(lang) for m in measures},
         },
     }
-    body = {
+    body = jsonstat_dataset(
+        result.report.title(lang), result.data_as_of, [d.name for d in dims] + ["mått"], size,
+        {"metric": ["mått"]}, dimension, value, status, result.notes,
+        {"params": result.params.echo(), "report": result.report.id},
+    )  # fmt: skip
+    return orjson.dumps(body)
+
+
+def jsonstat_dataset(
+    label: str, updated: dt.datetime | None, ids: list[str], size: list[int],
+    role: dict[str, list[str]], dimension: dict[str, Any], value: list[Any] | dict[str, Any],
+    status: dict[str, str], notes: list[str], extension: dict[str, Any],
+) -> dict[str, Any]:  # fmt: skip
+    """A JSON-stat 2.0 dataset: the report API's (`format=jsonstat`) and the
+    PxWeb tables' (reports/pxweb/) answers are both this body."""
+    body: dict[str, Any] = {
         "version": "2.0",
         "class": "dataset",
-        "label": result.report.title(lang),
+        "label": label,
         "source": "statflow",
-        "updated": result.data_as_of.isoformat() if result.data_as_of else None,
-        "id": [d.name for d in dims] + ["mått"],
+        "updated": updated.isoformat() if updated else None,
+        "id": ids,
         "size": size,
-        "role": {"metric": ["mått"]},
+        "role": role,
         "dimension": dimension,
         "value": value,
         "status": status,
-        "note": result.notes,
-        "extension": {"params": result.params.echo(), "report": result.report.id},
+        "note": notes,
+        "extension": extension,
     }
-    return orjson.dumps(body)
+    return body
 
 
 _RENDER = {"json": to_json, "csv": to_csv, "xlsx": to_xlsx, "jsonstat": to_jsonstat}

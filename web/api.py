@@ -434,6 +434,10 @@ def create_api(ctx: Context) -> FastAPI:
         ok = checks["clickhouse"]  # Redis is a cache: degraded, still ready
         return JSONResponse({"ready": ok, "checks": checks}, status_code=200 if ok else 503)
 
+    from web import pxweb
+
+    pxweb.mount(app, store, settings)  # /api/pxweb/v2: the PxWeb API 2.0 style tables
+
     from web.app import mount_web
 
     mount_web(app)
