@@ -25,6 +25,7 @@ from redis.exceptions import RedisError
 from core.errors import AccessDenied, AnswerTooLarge, ParameterError, SinkError, UnknownReportError
 from core.settings import Settings
 from reports import engine
+from reports.labels import Lang
 from reports.pxweb import bodies, files, run, saved, tables
 from reports.pxweb.saved import Store
 from reports.pxweb.selection import Selection, from_body, from_query
@@ -82,7 +83,7 @@ def _params(request: Request) -> tuple[Selection, dict[str, str]]:
     return selection, out
 
 
-def _lang(params: dict[str, str]) -> bodies.Lang:
+def _lang(params: dict[str, str]) -> Lang:
     lang = params.get("lang", "sv").lower()
     if lang not in ("sv", "en"):
         raise ParameterError("lang", "one of sv, en")
@@ -115,7 +116,7 @@ def mount(app: FastAPI, store: Store, settings: Settings) -> None:
         return JSONResponse(bodies.config(settings.max_cells, settings.rate_limit_requests,
                                           settings.rate_limit_window_seconds))  # fmt: skip
 
-    def entry(table: tables.Table, lang: bodies.Lang, request: Request,
+    def entry(table: tables.Table, lang: Lang, request: Request,
               updated: dt.datetime | None) -> dict[str, Any]:  # fmt: skip
         periods = tables.time_codes(table.report, engine.today_in_stockholm())
         return bodies.table_entry(table, lang, updated, periods, base(request))

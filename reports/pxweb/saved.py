@@ -18,7 +18,7 @@ from typing import Any, Protocol
 import orjson
 
 from core.errors import ParameterError, UnknownReportError
-from reports.pxweb import files
+from reports.pxweb import bodies, files
 from reports.pxweb.selection import Selection, from_body
 from reports.reader import Reader
 
@@ -53,7 +53,7 @@ def parse(body: Any) -> SavedQuery:
         raise ParameterError("tableId", "the id of a table (GET /tables)")
     raw = body.get("outputFormat")
     if raw is not None and not isinstance(raw, str):
-        raise ParameterError("outputFormat", f"one of {', '.join(files.bodies.FORMATS)}")
+        raise ParameterError("outputFormat", f"one of {', '.join(bodies.FORMATS)}")
     return SavedQuery(table_id, from_body(body), files.output_format(raw))
 
 
