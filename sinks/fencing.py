@@ -30,7 +30,9 @@ claimed for any of the write's partitions (`refusals`, pure):
 
 A refusal is logged (`write refused: partition fenced`) and counted
 (`statflow_fenced_writes_total`), and raises PartitionFenced: the loop drops
-the partitions until Kafka assigns them again. What no check can close is a
+the partitions until Kafka assigns them again (a stopped worker that runs
+again finds itself out of the group and rejoins, which rebalances every
+member: each owner then claims afresh). What no check can close is a
 process frozen after its last check and before its insert reaches the server
 (ClickHouse has no transaction spanning a read and an insert): that is at
 most one block of one write, in a window of one round trip.
