@@ -13,6 +13,7 @@ from schemas.pipeline import Decoded, HasEventId, decode_events
 from schemas.topics import TopicSpec
 from sinks import dead_letters
 from sinks.events import EventSink, EventTable
+from sinks.fencing import Fence
 from streams.context import Context
 from streams.ingest import BatchLoop, DeadLetters, Pipeline, make_producer
 from streams.pause import PausePoint
@@ -43,10 +44,18 @@ def register_batched(
 ) -> None:
     s = ctx.settings
     sink: EventSink[Any] = EventSink(ctx.store, table)
+    # this process's claims on the topic's partitions (sinks/fencing.py)
+    fence = Fence(ctx.store, spec.full(s), ctx.worker_id)
+
+    def resume(topic: str, partition: int) -> int:
+        # Claimed before the checkpoint is read: from here on the previous
+        # owner's late writes are refused, so the checkpoint read next is final.
+        fence.claim(partition)
+        return sink.resume(topic, partition)
 
     async def write(batches: Sequence[Decoded[Any]]) -> int:
         found = await lookup(merged(batches))
-        written = await asyncio.to_thread(sink.write_many, batches, found)
+        written = await asyncio.to_thread(sink.write_many, batches, found, fence)
         for batch in batches:
             if batch.rejected:
                 token = dead_letters.batch_token(batch)
@@ -58,8 +67,8 @@ def register_batched(
         dlq_topic=spec.dlq(s),
         decode=lambda topic, partition, msgs: decode_events(topic, partition, msgs, decode),
         write=write,
-        resume=sink.resume,
-        checkpoint=sink.checkpoints.put_many,
+        resume=resume,
+        checkpoint=fence.checkpoint,
         pause=PausePoint(ctx.store, spec.full(s), ctx.worker_id),
     )
 

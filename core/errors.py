@@ -36,6 +36,21 @@ class SinkError(StatflowError):
     """ClickHouse or Redis refused a write or a read."""
 
 
+class PartitionFenced(StatflowError):
+    """Another worker claimed these partitions after this one did (it stalled
+    past its session timeout and Kafka moved them): this worker's write or
+    checkpoint for them is refused. Not a SinkError: retrying cannot help; the
+    partitions come back only when Kafka assigns them to this worker again."""
+
+    def __init__(self, topic: str, partitions: tuple[int, ...]) -> None:
+        super().__init__(
+            f"{topic} partitions {list(partitions)} are now owned by another worker; "
+            "this worker's late write was refused"
+        )
+        self.topic = topic
+        self.partitions = partitions
+
+
 class MigrationError(SinkError):
     """A DDL migration failed or the stored schema is newer than this code."""
 

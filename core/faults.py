@@ -3,7 +3,10 @@
 - crash points (`reconcile.after-corrections`): the process dies (like SIGKILL,
   no cleanup) the first time it passes the point;
 - failing windows (`sink.writes-fail:15`): for that many seconds after start-up
-  every ClickHouse insert fails, as with a full disk.
+  every ClickHouse insert fails, as with a full disk;
+- stop points (`sink.before-insert`): the process stops itself with SIGSTOP
+  (as a frozen VM or a debugger would) the first time it passes the point; it
+  goes on where it stood when it gets SIGCONT.
 
 Unarmed, a check costs a dict lookup."""
 
@@ -11,11 +14,13 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import time
 
 log = logging.getLogger("statflow.faults")
 _armed: set[str] = set()
 _windows: dict[str, float] = {}  # name -> monotonic deadline
+_stops: set[str] = set()
 
 POINTS = (
     "reconcile.after-corrections",  # calls corrections written, file not yet registered
@@ -25,6 +30,9 @@ POINTS = (
     "dlq.replay-mid-produce",  # half of a replay's messages produced, none recorded as done
 )
 WINDOWS = ("sink.writes-fail",)  # name:seconds
+STOPS = (
+    "sink.before-insert",  # a batch's seen ids looked up and rows built, nothing inserted yet
+)
 
 
 def arm(spec: str) -> None:
@@ -32,15 +40,18 @@ def arm(spec: str) -> None:
 
     _armed.clear()
     _windows.clear()
+    _stops.clear()
     for item in (n.strip() for n in spec.split(",") if n.strip()):
         name, _, seconds = item.partition(":")
         if name in WINDOWS and seconds.replace(".", "", 1).isdigit():
             _windows[name] = time.monotonic() + float(seconds)
         elif name in POINTS and not seconds:
             _armed.add(name)
+        elif name in STOPS and not seconds:
+            _stops.add(name)
         else:
             raise ConfigError(
-                f"STATFLOW_FAULTS: unknown fault {item!r}; one of {POINTS} or "
+                f"STATFLOW_FAULTS: unknown fault {item!r}; one of {POINTS + STOPS} or "
                 f"{', '.join(w + ':SECONDS' for w in WINDOWS)}"
             )
 
@@ -52,6 +63,13 @@ def failing(name: str) -> bool:
 
 
 def point(name: str) -> None:
+    if name in _stops:
+        _stops.discard(name)  # once: after SIGCONT the process runs on
+        log.warning("fault point reached: stopping now", extra={"point": name})
+        for handler in logging.getLogger().handlers:
+            handler.flush()
+        os.kill(os.getpid(), signal.SIGSTOP)
+        return
     if name in _armed:
         log.warning("fault point reached: exiting now", extra={"point": name})
         logging.shutdown()

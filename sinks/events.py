@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -26,6 +26,9 @@ from core.errors import SinkError
 from schemas.pipeline import Decoded, HasEventId, RawMessage
 from sinks.checkpoints import Checkpoints
 from sinks.clickhouse import ClickHouseStore
+
+if TYPE_CHECKING:
+    from sinks.fencing import Fence
 
 E = TypeVar("E", bound=HasEventId)
 Columns = dict[str, list[Any]]
@@ -149,10 +152,21 @@ class EventSink(Generic[E]):
         """Insert the batch's events not seen before; return how many were new."""
         return self.write_many([batch], lookup)
 
-    def write_many(self, batches: Sequence[Decoded[E]], lookup: Mapping[str, str]) -> int:
+    def write_many(
+        self,
+        batches: Sequence[Decoded[E]],
+        lookup: Mapping[str, str],
+        fence: Fence | None = None,
+    ) -> int:
         """One getmany's batches (one per partition) as one write: one seen-id
         lookup, one block per UTC month for all partitions together, one
-        recompute of what the sink keeps. Returns how many events were new."""
+        recompute of what the sink keeps. Returns how many events were new.
+
+        With a `fence` (a worker's ingest), nothing is inserted once another
+        worker has claimed one of the partitions (sinks/fencing.py): checked
+        as late as possible, after the seen-id lookup and right before the
+        blocks, since a late insert after the new owner's lookup is what
+        would count an event twice."""
         accepted = [pair for b in batches for pair in b.accepted]
         if not accepted:
             return 0
@@ -168,16 +182,23 @@ class EventSink(Generic[E]):
             with self.spec.lock:
                 if self.spec.adjust is not None:
                     self.spec.adjust(self._store, columns)
-                self._insert(batches, columns)
+                faults.point("sink.before-insert")
+                self._insert(batches, columns, fence)
         if self._derived is not None:
             faults.point("sink.before-derive")
             self._derived.refresh(self._store, [e for _, e in accepted])
         return len(fresh)
 
-    def _insert(self, batches: Sequence[Decoded[E]], columns: Columns) -> None:
+    def _insert(
+        self, batches: Sequence[Decoded[E]], columns: Columns, fence: Fence | None = None
+    ) -> None:
         table = arrow_table(columns, self._arrow_types())
         spans = batch_spans(batches)
-        for month, block in month_blocks(table):
+        partitions = sorted({b.partition for b in batches})
+        for i, (month, block) in enumerate(month_blocks(table)):
+            if fence is not None:
+                # every block: a stall between two blocks is as late as one before the first
+                fence.check(partitions, "rows", stale_only=i > 0)
             token = batch_token(self.spec.table, batches[0].topic, spans, month)
             block = block.append_column("batch_token", pa.repeat(token, block.num_rows))
             self._store.insert_arrow(

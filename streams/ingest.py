@@ -29,6 +29,7 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 
 from core import metrics
+from core.errors import PartitionFenced
 from core.settings import Settings
 from schemas.pipeline import Decoded, RawMessage, Rejected
 from streams.retry import until_written
@@ -232,13 +233,17 @@ class BatchLoop:
             if not decoded:
                 return {}
             topic = self.pipeline.topic
-            written = await until_written(lambda: self.pipeline.write(decoded), topic)
-            rejected = [r for d in decoded for r in d.rejected]
-            await self.dead.send(self.pipeline.dlq_topic, rejected)
-            ends = {d.partition: d.next_offset for d in decoded}
-            await until_written(
-                lambda: asyncio.to_thread(self.pipeline.checkpoint, topic, ends), topic
-            )
+            try:
+                written = await until_written(lambda: self.pipeline.write(decoded), topic)
+                rejected = [r for d in decoded for r in d.rejected]
+                await self.dead.send(self.pipeline.dlq_topic, rejected)
+                ends = {d.partition: d.next_offset for d in decoded}
+                await until_written(
+                    lambda: asyncio.to_thread(self.pipeline.checkpoint, topic, ends), topic
+                )
+            except PartitionFenced as exc:
+                self._fenced(decoded, exc.partitions)
+                return {}
             done = {TopicPartition(d.topic, d.partition): d.next_offset for d in decoded}
             self.checkpointed.update(done)
         metrics.inc("statflow_events_accepted_total", written, topic=topic)
@@ -248,6 +253,19 @@ class BatchLoop:
         )
         metrics.inc("statflow_batches_total", len(decoded), topic=topic)
         return done
+
+    def _fenced(self, decoded: Sequence[Decoded[Any]], lost: Sequence[int]) -> None:
+        """Another worker claimed `lost` while this one stalled (the write or
+        checkpoint was refused, sinks/fencing.py): read nothing more of them
+        until Kafka assigns them here again (its seek restores them). The
+        write's other partitions are read again from their checkpoints."""
+        for d in decoded:
+            tp = TopicPartition(d.topic, d.partition)
+            if d.partition in lost:
+                self.checkpointed.pop(tp, None)
+                self.reading.pop(tp, None)
+            elif tp in self.checkpointed:
+                self.seek(tp, self.checkpointed[tp])
 
     def _decode_all(
         self, jobs: list[tuple[TopicPartition, Sequence[Any]]]

@@ -404,16 +404,22 @@ def create_api(ctx: Context) -> FastAPI:
 
     raw_tables = {spec.full(settings): table.table for spec, table, _ in EVENT_TOPICS}
 
-    @app.get("/api/v1/live")
-    async def live() -> dict[str, Any]:
+    async def live_figures() -> dict[str, Any]:
         ends = await end_offsets(settings, sorted(raw_tables))
         return await asyncio.to_thread(live_view, store, raw_tables, ends)
+
+    @app.get("/api/v1/live")
+    async def live(request: Request) -> dict[str, Any]:
+        # Operations staff only: it names the workers (host, pid), their
+        # partitions and the dead letters' reasons.
+        with_role(request, auth.OPERATOR, "the live view")
+        return await live_figures()
 
     @app.get("/metrics")
     async def prometheus() -> PlainTextResponse:
         # this process's own counters, then the shared figures (ClickHouse, Kafka)
         try:
-            shared = shared_metrics(await live())
+            shared = shared_metrics(await live_figures())
         except SinkError:
             shared = ""  # the store away: the process's own figures still answer
         return PlainTextResponse(metrics.render() + shared, media_type=metrics.CONTENT_TYPE)

@@ -307,6 +307,8 @@ def test_phone_width_and_keyboard(served: Served, browser: Any, screenshots: Pat
         wait_loaded(page)
         assert urlsplit(page.url).path == f"/r/{target}"
         for path in ("/", "/r/webbtidbokning/bookings-per-county", "/live"):
+            if path == "/live":
+                log_in_as_operator(served, page)
             page.goto(served.url + path)
             page.wait_for_selector("main h1")
             if path.startswith("/r/"):
@@ -326,7 +328,20 @@ def live_total(page: Any) -> int:
     return int(page.get_attribute("#live-total", "data-v") or 0)
 
 
+def log_in_as_operator(served: Served, page: Any) -> None:
+    """The live view is for operations staff (issue 19): log this tab in."""
+    operator = issue(load_secret(served.proc.settings), "ops-1", ["*"], ["operator"])
+    page.goto(served.url + "/login")
+    page.fill("#f-token", operator)
+    page.click("#login-submit")
+    page.wait_for_selector("#login-sub")
+
+
 def test_live_view_rises_without_reload(served: Served, page: Any, screenshots: Path) -> None:
+    page.goto(served.url + "/live")
+    page.wait_for_selector("#live-need-operator")  # nothing of it without the operator role
+    assert page.locator("#live-status").count() == 0
+    log_in_as_operator(served, page)
     page.goto(served.url + "/live")
     page.wait_for_selector("#live-total")
     page.wait_for_function("() => +document.querySelector('#live-status').dataset.polls >= 1")
@@ -733,6 +748,7 @@ def test_screenshots_for_review(served: Served, page: Any, screenshots: Path) ->
         page.goto(f"{served.url}/r/{svc}/{report}?from={PERIOD['from']}&to={PERIOD['to']}")
         wait_loaded(page)
         shot(page, screenshots, f"review--{svc}--{report}")
+    log_in_as_operator(served, page)
     page.goto(served.url + "/live")
     page.wait_for_function("() => +document.querySelector('#live-status').dataset.polls >= 1")
     shot(page, screenshots, "review--live")

@@ -182,7 +182,7 @@ def test_live_view_through_the_api_shows_shared_truth(cluster: Cluster) -> None:
               ("ntjp.calls.v1", "sob.transactions.v1", "etj.cases.v1", "etj.logins.v1")}  # fmt: skip
 
     def shown() -> Any:
-        v = httpx.get(api.url + "/api/v1/live", timeout=60).json()
+        v = httpx.get(api.url + "/api/v1/live", headers=OPERATOR, timeout=60).json()
         rated = {r["topic"] for r in v["per_minute"] if r["events"] > 0}
         lag = [r for r in v["consumer_lag"] if r["topic"] in topics]
         workers = {w["worker"] for w in v["workers"]}
@@ -219,13 +219,13 @@ def test_live_view_through_the_api_shows_shared_truth(cluster: Cluster) -> None:
     publish(s, "ntjp.calls.v1", make_calls(world, hour_ago, now, 600, seed=197))
 
     def behind() -> Any:
-        v = httpx.get(api.url + "/api/v1/live", timeout=60).json()
+        v = httpx.get(api.url + "/api/v1/live", headers=OPERATOR, timeout=60).json()
         return sum(r["value"] or 0 for r in v["consumer_lag"] if r["topic"] == calls) > 0 or "0"
 
     api.wait_for(behind, 60, "lag shown while partitions move")
 
     def one_left() -> Any:
-        v = httpx.get(api.url + "/api/v1/live", timeout=60).json()
+        v = httpx.get(api.url + "/api/v1/live", headers=OPERATOR, timeout=60).json()
         lag = [r for r in v["consumer_lag"] if r["topic"] == calls]
         owners = {r["worker"] for r in lag}
         return (len({w["worker"] for w in v["workers"]}) == 1 and len(owners) == 1

@@ -54,10 +54,12 @@ class Cluster:
         self.api.start()
         return self
 
-    def worker(self) -> StatflowProcess:
+    def worker(self, faults: str = "") -> StatflowProcess:
         n = len(self.procs)
         w = StatflowProcess(
-            self.base.with_(metrics_port=free_port()), self.tmp / f"worker{n}.log", "worker"
+            self.base.with_(metrics_port=free_port(), faults=faults),
+            self.tmp / f"worker{n}.log",
+            "worker",
         )
         self.procs.append(w)
         return w.start()

@@ -1,7 +1,7 @@
 // The operations live view (/live): polls /api/v1/live every 3 s.
 import { lineChart } from "./chart.js";
 import { lang, t } from "./i18n.js";
-import { cap, debounce, getJSON, h, labels, labelsOf, legend, link, meta, nf, own, page, pf, setTitle, showError } from "./common.js";
+import { cap, claims, debounce, getJSON, h, labels, labelsOf, legend, link, meta, nf, own, page, pf, setTitle, showError, token } from "./common.js";
 
 const POLL_MS = 3000;
 
@@ -11,6 +11,13 @@ export function showLive() {
   const main = document.getElementById("main");
   setTitle(t("live_title"));
   main.dataset.report = "";
+  // operations staff only (the API answers 401/403 otherwise): say so, and where to log in
+  const c = token() ? claims() : null;
+  if (!c || !(c.roles || []).includes("operator")) {
+    main.replaceChildren(h("h1", { text: t("live_title") }), h("p", { id: "live-need-operator", text: t("live_need_operator") }),
+      h("p", {}, link("/login", t("nav_login"))));
+    return;
+  }
   const status = h("p", { class: "status-line", id: "live-status" });
   const pause = h("button", { type: "button", class: "secondary", id: "live-pause", "aria-pressed": "false", text: t("pause") });
   const kpis = h("dl", { class: "kpis", id: "live-kpis" });

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 from aiokafka import ConsumerRebalanceListener, TopicPartition
 
+from core.errors import PartitionFenced
 from core.settings import Settings
 from schemas.pipeline import Decoded, RawMessage, Rejected
 from streams.ingest import BatchLoop, Pipeline
@@ -148,3 +149,51 @@ async def test_records_read_before_the_seek_are_not_a_batch(
     assert by_partition[0] == list(range(30))
     assert by_partition[1] == list(range(100, 160))
     assert checkpoints == {0: 30, 1: 160}
+
+
+async def test_a_fenced_partition_is_dropped_and_the_others_read_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The loop stalled while another worker claimed p1 (sinks/fencing.py):
+    the checkpoint of a write holding p0 and p1 is refused. Nothing more of
+    p1 is written or checkpointed here; p0, whose checkpoint was refused with
+    it, is read again from its checkpoint, so none of its records is lost."""
+
+    written: list[tuple[int, int, list[int]]] = []
+    checkpoints: dict[int, int] = {}
+    refused: list[dict[int, int]] = []
+
+    def resume(topic: str, partition: int) -> int:
+        return 0
+
+    async def write(batches: Sequence[Decoded[Any]]) -> int:
+        for batch in batches:
+            written.append(
+                (batch.partition, batch.start_offset, [m.offset for m, _ in batch.accepted])
+            )
+        return sum(len(b.accepted) for b in batches)
+
+    def checkpoint(topic: str, ends: Mapping[int, int]) -> None:
+        if 1 in ends and ends[1] >= 20:
+            refused.append(dict(ends))
+            raise PartitionFenced(topic, (1,))
+        checkpoints.update(ends)
+
+    pipeline = Pipeline(TOPIC, "t.dlq", decode, write, resume, checkpoint)
+    consumer = FakeConsumer({P0: 40, P1: 40}, committed={P0: 0, P1: 0})
+    monkeypatch.setattr("streams.ingest.AIOKafkaConsumer", lambda **_: consumer)
+    loop = BatchLoop(Settings(home=tmp_path), pipeline, NoDeadLetters())  # type: ignore[arg-type]
+    consumer.loop = loop
+
+    await asyncio.wait_for(loop.run(), 10)
+
+    assert len(refused) == 1
+    fenced_at = next(i for i, w in enumerate(written) if w[0] == 1 and w[1] == 10)
+    assert not [w for w in written[fenced_at + 1 :] if w[0] == 1], "nothing of p1 after it"
+    assert checkpoints[1] == 10  # p1's last checkpoint before the refusal stands
+    assert checkpoints[0] == 40
+    p0 = [w for w in written if w[0] == 0]
+    for _, start, offsets in p0:
+        assert offsets[0] == start
+    # p0's batch refused with p1 was read again from its checkpoint: every offset written
+    assert sorted({o for _, _, offsets in p0 for o in offsets}) == list(range(40))
