@@ -9,13 +9,13 @@ from zoneinfo import ZoneInfo
 
 from schemas.counties import UNKNOWN_COUNTY
 from schemas.events import NtjpCall
-from schemas.pipeline import RawMessage
+from schemas.pipeline import Record
 from sinks.calls_rule import stream_row_counts
 from sinks.events import EventTable
 
 
 def call_columns(
-    accepted: Sequence[tuple[RawMessage, NtjpCall]], county_of: Mapping[str, str]
+    accepted: Sequence[tuple[Record, NtjpCall]], county_of: Mapping[str, str]
 ) -> dict[str, list[Any]]:
     """Columnar rows for ntjp_calls; county_of is the catalogue as known at ingest."""
     return {

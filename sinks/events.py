@@ -23,7 +23,7 @@ import pyarrow.compute as pc
 
 from core import faults
 from core.errors import SinkError
-from schemas.pipeline import Decoded, HasEventId, RawMessage
+from schemas.pipeline import Decoded, HasEventId, Record
 from sinks.checkpoints import Checkpoints
 from sinks.clickhouse import ClickHouseStore
 
@@ -85,7 +85,7 @@ class EventTable(Generic[E]):
     """
 
     table: str
-    to_columns: Callable[[Sequence[tuple[RawMessage, E]], Mapping[str, str]], Columns]
+    to_columns: Callable[[Sequence[tuple[Record, E]], Mapping[str, str]], Columns]
     # Adjusts a batch's columns with what ClickHouse knows right now (e.g. which
     # days a file has closed), under `lock`, which writers of corrections share.
     adjust: Callable[[ClickHouseStore, Columns], None] | None = None
@@ -158,7 +158,7 @@ class EventSink(Generic[E]):
             return 0
         ids = [e.event_id for _, e in accepted]
         seen = self._store.existing(f"{self.spec.table}_seen", "event_id", ids)
-        fresh: list[tuple[RawMessage, E]] = []
+        fresh: list[tuple[Record, E]] = []
         for b in batches:
             mine = [(m, e) for m, e in b.accepted if e.event_id not in seen]
             b.duplicates += len(b.accepted) - len(mine)
