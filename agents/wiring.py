@@ -56,7 +56,10 @@ def register_batched(
     pipeline = Pipeline(
         topic=spec.full(s),
         dlq_topic=spec.dlq(s),
-        decode=lambda topic, partition, msgs: decode_events(topic, partition, msgs, decode),
+        # decoded and built as the sink's Arrow table while the previous write runs
+        decode=lambda topic, partition, msgs: sink.prepare(
+            decode_events(topic, partition, msgs, decode)
+        ),
         write=write,
         resume=sink.resume,
         checkpoint=sink.checkpoints.put_many,

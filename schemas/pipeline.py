@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from core import personnummer
 from core.errors import ValidationError
@@ -73,6 +73,9 @@ class Decoded(Generic[R]):
     accepted: list[tuple[Record, R]] = field(default_factory=list)
     rejected: list[Rejected] = field(default_factory=list)
     duplicates: int = 0
+    # the accepted events as the sink's Arrow table (pyarrow.Table), when
+    # built in the decode stage (sinks/events.EventSink.prepare)
+    table: Any = None
 
 
 def decode_events(

@@ -189,8 +189,10 @@ class ClickHouseStore:
         )
         return {str(n): str(t) for n, t in rows}
 
-    def existing(self, table: str, column: str, values: Sequence[str]) -> set[str]:
-        """Which of `values` are in `table.column`.
+    def existing(
+        self, table: str, column: str, values: Sequence[str] | pa.ChunkedArray
+    ) -> set[str]:
+        """Which of `values` (a list, or an Arrow string column) are in `table.column`.
 
         Embedded, through a probe table: inserting 20 000 ids is about 4x
         cheaper than binding them as a query parameter, which clickhouse-connect
@@ -198,18 +200,24 @@ class ClickHouseStore:
         parameter is used, since a shared probe table would mix workers' ids.
         """
         t, c = check_identifier(table), check_identifier(column)
-        if not values:
+        if not len(values):
             return set()
         if not self.embedded:
+            listed = values.to_pylist() if isinstance(values, pa.ChunkedArray) else list(values)
             sql = f"SELECT {c} FROM {t} WHERE {c} IN {{v:Array(String)}}"
-            return {r[0] for r in self.query_rows(sql, {"v": list(values)})}
+            return {r[0] for r in self.query_rows(sql, {"v": listed})}
         probe = f"{t}_probe"
         with self._lock:  # the probe is this call's until it has answered
             if probe not in self._probes:
                 self.command(f"CREATE TABLE IF NOT EXISTS {probe} (v String) ENGINE = Memory")
                 self._probes.add(probe)
             self.command(f"TRUNCATE TABLE {probe}")  # also what a failed call left
-            self.insert_arrow(probe, pa.table({"v": pa.array(values, pa.string())}))
+            probed = (
+                values.cast(pa.string())
+                if isinstance(values, pa.ChunkedArray)
+                else pa.array(values, pa.string())
+            )
+            self.insert_arrow(probe, pa.table({"v": probed}))
             sql = f"SELECT {c} FROM {t} WHERE {c} IN (SELECT v FROM {probe})"
             rows = _rows(self._client, sql)  # the writer's: the probe is its table
         return {r[0] for r in rows}

@@ -91,6 +91,11 @@ class EventTable(Generic[E]):
     adjust: Callable[[ClickHouseStore, Columns], None] | None = None
     lock: AbstractContextManager[Any] = field(default_factory=nullcontext)
     derived: Derived[E] | None = None
+    # The one column `to_columns` fills from the batch's lookup: (column, the
+    # column it is looked up by, the value when not found). None: `to_columns`
+    # does not use the lookup. Declared, the column is filled on the Arrow
+    # table, after the batch's columns were built in the decode stage.
+    looked_up: tuple[str, str, str] | None = None
 
 
 # ClickHouse column types of the raw tables -> Arrow types (Nullable is Arrow's default)
@@ -125,6 +130,22 @@ def arrow_table(columns: Columns, types: Mapping[str, pa.DataType]) -> pa.Table:
     return pa.table({k: pa.array(v, types[k]) for k, v in columns.items()})
 
 
+def fill_looked_up(
+    table: pa.Table, looked_up: tuple[str, str, str], found: Mapping[str, str]
+) -> pa.Table:
+    """`table` with its looked-up column set from `found` by its key column
+    (the default where a key is not found), pure: one dictionary lookup per
+    distinct key, not per row."""
+    column, key, default = looked_up
+    keys = pc.dictionary_encode(table.column(key)).combine_chunks()
+    values = pa.array(
+        [found.get(k, default) for k in keys.dictionary.to_pylist()],
+        table.schema.field(column).type,
+    )
+    i = table.schema.get_field_index(column)
+    return table.set_column(i, table.schema.field(column), pc.take(values, keys.indices))
+
+
 def month_blocks(table: pa.Table) -> list[tuple[int, pa.Table]]:
     """The rows per UTC month (YYYYMM), the raw tables' partition key, in month
     order, pure: computed on the Arrow column, not per row in Python."""
@@ -149,6 +170,15 @@ class EventSink(Generic[E]):
         """Insert the batch's events not seen before; return how many were new."""
         return self.write_many([batch], lookup)
 
+    def prepare(self, batch: Decoded[E]) -> Decoded[E]:
+        """The batch's accepted events as an Arrow table (`batch.table`), built
+        where the batch is decoded: a loop decodes and builds batch N+1 while
+        chDB inserts batch N, so the write itself is mostly chDB's work, which
+        runs without the GIL. Pure but for reading the column types once."""
+        if batch.accepted and self.spec.adjust is None:
+            batch.table = arrow_table(self.spec.to_columns(batch.accepted, {}), self._arrow_types())
+        return batch
+
     def write_many(self, batches: Sequence[Decoded[E]], lookup: Mapping[str, str]) -> int:
         """One getmany's batches (one per partition) as one write: one seen-id
         lookup, one block per UTC month for all partitions together, one
@@ -156,6 +186,45 @@ class EventSink(Generic[E]):
         accepted = [pair for b in batches for pair in b.accepted]
         if not accepted:
             return 0
+        if self.spec.adjust is None:
+            written = self._write_arrow([self._prepared(b) for b in batches if b.accepted], lookup)
+        else:
+            written = self._write_columns(batches, accepted, lookup)
+        if self._derived is not None:
+            faults.point("sink.before-derive")
+            self._derived.refresh(self._store, [e for _, e in accepted])
+        return written
+
+    def _prepared(self, batch: Decoded[E]) -> Decoded[E]:
+        return batch if batch.table is not None else self.prepare(batch)
+
+    def _write_arrow(self, batches: Sequence[Decoded[E]], lookup: Mapping[str, str]) -> int:
+        """The rows not seen before, filtered and completed on the Arrow table."""
+        table = pa.concat_tables([b.table for b in batches])
+        ids = table.column("event_id")
+        seen = self._store.existing(f"{self.spec.table}_seen", "event_id", ids)
+        if seen:
+            fresh = pc.invert(pc.is_in(ids, value_set=pa.array(sorted(seen), pa.string())))
+            start = 0
+            for b in batches:
+                n = b.table.num_rows
+                b.duplicates += n - pc.sum(fresh.slice(start, n)).as_py()
+                start += n
+            table = table.filter(fresh)
+        if table.num_rows and self.spec.looked_up is not None:
+            table = fill_looked_up(table, self.spec.looked_up, lookup)
+        if table.num_rows:
+            with self.spec.lock:
+                self._insert(batches, table)
+        return int(table.num_rows)
+
+    def _write_columns(
+        self,
+        batches: Sequence[Decoded[E]],
+        accepted: Sequence[tuple[Record, E]],
+        lookup: Mapping[str, str],
+    ) -> int:
+        """A table whose columns are adjusted in Python under its lock."""
         ids = [e.event_id for _, e in accepted]
         seen = self._store.existing(f"{self.spec.table}_seen", "event_id", ids)
         fresh: list[tuple[Record, E]] = []
@@ -168,17 +237,18 @@ class EventSink(Generic[E]):
             with self.spec.lock:
                 if self.spec.adjust is not None:
                     self.spec.adjust(self._store, columns)
-                self._insert(batches, columns)
-        if self._derived is not None:
-            faults.point("sink.before-derive")
-            self._derived.refresh(self._store, [e for _, e in accepted])
+                self._insert(batches, arrow_table(columns, self._arrow_types()))
         return len(fresh)
 
-    def _insert(self, batches: Sequence[Decoded[E]], columns: Columns) -> None:
-        table = arrow_table(columns, self._arrow_types())
+    def _insert(self, batches: Sequence[Decoded[E]], table: pa.Table) -> None:
         spans = batch_spans(batches)
         for month, block in month_blocks(table):
             token = batch_token(self.spec.table, batches[0].topic, spans, month)
+            # One Arrow chunk, so one ClickHouse block under exactly this token:
+            # a table of several chunks (one per partition's batch) would be
+            # inserted as several blocks, deduplicated as token_0, token_1...,
+            # and the repair's INSERT ... SELECT under `token` would not match.
+            block = block.combine_chunks()
             block = block.append_column("batch_token", pa.repeat(token, block.num_rows))
             self._store.insert_arrow(
                 self.spec.table, block, {**DEDUP, "insert_deduplication_token": token}
