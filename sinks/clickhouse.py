@@ -34,6 +34,35 @@ def check_identifier(name: str) -> str:
     return name
 
 
+# chDB's engine configuration (a ClickHouse server takes the same <rocksdb>
+# section in its own config). The seen-id stores are EmbeddedRocksDB tables
+# looked up by key once per write; without a filter a key they do not hold (the
+# usual case: a new event) is searched in every sorted run of the store, whose
+# count grows with history. A whole-key Bloom filter answers most of those
+# misses from memory (bench/README.md, seen-id lookup).
+CHDB_CONFIG = """<clickhouse>
+    <rocksdb>
+        <block_based_table_options>
+            <filter_policy>bloomfilter:10:false</filter_policy>
+            <whole_key_filtering>true</whole_key_filtering>
+        </block_based_table_options>
+    </rocksdb>
+</clickhouse>
+"""
+
+
+def chdb_options(chdb_path: str) -> dict[str, str]:
+    """The engine options of an embedded store: its configuration file, kept in
+    the chDB directory (written when it differs). Only the first connection of
+    a process to the path starts the engine with them."""
+    config = Path(chdb_path) / "statflow-engine.xml"
+    if not config.exists() or config.read_text("utf-8") != CHDB_CONFIG:
+        tmp = config.with_suffix(".xml.tmp")
+        tmp.write_text(CHDB_CONFIG, "utf-8")
+        tmp.replace(config)
+    return {"config-file": str(config)}
+
+
 # Queries that may run at once in one process, each on a connection of its
 # own: reports of the API, lookups of the ingest loops, ClickHouse-HTTP requests.
 # Beyond it they queue; more would only share the same cores.
@@ -68,11 +97,13 @@ class ClickHouseStore:
         # DDL for every node of the cluster; "" on a single node or chDB.
         self.on_cluster = f" {on_cluster(self.cluster)}" if self.cluster else ""
         self._chdb_path = ""
+        self._options: dict[str, Any] = {}
         if self.embedded:
             Path(settings.dsn.removeprefix("chdb://")).mkdir(parents=True, exist_ok=True)
             # chDB compares engine paths literally; clickhouse-connect opens the
             # real path, and so must every further connection (engine_session).
             self._chdb_path = os.path.realpath(settings.dsn.removeprefix("chdb://"))
+            self._options = {"chdb_options": chdb_options(self._chdb_path)}
         # A second database on the same chDB path (a backfill's shadow) must
         # queue behind the first store's calls, not run beside them.
         self._probes: set[str] = set()  # probe tables known to exist (see `existing`)
@@ -85,10 +116,10 @@ class ClickHouseStore:
         self._reader_slots = threading.BoundedSemaphore(READERS)
         self._closed = False
         try:
-            boot = clickhouse_connect.get_client(dsn=settings.dsn)
+            boot = clickhouse_connect.get_client(dsn=settings.dsn, **self._options)
             boot.command(f"CREATE DATABASE IF NOT EXISTS {self.database}{self.on_cluster}")
             self._client: Client = clickhouse_connect.get_client(
-                dsn=settings.dsn, database=self.database
+                dsn=settings.dsn, database=self.database, **self._options
             )
         except ClickHouseError as exc:
             raise SinkError(f"cannot open ClickHouse at {settings.dsn}: {exc}") from exc
@@ -127,7 +158,9 @@ class ClickHouseStore:
                 client = self._idle.pop() if self._idle else None
             if client is None:
                 try:
-                    client = clickhouse_connect.get_client(dsn=self._dsn, database=self.database)
+                    client = clickhouse_connect.get_client(
+                        dsn=self._dsn, database=self.database, **self._options
+                    )
                 except ClickHouseError as exc:
                     raise SinkError(f"cannot open ClickHouse at {self._dsn}: {exc}") from exc
             try:
