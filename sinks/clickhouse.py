@@ -39,7 +39,7 @@ def check_identifier(name: str) -> str:
 # looked up by key once per write; without a filter a key they do not hold (the
 # usual case: a new event) is searched in every sorted run of the store, whose
 # count grows with history. A whole-key Bloom filter answers most of those
-# misses from memory (bench/README.md, seen-id lookup).
+# misses from memory (README, Benchmarks: the seen-id lookup at 10 M ids).
 CHDB_CONFIG = """<clickhouse>
     <rocksdb>
         <block_based_table_options>
