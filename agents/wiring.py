@@ -65,7 +65,10 @@ def register_batched(
     pipeline = Pipeline(
         topic=spec.full(s),
         dlq_topic=spec.dlq(s),
-        decode=lambda topic, partition, msgs: decode_events(topic, partition, msgs, decode),
+        # decoded and built as the sink's Arrow table while the previous write runs
+        decode=lambda topic, partition, msgs: sink.prepare(
+            decode_events(topic, partition, msgs, decode)
+        ),
         write=write,
         resume=resume,
         checkpoint=fence.checkpoint,

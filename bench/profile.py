@@ -1,4 +1,4 @@
-"""Profile of the worker during ingest: py-spy samples a `statflow run` from its
+"""Profile of the worker during ingest: py-spy samples a `statflow worker` from its
 first accepted batch until the last call is queryable (its own run over the same
 pre-loaded topic, so the ingest figures stay unperturbed). Start-up is left out.
 
@@ -28,8 +28,12 @@ STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
     # py-spy --nonblocking cannot always tell a thread waiting in epoll from a running one
     ("event loop waiting (select)", ("EpollSelector.select",)),
     ("checkpoint write", ("Checkpoints.put",)),
-    ("seen-id lookup", ("EventSink.write&ClickHouseStore.query_rows",)),
-    ("columnar insert (chDB + views)", ("ClickHouseStore.insert_columns",)),
+    ("seen-id lookup", ("EventSink.write&ClickHouseStore.query_rows", "ClickHouseStore.existing")),
+    (
+        "columnar insert (chDB + views)",
+        ("ClickHouseStore.insert_columns", "ClickHouseStore.insert_arrow"),
+    ),
+    ("pause point (lease, heartbeat)", ("PausePoint",)),
     ("build columns", ("call_columns", "arrow_table", "month_blocks", "EventSink.write")),
     ("decode + validate", ("decode_events",)),
     ("county lookup (redis)", ("LookupCache.county_of", "counties (agents/events.py")),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from core import personnummer
 from core.errors import ValidationError
@@ -20,8 +20,26 @@ R = TypeVar("R")
 E = TypeVar("E", bound=HasEventId)
 
 
+class Record(Protocol):
+    """One Kafka record as the pipeline reads it: aiokafka's ConsumerRecord as
+    it comes (no copy per message on the hot path), or a RawMessage."""
+
+    @property
+    def topic(self) -> str: ...
+    @property
+    def partition(self) -> int: ...
+    @property
+    def offset(self) -> int: ...
+    @property
+    def key(self) -> bytes | None: ...
+    @property
+    def value(self) -> bytes | None: ...
+
+
 @dataclass(frozen=True, slots=True)
 class RawMessage:
+    """A record made here (a file's rows, a test), not read from Kafka."""
+
     topic: str
     partition: int
     offset: int
@@ -31,7 +49,7 @@ class RawMessage:
 
 @dataclass(frozen=True, slots=True)
 class Rejected:
-    message: RawMessage
+    message: Record
     reason: str
 
     def __post_init__(self) -> None:
@@ -52,19 +70,42 @@ class Decoded(Generic[R]):
     # Derived writes carry it in their deduplication token, so a repair after a
     # crash can name the same batch again without knowing its messages.
     start_offset: int = -1
-    accepted: list[tuple[RawMessage, R]] = field(default_factory=list)
+    accepted: list[tuple[Record, R]] = field(default_factory=list)
     rejected: list[Rejected] = field(default_factory=list)
     duplicates: int = 0
+    # the accepted events as the sink's Arrow table (pyarrow.Table), when
+    # built in the decode stage (sinks/events.EventSink.prepare)
+    table: Any = None
 
 
 def decode_events(
     topic: str,
     partition: int,
-    messages: Sequence[RawMessage],
+    messages: Sequence[Record],
     decode: Callable[[bytes | None], E],
 ) -> Decoded[E]:
-    """Validate one partition's messages; keep the first of repeated event ids."""
+    """Validate one partition's messages; keep the first of repeated event ids.
+
+    A decoder with a `batch` method (schemas.events.Decoder) decodes a batch
+    whose every message is valid in one go; a batch with a poison message in
+    it is decoded again one message at a time, so that each reject carries
+    the reason `decode` gives it, as before."""
     out: Decoded[E] = Decoded(topic, partition, messages[-1].offset + 1, messages[0].offset)
+    batch: Callable[[list[bytes | None]], list[E] | None] | None = getattr(decode, "batch", None)
+    events = batch([m.value for m in messages]) if batch is not None else None
+    if events is not None and len(events) == len(messages):
+        event_ids = [e.event_id for e in events]
+        if len(set(event_ids)) == len(event_ids):  # the common case: no id twice in the batch
+            out.accepted = list(zip(messages, events, strict=True))
+            return out
+        seen: set[str] = set()
+        for msg, event in zip(messages, events, strict=True):
+            if event.event_id in seen:
+                out.duplicates += 1
+                continue
+            seen.add(event.event_id)
+            out.accepted.append((msg, event))
+        return out
     ids: set[str] = set()
     for msg in messages:
         try:

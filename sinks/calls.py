@@ -9,18 +9,19 @@ from zoneinfo import ZoneInfo
 
 from schemas.counties import UNKNOWN_COUNTY
 from schemas.events import NtjpCall
-from schemas.pipeline import RawMessage
+from schemas.pipeline import Record
 from sinks.calls_rule import stream_row_counts
 from sinks.events import EventTable
 
 
 def call_columns(
-    accepted: Sequence[tuple[RawMessage, NtjpCall]], county_of: Mapping[str, str]
+    accepted: Sequence[tuple[Record, NtjpCall]], county_of: Mapping[str, str]
 ) -> dict[str, list[Any]]:
     """Columnar rows for ntjp_calls; county_of is the catalogue as known at ingest."""
     return {
         "event_id": [c.event_id for _, c in accepted],
-        "occurred_at": [c.occurred_at.astimezone(dt.UTC) for _, c in accepted],
+        # aware instants in any offset: Arrow stores them as UTC (sinks/events.arrow_table)
+        "occurred_at": [c.occurred_at for _, c in accepted],
         "operation": [c.operation for _, c in accepted],
         "logical_address": [c.logical_address for _, c in accepted],
         "consumer_id": [c.consumer_id or "" for _, c in accepted],
@@ -50,4 +51,9 @@ def hold_closed_days(columns: dict[str, list[Any]], closed: set[dt.date]) -> int
     return held
 
 
-CALLS_TABLE: EventTable[NtjpCall] = EventTable("ntjp_calls", call_columns)
+CALLS_TABLE: EventTable[NtjpCall] = EventTable(
+    "ntjp_calls",
+    call_columns,
+    # the unit's county as the catalogue knows it at ingest (agents/events.py)
+    looked_up=("county_at_ingest", "logical_address", UNKNOWN_COUNTY),
+)

@@ -34,6 +34,35 @@ def check_identifier(name: str) -> str:
     return name
 
 
+# chDB's engine configuration (a ClickHouse server takes the same <rocksdb>
+# section in its own config). The seen-id stores are EmbeddedRocksDB tables
+# looked up by key once per write; without a filter a key they do not hold (the
+# usual case: a new event) is searched in every sorted run of the store, whose
+# count grows with history. A whole-key Bloom filter answers most of those
+# misses from memory (README, Benchmarks: the seen-id lookup at 10 M ids).
+CHDB_CONFIG = """<clickhouse>
+    <rocksdb>
+        <block_based_table_options>
+            <filter_policy>bloomfilter:10:false</filter_policy>
+            <whole_key_filtering>true</whole_key_filtering>
+        </block_based_table_options>
+    </rocksdb>
+</clickhouse>
+"""
+
+
+def chdb_options(chdb_path: str) -> dict[str, str]:
+    """The engine options of an embedded store: its configuration file, kept in
+    the chDB directory (written when it differs). Only the first connection of
+    a process to the path starts the engine with them."""
+    config = Path(chdb_path) / "statflow-engine.xml"
+    if not config.exists() or config.read_text("utf-8") != CHDB_CONFIG:
+        tmp = config.with_suffix(".xml.tmp")
+        tmp.write_text(CHDB_CONFIG, "utf-8")
+        tmp.replace(config)
+    return {"config-file": str(config)}
+
+
 # Queries that may run at once in one process, each on a connection of its
 # own: reports of the API, lookups of the ingest loops, ClickHouse-HTTP requests.
 # Beyond it they queue; more would only share the same cores.
@@ -68,11 +97,13 @@ class ClickHouseStore:
         # DDL for every node of the cluster; "" on a single node or chDB.
         self.on_cluster = f" {on_cluster(self.cluster)}" if self.cluster else ""
         self._chdb_path = ""
+        self._options: dict[str, Any] = {}
         if self.embedded:
             Path(settings.dsn.removeprefix("chdb://")).mkdir(parents=True, exist_ok=True)
             # chDB compares engine paths literally; clickhouse-connect opens the
             # real path, and so must every further connection (engine_session).
             self._chdb_path = os.path.realpath(settings.dsn.removeprefix("chdb://"))
+            self._options = {"chdb_options": chdb_options(self._chdb_path)}
         # A second database on the same chDB path (a backfill's shadow) must
         # queue behind the first store's calls, not run beside them.
         self._probes: set[str] = set()  # probe tables known to exist (see `existing`)
@@ -85,10 +116,10 @@ class ClickHouseStore:
         self._reader_slots = threading.BoundedSemaphore(READERS)
         self._closed = False
         try:
-            boot = clickhouse_connect.get_client(dsn=settings.dsn)
+            boot = clickhouse_connect.get_client(dsn=settings.dsn, **self._options)
             boot.command(f"CREATE DATABASE IF NOT EXISTS {self.database}{self.on_cluster}")
             self._client: Client = clickhouse_connect.get_client(
-                dsn=settings.dsn, database=self.database
+                dsn=settings.dsn, database=self.database, **self._options
             )
         except ClickHouseError as exc:
             raise SinkError(f"cannot open ClickHouse at {settings.dsn}: {exc}") from exc
@@ -127,7 +158,9 @@ class ClickHouseStore:
                 client = self._idle.pop() if self._idle else None
             if client is None:
                 try:
-                    client = clickhouse_connect.get_client(dsn=self._dsn, database=self.database)
+                    client = clickhouse_connect.get_client(
+                        dsn=self._dsn, database=self.database, **self._options
+                    )
                 except ClickHouseError as exc:
                     raise SinkError(f"cannot open ClickHouse at {self._dsn}: {exc}") from exc
             try:
@@ -189,8 +222,10 @@ class ClickHouseStore:
         )
         return {str(n): str(t) for n, t in rows}
 
-    def existing(self, table: str, column: str, values: Sequence[str]) -> set[str]:
-        """Which of `values` are in `table.column`.
+    def existing(
+        self, table: str, column: str, values: Sequence[str] | pa.ChunkedArray
+    ) -> set[str]:
+        """Which of `values` (a list, or an Arrow string column) are in `table.column`.
 
         Embedded, through a probe table: inserting 20 000 ids is about 4x
         cheaper than binding them as a query parameter, which clickhouse-connect
@@ -198,18 +233,24 @@ class ClickHouseStore:
         parameter is used, since a shared probe table would mix workers' ids.
         """
         t, c = check_identifier(table), check_identifier(column)
-        if not values:
+        if not len(values):
             return set()
         if not self.embedded:
+            listed = values.to_pylist() if isinstance(values, pa.ChunkedArray) else list(values)
             sql = f"SELECT {c} FROM {t} WHERE {c} IN {{v:Array(String)}}"
-            return {r[0] for r in self.query_rows(sql, {"v": list(values)})}
+            return {r[0] for r in self.query_rows(sql, {"v": listed})}
         probe = f"{t}_probe"
         with self._lock:  # the probe is this call's until it has answered
             if probe not in self._probes:
                 self.command(f"CREATE TABLE IF NOT EXISTS {probe} (v String) ENGINE = Memory")
                 self._probes.add(probe)
             self.command(f"TRUNCATE TABLE {probe}")  # also what a failed call left
-            self.insert_arrow(probe, pa.table({"v": pa.array(values, pa.string())}))
+            probed = (
+                values.cast(pa.string())
+                if isinstance(values, pa.ChunkedArray)
+                else pa.array(values, pa.string())
+            )
+            self.insert_arrow(probe, pa.table({"v": probed}))
             sql = f"SELECT {c} FROM {t} WHERE {c} IN (SELECT v FROM {probe})"
             rows = _rows(self._client, sql)  # the writer's: the probe is its table
         return {r[0] for r in rows}

@@ -14,14 +14,14 @@ from schemas.etj import (
     EtjLogin,
     EtjUnit,
 )
-from schemas.pipeline import RawMessage
+from schemas.pipeline import RawMessage, Record
 from sinks import etj_rollups
 from sinks.dimensions import DimensionBatch, dimension_rows, key_parts
 from sinks.events import Derived, EventTable
 
 
 def case_columns(
-    accepted: Sequence[tuple[RawMessage, EtjCase]], _: Mapping[str, str]
+    accepted: Sequence[tuple[Record, EtjCase]], _: Mapping[str, str]
 ) -> dict[str, list[Any]]:
     t = [e for _, e in accepted]
     return {
@@ -39,7 +39,7 @@ def case_columns(
 
 
 def login_columns(
-    accepted: Sequence[tuple[RawMessage, EtjLogin]], _: Mapping[str, str]
+    accepted: Sequence[tuple[Record, EtjLogin]], _: Mapping[str, str]
 ) -> dict[str, list[Any]]:
     t = [e for _, e in accepted]
     return {

@@ -23,7 +23,7 @@ import pyarrow.compute as pc
 
 from core import faults
 from core.errors import SinkError
-from schemas.pipeline import Decoded, HasEventId, RawMessage
+from schemas.pipeline import Decoded, HasEventId, Record
 from sinks.checkpoints import Checkpoints
 from sinks.clickhouse import ClickHouseStore
 
@@ -88,12 +88,17 @@ class EventTable(Generic[E]):
     """
 
     table: str
-    to_columns: Callable[[Sequence[tuple[RawMessage, E]], Mapping[str, str]], Columns]
+    to_columns: Callable[[Sequence[tuple[Record, E]], Mapping[str, str]], Columns]
     # Adjusts a batch's columns with what ClickHouse knows right now (e.g. which
     # days a file has closed), under `lock`, which writers of corrections share.
     adjust: Callable[[ClickHouseStore, Columns], None] | None = None
     lock: AbstractContextManager[Any] = field(default_factory=nullcontext)
     derived: Derived[E] | None = None
+    # The one column `to_columns` fills from the batch's lookup: (column, the
+    # column it is looked up by, the value when not found). None: `to_columns`
+    # does not use the lookup. Declared, the column is filled on the Arrow
+    # table, after the batch's columns were built in the decode stage.
+    looked_up: tuple[str, str, str] | None = None
 
 
 # ClickHouse column types of the raw tables -> Arrow types (Nullable is Arrow's default)
@@ -128,6 +133,22 @@ def arrow_table(columns: Columns, types: Mapping[str, pa.DataType]) -> pa.Table:
     return pa.table({k: pa.array(v, types[k]) for k, v in columns.items()})
 
 
+def fill_looked_up(
+    table: pa.Table, looked_up: tuple[str, str, str], found: Mapping[str, str]
+) -> pa.Table:
+    """`table` with its looked-up column set from `found` by its key column
+    (the default where a key is not found), pure: one dictionary lookup per
+    distinct key, not per row."""
+    column, key, default = looked_up
+    keys = pc.dictionary_encode(table.column(key)).combine_chunks()
+    values = pa.array(
+        [found.get(k, default) for k in keys.dictionary.to_pylist()],
+        table.schema.field(column).type,
+    )
+    i = table.schema.get_field_index(column)
+    return table.set_column(i, table.schema.field(column), pc.take(values, keys.indices))
+
+
 def month_blocks(table: pa.Table) -> list[tuple[int, pa.Table]]:
     """The rows per UTC month (YYYYMM), the raw tables' partition key, in month
     order, pure: computed on the Arrow column, not per row in Python."""
@@ -152,6 +173,15 @@ class EventSink(Generic[E]):
         """Insert the batch's events not seen before; return how many were new."""
         return self.write_many([batch], lookup)
 
+    def prepare(self, batch: Decoded[E]) -> Decoded[E]:
+        """The batch's accepted events as an Arrow table (`batch.table`), built
+        where the batch is decoded: a loop decodes and builds batch N+1 while
+        chDB inserts batch N, so the write itself is mostly chDB's work, which
+        runs without the GIL. Pure but for reading the column types once."""
+        if batch.accepted and self.spec.adjust is None:
+            batch.table = arrow_table(self.spec.to_columns(batch.accepted, {}), self._arrow_types())
+        return batch
+
     def write_many(
         self,
         batches: Sequence[Decoded[E]],
@@ -170,9 +200,53 @@ class EventSink(Generic[E]):
         accepted = [pair for b in batches for pair in b.accepted]
         if not accepted:
             return 0
+        if self.spec.adjust is None:
+            ready = [self._prepared(b) for b in batches if b.accepted]
+            written = self._write_arrow(ready, lookup, fence)
+        else:
+            written = self._write_columns(batches, accepted, lookup, fence)
+        if self._derived is not None:
+            faults.point("sink.before-derive")
+            self._derived.refresh(self._store, [e for _, e in accepted])
+        return written
+
+    def _prepared(self, batch: Decoded[E]) -> Decoded[E]:
+        return batch if batch.table is not None else self.prepare(batch)
+
+    def _write_arrow(
+        self, batches: Sequence[Decoded[E]], lookup: Mapping[str, str], fence: Fence | None
+    ) -> int:
+        """The rows not seen before, filtered and completed on the Arrow table."""
+        table = pa.concat_tables([b.table for b in batches])
+        ids = table.column("event_id")
+        seen = self._store.existing(f"{self.spec.table}_seen", "event_id", ids)
+        if seen:
+            fresh = pc.invert(pc.is_in(ids, value_set=pa.array(sorted(seen), pa.string())))
+            start = 0
+            for b in batches:
+                n = b.table.num_rows
+                b.duplicates += n - pc.sum(fresh.slice(start, n)).as_py()
+                start += n
+            table = table.filter(fresh)
+        if table.num_rows and self.spec.looked_up is not None:
+            table = fill_looked_up(table, self.spec.looked_up, lookup)
+        if table.num_rows:
+            with self.spec.lock:
+                faults.point("sink.before-insert")
+                self._insert(batches, table, fence)
+        return int(table.num_rows)
+
+    def _write_columns(
+        self,
+        batches: Sequence[Decoded[E]],
+        accepted: Sequence[tuple[Record, E]],
+        lookup: Mapping[str, str],
+        fence: Fence | None,
+    ) -> int:
+        """A table whose columns are adjusted in Python under its lock."""
         ids = [e.event_id for _, e in accepted]
         seen = self._store.existing(f"{self.spec.table}_seen", "event_id", ids)
-        fresh: list[tuple[RawMessage, E]] = []
+        fresh: list[tuple[Record, E]] = []
         for b in batches:
             mine = [(m, e) for m, e in b.accepted if e.event_id not in seen]
             b.duplicates += len(b.accepted) - len(mine)
@@ -183,16 +257,12 @@ class EventSink(Generic[E]):
                 if self.spec.adjust is not None:
                     self.spec.adjust(self._store, columns)
                 faults.point("sink.before-insert")
-                self._insert(batches, columns, fence)
-        if self._derived is not None:
-            faults.point("sink.before-derive")
-            self._derived.refresh(self._store, [e for _, e in accepted])
+                self._insert(batches, arrow_table(columns, self._arrow_types()), fence)
         return len(fresh)
 
     def _insert(
-        self, batches: Sequence[Decoded[E]], columns: Columns, fence: Fence | None = None
+        self, batches: Sequence[Decoded[E]], table: pa.Table, fence: Fence | None = None
     ) -> None:
-        table = arrow_table(columns, self._arrow_types())
         spans = batch_spans(batches)
         partitions = sorted({b.partition for b in batches})
         for i, (month, block) in enumerate(month_blocks(table)):
@@ -200,6 +270,11 @@ class EventSink(Generic[E]):
                 # every block: a stall between two blocks is as late as one before the first
                 fence.check(partitions, "rows", stale_only=i > 0)
             token = batch_token(self.spec.table, batches[0].topic, spans, month)
+            # One Arrow chunk, so one ClickHouse block under exactly this token:
+            # a table of several chunks (one per partition's batch) would be
+            # inserted as several blocks, deduplicated as token_0, token_1...,
+            # and the repair's INSERT ... SELECT under `token` would not match.
+            block = block.combine_chunks()
             block = block.append_column("batch_token", pa.repeat(token, block.num_rows))
             self._store.insert_arrow(
                 self.spec.table, block, {**DEDUP, "insert_deduplication_token": token}

@@ -8,14 +8,14 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from schemas.events import SobTransaction
-from schemas.pipeline import RawMessage
+from schemas.pipeline import Record
 from sinks import sob_rollups
 from sinks.clickhouse import ClickHouseStore
 from sinks.events import Derived, EventTable
 
 
 def sob_columns(
-    accepted: Sequence[tuple[RawMessage, SobTransaction]], _: Mapping[str, str]
+    accepted: Sequence[tuple[Record, SobTransaction]], _: Mapping[str, str]
 ) -> dict[str, list[Any]]:
     t = [e for _, e in accepted]
     return {

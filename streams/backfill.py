@@ -37,7 +37,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from core import faults
 from core.errors import StatflowError
 from core.settings import Settings
-from schemas.pipeline import Decoded, RawMessage, decode_events
+from schemas.pipeline import Decoded, decode_events
 from sinks.checkpoints import Checkpoints
 from sinks.clickhouse import ClickHouseStore, check_identifier
 from sinks.events import EventSink, EventTable
@@ -337,8 +337,7 @@ async def _read_until(
             records = [r for r in records if r.offset < upto[tp]]
             if not records:
                 continue
-            msgs = [RawMessage(r.topic, r.partition, r.offset, r.key, r.value) for r in records]
-            batch = decode_events(tp.topic, tp.partition, msgs, spec.decode)
+            batch = decode_events(tp.topic, tp.partition, records, spec.decode)
             found = await spec.lookup(batch)
             await asyncio.to_thread(sink.write, batch, found)
             progress.read += len(records)

@@ -31,7 +31,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListen
 from core import metrics
 from core.errors import PartitionFenced
 from core.settings import Settings
-from schemas.pipeline import Decoded, RawMessage, Rejected
+from schemas.pipeline import Decoded, Record, Rejected
 from streams.retry import until_written
 
 log = logging.getLogger("statflow.ingest")
@@ -43,7 +43,7 @@ class Pipeline:
 
     topic: str
     dlq_topic: str
-    decode: Callable[[str, int, Sequence[RawMessage]], Decoded[Any]]
+    decode: Callable[[str, int, Sequence[Record]], Decoded[Any]]
     # one getmany's batches, one per partition, written together
     write: Callable[[Sequence[Decoded[Any]]], Awaitable[int]]
     resume: Callable[[str, int], int]  # blocking; run in a thread
@@ -285,8 +285,8 @@ class BatchLoop:
         records = [r for r in records if r.offset >= start]
         if not records:
             return None
-        messages = [RawMessage(r.topic, r.partition, r.offset, r.key, r.value) for r in records]
-        decoded = self.pipeline.decode(tp.topic, tp.partition, messages)
+        # aiokafka's records as they are (schemas.pipeline.Record): no copy per message
+        decoded = self.pipeline.decode(tp.topic, tp.partition, records)
         decoded.start_offset = start
         return decoded
 

@@ -8,7 +8,11 @@ import pyarrow as pa
 import pytest
 
 from core.errors import SinkError
-from sinks.events import arrow_table, arrow_types, month_blocks
+from schemas.counties import UNKNOWN_COUNTY
+from schemas.events import NtjpCall
+from schemas.pipeline import RawMessage
+from sinks.calls import CALLS_TABLE, call_columns
+from sinks.events import arrow_table, arrow_types, fill_looked_up, month_blocks
 
 TYPES = {
     "event_id": "String",
@@ -52,3 +56,26 @@ def test_month_blocks_split_by_utc_month_and_keep_rows_and_order() -> None:
     assert jan.column("patient_age").to_pylist() == [None, 250]
     one = month_blocks(arrow_table({**cols, "occurred_at": [instants[1]] * 3}, arrow_types(TYPES)))
     assert [m for m, _ in one] == [202402] and one[0][1].num_rows == 3
+
+
+def test_the_looked_up_column_is_filled_per_key_with_the_default_where_unknown() -> None:
+    t0 = dt.datetime(2024, 3, 4, 9, tzinfo=dt.timezone(dt.timedelta(hours=1)))
+    accepted = [
+        (RawMessage("t", 1, 10 + i, None, b""), NtjpCall(f"e{i}", t0, "MakeBooking", a))
+        for i, a in enumerate(["U1", "U2", "U1", "U3"])
+    ]
+    found = {"U1": "01", "U3": "25"}
+    types = {
+        "event_id": pa.string(), "occurred_at": pa.timestamp("ms", tz="UTC"),
+        "operation": pa.string(), "logical_address": pa.string(), "consumer_id": pa.string(),
+        "status": pa.string(), "county_at_ingest": pa.string(), "source_partition": pa.int32(),
+        "source_offset": pa.int64(), "calls": pa.int64(),
+    }  # fmt: skip
+    assert CALLS_TABLE.looked_up is not None
+    # built without the lookup (the decode stage), filled after it: the same
+    # table as built with it
+    filled = fill_looked_up(
+        arrow_table(call_columns(accepted, {}), types), CALLS_TABLE.looked_up, found
+    )
+    assert filled.equals(arrow_table(call_columns(accepted, found), types))
+    assert filled.column("county_at_ingest").to_pylist() == ["01", UNKNOWN_COUNTY, "01", "25"]
