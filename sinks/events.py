@@ -149,6 +149,21 @@ def fill_looked_up(
     return table.set_column(i, table.schema.field(column), pc.take(values, keys.indices))
 
 
+def first_occurrences(ids: pa.ChunkedArray) -> pa.Array | None:
+    """A mask keeping the first row of each event id, or None when all differ.
+    Each partition's batch is deduplicated where it is decoded; a producer
+    that re-publishes an event under another key puts it in another
+    partition, and one write of several partitions must store it once too."""
+    if pc.count_distinct(ids).as_py() == len(ids):
+        return None
+    known: set[str] = set()
+    keep = []
+    for v in ids.to_pylist():
+        keep.append(v not in known)
+        known.add(v)
+    return pa.array(keep, pa.bool_())
+
+
 def month_blocks(table: pa.Table) -> list[tuple[int, pa.Table]]:
     """The rows per UTC month (YYYYMM), the raw tables' partition key, in month
     order, pure: computed on the Arrow column, not per row in Python."""
@@ -220,8 +235,11 @@ class EventSink(Generic[E]):
         table = pa.concat_tables([b.table for b in batches])
         ids = table.column("event_id")
         seen = self._store.existing(f"{self.spec.table}_seen", "event_id", ids)
+        fresh = first_occurrences(ids) if len(batches) > 1 else None
         if seen:
-            fresh = pc.invert(pc.is_in(ids, value_set=pa.array(sorted(seen), pa.string())))
+            unseen = pc.invert(pc.is_in(ids, value_set=pa.array(sorted(seen), pa.string())))
+            fresh = unseen if fresh is None else pc.and_(fresh, unseen)
+        if fresh is not None:
             start = 0
             for b in batches:
                 n = b.table.num_rows
@@ -245,10 +263,14 @@ class EventSink(Generic[E]):
     ) -> int:
         """A table whose columns are adjusted in Python under its lock."""
         ids = [e.event_id for _, e in accepted]
-        seen = self._store.existing(f"{self.spec.table}_seen", "event_id", ids)
+        seen = set(self._store.existing(f"{self.spec.table}_seen", "event_id", ids))
         fresh: list[tuple[Record, E]] = []
         for b in batches:
-            mine = [(m, e) for m, e in b.accepted if e.event_id not in seen]
+            mine = []
+            for m, e in b.accepted:
+                if e.event_id not in seen:  # nor earlier in this write (first_occurrences)
+                    seen.add(e.event_id)
+                    mine.append((m, e))
             b.duplicates += len(b.accepted) - len(mine)
             fresh += mine
         if fresh:

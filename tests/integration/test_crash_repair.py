@@ -171,3 +171,18 @@ def test_the_monthly_rollup_missed_by_a_crash_is_filled_in_once(store: ClickHous
     assert [m for m, _ in monthly(store)] == [
         dt.date(2024, 2, 1), dt.date(2024, 3, 1), dt.date(2024, 4, 1)
     ]  # fmt: skip
+
+
+def test_one_event_in_two_partitions_of_one_write_is_stored_once(
+    store: ClickHouseStore,
+) -> None:
+    """A producer that re-publishes an event under another key puts it in
+    another partition; one getmany may bring both copies to one write."""
+    sink = EventSink(store, CALLS_TABLE)
+    first = batch(0, 30)
+    other: Decoded[NtjpCall] = Decoded(TOPIC, 1, 20, 0)
+    for i, (_, call) in enumerate(batch(10, 20).accepted):  # e10..e29 again, partition 1
+        other.accepted.append((RawMessage(TOPIC, 1, i, None, None), call))
+    assert sink.write_many([first, other], {}) == 30
+    assert totals(store) == (30, 30, 30)
+    assert (first.duplicates, other.duplicates) == (0, 20)

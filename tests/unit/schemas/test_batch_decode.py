@@ -13,9 +13,8 @@ import orjson
 import pytest
 
 from schemas.events import Decoder, NtjpCall, call_decoder
-from schemas.examples import EXAMPLES
 from schemas.pipeline import Decoded, RawMessage, decode_events
-from schemas.topics import ALL_TOPICS
+from schemas.topics import ALL_TOPICS, EXAMPLES
 
 CALL = EXAMPLES["ntjp.calls.v1"]
 
