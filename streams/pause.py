@@ -81,26 +81,59 @@ def heartbeat(store: ClickHouseStore, worker: str, topic: str, partitions: Seque
 
 class PausePoint:
     """One worker loop's side: look at the lease between batches, heartbeat,
-    and wait while a backfill swaps the topic's tables."""
+    and wait while a backfill swaps the topic's tables.
+
+    The first call looks at the lease before the loop's first write. After
+    that, heartbeats and looks run beside the loop (a task of their own) so
+    that their round trips to ClickHouse do not sit between two writes; only
+    a look that found the lease held makes the loop stop here, and only the
+    loop, stopped with nothing in flight, writes the acknowledging row."""
 
     def __init__(self, store: ClickHouseStore, topic: str, worker: str) -> None:
         self.store, self.topic, self.worker = store, topic, worker
         self._leases = Leases(store)
         self._looked = 0.0
         self._beat = 0.0
+        self._held = False  # the last look found the pause lease held
+        self._beside: asyncio.Task[None] | None = None
 
     async def __call__(self, partitions: Sequence[int]) -> None:
-        now = time.monotonic()
-        if now - self._beat >= HEARTBEAT_EVERY:
-            await asyncio.to_thread(heartbeat, self.store, self.worker, self.topic, partitions)
-            self._beat = now
-        if now - self._looked < LOOK_EVERY:
+        if self._looked == 0.0 or self._held:
+            if self._beat == 0.0:
+                # alive to a backfill before the first look: it waits for this loop
+                self._beat = time.monotonic()
+                await asyncio.to_thread(heartbeat, self.store, self.worker, self.topic, partitions)
+            self._looked = time.monotonic()
+            await self._stop_while_held(partitions)
             return
-        self._looked = now
+        if self._beside is not None and not self._beside.done():
+            return
+        if self._beside is not None and self._beside.exception() is not None:
+            log.warning("pause lease look failed; looking again",
+                        extra={"topic": self.topic,
+                               "error": type(self._beside.exception()).__name__})  # fmt: skip
+        now = time.monotonic()
+        if now - self._beat >= HEARTBEAT_EVERY or now - self._looked >= LOOK_EVERY:
+            self._beside = asyncio.create_task(self._look(list(partitions), now))
+
+    async def _look(self, partitions: Sequence[int], now: float) -> None:
+        if now - self._beat >= HEARTBEAT_EVERY:
+            self._beat = now
+            await asyncio.to_thread(heartbeat, self.store, self.worker, self.topic, partitions)
+        if now - self._looked >= LOOK_EVERY:
+            self._looked = now
+            state, at = await asyncio.to_thread(self._leases.state, pause_lease(self.topic))
+            self._held = state.held(at)
+
+    async def _stop_while_held(self, partitions: Sequence[int]) -> None:
+        if self._beside is not None:
+            await asyncio.gather(self._beside, return_exceptions=True)
+            self._beside = None
         logged = False
         while True:
             state, at = await asyncio.to_thread(self._leases.state, pause_lease(self.topic))
             if not state.held(at):
+                self._held = False
                 return
             if not logged:
                 log.info("ingest paused for a backfill", extra={"topic": self.topic})
