@@ -198,27 +198,46 @@ _LINKED_TABLES = frozenset(
 )  # fmt: skip
 
 
+def _lattice_slots() -> list[tuple[int, tuple[int, ...]]]:
+    """Per grouping() value of a RESIDENTS_LATTICE row: the mask of the
+    dimensions it keeps (bit j = LINKED_DIMS[j]) and their slots."""
+    width = len(LINKED_DIMS)
+    out = []
+    for g in range(1 << width):
+        slots = tuple(j for j in range(width) if not g >> (width - 1 - j) & 1)
+        out.append((sum(1 << j for j in slots), slots))
+    return out
+
+
+_SLOTS = _lattice_slots()
+
+
+def residents_lattice(found: list[tuple[Any, ...]]) -> disclosure.Lattice:
+    """Rows of RESIDENTS_LATTICE (keys, grouping(), count) as a lattice whose
+    cells are keyed like the answers' rows: a key summed away is None."""
+    width = len(LINKED_DIMS)
+    masks, keys, counts = [], [], []
+    for rec in found:
+        mask, slots = _SLOTS[int(rec[width])]
+        key: list[Any] = [None] * width
+        for j in slots:
+            key[j] = rec[j]
+        masks.append(mask)
+        keys.append(tuple(key))
+        counts.append(int(rec[width + 1]))
+    return disclosure.Lattice(LINKED_DIMS, masks, keys, counts)
+
+
 def residents_cells(found: list[tuple[Any, ...]]) -> dict[disclosure.Cell, int]:
     """Rows of RESIDENTS_LATTICE as cells keyed like the answers' rows."""
-    width = len(LINKED_DIMS)
-    out: dict[disclosure.Cell, int] = {}
-    for rec in found:
-        keys, grouping, n = rec[:width], int(rec[width]), int(rec[width + 1])
-        out[
-            disclosure.cell_of(
-                (d, v)
-                for i, (d, v) in enumerate(zip(LINKED_DIMS, keys, strict=True))
-                if not grouping >> (width - 1 - i) & 1
-            )
-        ] = n
-    return out
+    return dict(residents_lattice(found))
 
 
 def residents_linked(p: ReportParams, r: Reader) -> disclosure.Linked:
     """Residents of every level of moments-by-hierarchy and moments-by-moment
     (the same cells: a unit's moment is a row of both) and the national total,
     for the period and filters asked: suppression is decided over all of them."""
-    cells = residents_cells(r.query_rows(sql.RESIDENTS_LATTICE, _bind(p)))
+    cells = residents_lattice(r.query_rows(sql.RESIDENTS_LATTICE, _bind(p)))
     return disclosure.Linked("residents", LINKED_DIMS, cells, _LINKED_TABLES)
 
 
