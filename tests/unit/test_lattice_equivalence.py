@@ -134,3 +134,28 @@ def test_the_order_of_cells_is_the_reference_order() -> None:
         keys = new._order_keys(lattice)
         by_new = [lattice.cell(i) for i in sorted(range(len(lattice)), key=keys.__getitem__)]
         assert by_new == sorted(values, key=old._order)
+
+
+def test_hierarchy_rows_take_residents_from_their_lattice_cell() -> None:
+    """A row's residents are its cell of the lattice disclosure is decided on
+    (0 when the lattice has none: no resident started a moment there), 1–9
+    withheld."""
+    from reports.stod import hierarchy_rows
+
+    lattice = residents_lattice(
+        [
+            ("14", "cpA", "", "", None, 0b00111, 24),
+            ("14", "cpA", "uA", "X", None, 0b00000, 5),
+            ("14", "cpA", "uA", "X", "Klar", 0b00000, 12),
+        ]
+    )
+    found = [  # keys, provider and unit names, started, ongoing, completed, practitioners
+        ("14", "cpA", "uA", "X", None, "Vårdgivare A", "Enhet A", 7, 3, 0, 2),
+        ("14", "cpA", "uA", "X", "Klar", "Vårdgivare A", "Enhet A", 12, 0, 12, 4),
+        ("14", "cpA", "uA", "X", "Annan", "Vårdgivare A", "Enhet A", 0, 0, 2, 1),
+    ]
+    rows = hierarchy_rows("closing_reason", found, lattice)
+    assert [r[-2] for r in rows] == [None, 0, 12]  # sorted: None reason first, then by name
+    (county,) = hierarchy_rows("care_provider", [("14", "cpA", "Vårdgivare A", "", 30, 3, 14, 5)],
+                               lattice)  # fmt: skip
+    assert county[:4] == ["14", county[1], "cpA", "Vårdgivare A"] and county[-2] == 24
