@@ -7,11 +7,18 @@ group is withheld too (ties: the group's order). For drill-downs, whose levels
 are separate requests, `linked_suppression` decides over every level and the
 totals behind them at once, so whichever level is asked the same cells are
 withheld and none follows from the others.
+
+The linked decision works on a `Lattice`: the cells indexed once, each a key
+tuple and a bit mask of its dimensions, so nothing per cell builds sets or
+sorts pairs (issue 17: a drill-down's lattice has thousands of cells and is
+decided on every request). tests/unit/disclosure_reference.py keeps the
+cell-by-cell version it replaced; tests/unit/test_lattice_equivalence.py
+checks that both decide identically.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -71,6 +78,97 @@ NOTE_LINKED = (
 Cell = frozenset[tuple[str, Hashable]]
 
 
+class Lattice(Mapping[Cell, int]):
+    """Counts of the cells of linked tables, indexed once.
+
+    Cell i has `masks[i]` (bit j set when it has dimension `dims[j]`) and
+    `coords[i]` (a value per dimension of `dims`, None where its table sums the
+    dimension away; the mask tells such a None from a None value). It reads as
+    the Mapping[Cell, int] it stands for; the decision below never builds a
+    Cell.
+    """
+
+    __slots__ = ("dims", "masks", "coords", "counts", "_index")
+
+    def __init__(
+        self, dims: Sequence[str], masks: Sequence[int], keys: Sequence[tuple[Any, ...]],
+        counts: Sequence[int],
+    ) -> None:  # fmt: skip
+        self.dims = tuple(dims)
+        index = {(m, k): i for i, (m, k) in enumerate(zip(masks, keys, strict=True))}
+        if len(index) == len(keys):
+            self.masks, self.coords, self.counts = list(masks), list(keys), list(counts)
+        else:  # a cell given twice: the last count stands, as in a dict
+            order = sorted(index.values())
+            self.masks = [masks[i] for i in order]
+            self.coords = [keys[i] for i in order]
+            self.counts = [counts[i] for i in order]
+            index = {
+                (m, k): i for i, (m, k) in enumerate(zip(self.masks, self.coords, strict=True))
+            }
+        self._index = index
+
+    @classmethod
+    def of_cells(cls, values: Mapping[Cell, int], dims: Sequence[str] = ()) -> Lattice:
+        """The lattice of cells given as sets of (dimension, value) pairs;
+        `dims` first, then any other dimension the cells name, by name."""
+        if isinstance(values, Lattice):
+            return values
+        extra = sorted({d for c in values for d, _ in c} - set(dims))
+        order = (*dims, *extra)
+        at = {d: j for j, d in enumerate(order)}
+        masks, keys, counts = [], [], []
+        for cell, n in values.items():
+            key: list[Any] = [None] * len(order)
+            mask = 0
+            for d, v in cell:
+                key[at[d]] = v
+                mask |= 1 << at[d]
+            masks.append(mask)
+            keys.append(tuple(key))
+            counts.append(n)
+        return cls(order, masks, keys, counts)
+
+    def find(self, mask: int, key: tuple[Any, ...]) -> int | None:
+        return self._index.get((mask, key))
+
+    def index_of(self, cell: Cell) -> int | None:
+        key: list[Any] = [None] * len(self.dims)
+        mask = 0
+        for d, v in cell:
+            if d not in self.dims:
+                return None
+            j = self.dims.index(d)
+            key[j] = v
+            mask |= 1 << j
+        return self.find(mask, tuple(key))
+
+    def cell(self, i: int) -> Cell:
+        m, k = self.masks[i], self.coords[i]
+        return frozenset((d, k[j]) for j, d in enumerate(self.dims) if m >> j & 1)
+
+    def mask_of(self, dims: Iterable[str]) -> int | None:
+        """The mask of a set of dimensions, or None when one is not in the lattice."""
+        mask = 0
+        for d in dims:
+            if d not in self.dims:
+                return None
+            mask |= 1 << self.dims.index(d)
+        return mask
+
+    def __getitem__(self, cell: Cell) -> int:
+        i = self.index_of(cell)
+        if i is None:
+            raise KeyError(cell)
+        return self.counts[i]
+
+    def __iter__(self) -> Iterator[Cell]:
+        return (self.cell(i) for i in range(len(self.coords)))
+
+    def __len__(self) -> int:
+        return len(self.coords)
+
+
 @dataclass(frozen=True)
 class Linked:
     """Counts of one measure for every table a family of reports can show.
@@ -78,13 +176,17 @@ class Linked:
     `values` holds every non-empty cell of every table (each a GROUP BY over the
     same rows with a different set of dimensions), including tables that are
     never shown but that an attacker can still reason about (the national
-    total); `published` names the dimension sets that answers show.
+    total); `published` names the dimension sets that answers show. Reports
+    give `values` as a Lattice; any Mapping[Cell, int] will do.
     """
 
     measure: str
     dims: tuple[str, ...]
     values: Mapping[Cell, int]
     published: frozenset[frozenset[str]]
+
+    def lattice(self) -> Lattice:
+        return Lattice.of_cells(self.values, self.dims)
 
 
 @dataclass(frozen=True)
@@ -101,32 +203,63 @@ def cell_of(pairs: Iterable[tuple[str, Hashable]]) -> Cell:
     return frozenset(pairs)
 
 
-def _order(cell: Cell) -> tuple[int, tuple[tuple[str, int, str], ...]]:
-    # A total order on cells that does not depend on the order rows arrived in
-    # (ClickHouse returns groups in any order): None sorts before every string.
-    return len(cell), tuple(sorted([(d, 0, "") if v is None else (d, 1, str(v)) for d, v in cell]))
+def _order_keys(lat: Lattice) -> list[tuple[Any, ...]]:
+    """A total order on cells that does not depend on the order rows arrived in
+    (ClickHouse returns groups in any order): fewer dimensions first, then the
+    (dimension, value) pairs by dimension name, None before every string. The
+    pairs are laid out flat, (n, d1, 0|1, v1, d2, ...): with n equal the
+    layouts have the same length, so the order is that of the nested pairs,
+    and a flat tuple compares faster."""
+    by_name = sorted((d, j) for j, d in enumerate(lat.dims))
+    present: dict[int, list[tuple[str, int]]] = {}
+    out: list[tuple[Any, ...]] = []
+    for m, k in zip(lat.masks, lat.coords, strict=True):
+        dims = present.get(m)
+        if dims is None:
+            dims = present[m] = [(d, j) for d, j in by_name if m >> j & 1]
+        key: list[Any] = [len(dims)]
+        for d, j in dims:
+            v = k[j]
+            key += (d, 0, "") if v is None else (d, 1, str(v))
+        out.append(tuple(key))
+    return out
 
 
-def equations(cells: Sequence[Cell]) -> list[list[int]]:
-    """The additive relations among `cells` (indices): for every cell A and every
-    dimension d such that A's dimensions plus d form a table, A = Σ of the cells
-    of that table that refine A. The parent comes first. Cells absent from
-    `cells` are zeros everyone knows (an answer leaves out all-zero rows), so
-    they take no part."""
-    index = {c: i for i, c in enumerate(cells)}
-    dims_of = [frozenset(d for d, _ in c) for c in cells]
-    tables = set(dims_of)
-    has_coarser = {(t, d): t - {d} in tables for t in tables for d in t}
+def equations(lat: Lattice, cells: Sequence[int]) -> list[list[int]]:
+    """The additive relations among the lattice's cells in the order `cells`
+    (positions in it): for every cell A and every dimension d such that A's
+    dimensions plus d form a table, A = Σ of the cells of that table that
+    refine A. The parent comes first. Cells absent are zeros everyone knows
+    (an answer leaves out all-zero rows), so they take no part."""
+    position = {lat.coords[i] + (lat.masks[i],): p for p, i in enumerate(cells)}
+    tables = set(lat.masks)
+    width = len(lat.dims)
+    # per table: (bit, dimension name, slot) of each dimension whose removal is a table
+    parents: dict[int, list[tuple[int, str, int]]] = {
+        t: [(1 << j, lat.dims[j], j) for j in range(width) if t >> j & 1 and t ^ (1 << j) in tables]
+        for t in tables
+    }
     groups: dict[tuple[int, str], list[int]] = {}
-    for i, c in enumerate(cells):
-        for d, v in c:
-            if not has_coarser[(dims_of[i], d)]:
-                continue
-            parent = index.get(c - {(d, v)})
+    for p, i in enumerate(cells):
+        m, k = lat.masks[i], lat.coords[i]
+        for bit, d, j in parents[m]:
+            parent = position.get((*k[:j], None, *k[j + 1 :], m ^ bit))
             if parent is None:
                 continue  # no rows under it at all: a zero everyone knows
-            groups.setdefault((parent, d), []).append(i)
-    return [[p, *sorted(children)] for (p, _d), children in sorted(groups.items())]
+            groups.setdefault((parent, d), []).append(p)
+    # children were appended in position order, so each list is sorted
+    return [[q, *children] for (q, _d), children in sorted(groups.items())]
+
+
+def decide(lat: Lattice, shown: Sequence[bool]) -> tuple[set[int], set[int]]:
+    """`linked_suppression` on a lattice: `shown[i]` when cell i is published;
+    returns the primary and the secondary cells (lattice indices)."""
+    order = _order_keys(lat)
+    cells = sorted(range(len(lat.coords)), key=order.__getitem__)
+    primary, secondary = _decide_sorted(
+        [lat.counts[i] for i in cells], [bool(shown[i]) for i in cells], equations(lat, cells)
+    )
+    return {cells[p] for p in primary}, {cells[p] for p in secondary}
 
 
 def linked_suppression(values: Mapping[Cell, int], published: AbstractSet[Cell]) -> Suppression:
@@ -147,13 +280,26 @@ def linked_suppression(values: Mapping[Cell, int], published: AbstractSet[Cell])
     relations widened by one more withheld cell. Pure and deterministic: the answer depends only on the values,
     never on the order they came in.
     """
-    cells = sorted(values, key=_order)
-    n = len(cells)
-    value = [values[c] for c in cells]
-    shown_ok = [c in published for c in cells]
+    lat = Lattice.of_cells(values)
+    shown = [False] * len(lat)
+    for cell in published:
+        i = lat.index_of(cell)
+        if i is not None:
+            shown[i] = True
+    primary, secondary = decide(lat, shown)
+    return Suppression(
+        frozenset(lat.cell(i) for i in primary), frozenset(lat.cell(i) for i in secondary)
+    )
+
+
+def _decide_sorted(
+    value: list[int], shown_ok: list[bool], eqs: list[list[int]]
+) -> tuple[set[int], set[int]]:
+    """The decision over cells in their fixed order (positions), with their
+    relations: the primary and the secondary positions."""
+    n = len(value)
     primary = {i for i in range(n) if shown_ok[i] and masked(value[i])}
     secret = [masked(value[i]) for i in range(n)]  # unpublished 1–9 must stay unknown too
-    eqs = equations(cells)
     member_of: list[list[int]] = [[] for _ in range(n)]
     for e, eq in enumerate(eqs):
         for i in eq:
@@ -188,7 +334,7 @@ def linked_suppression(values: Mapping[Cell, int], published: AbstractSet[Cell])
             withheld.add(pick)
             secondary.add(pick)
             touched |= set(member_of[pick]) | {e}
-    return Suppression(frozenset(cells[i] for i in primary), frozenset(cells[i] for i in secondary))
+    return primary, secondary
 
 
 def _local(
@@ -233,9 +379,14 @@ _PRIME = (1 << 61) - 1  # ranks of 0/±1 relations over this field are those ove
 def _determined(
     n: int, eqs: list[list[int]], shown_ok: list[bool], withheld: set[int]
 ) -> list[int]:
-    """Unknown cells whose value the relations fix, however combined: the
-    pivot rows of the reduced echelon form that hold nothing but their pivot.
-    Sparse elimination over GF(p), pivots in cell order, so deterministic."""
+    """Unknown cells whose value the relations fix, however combined: those x
+    with the unit vector e_x in the row space of the relations over the
+    unknowns, i.e. the pivot rows of the reduced echelon form that hold
+    nothing but their pivot. Sparse elimination over GF(p). Which cells these
+    are is a property of the row space, whatever the pivot order, so the
+    pivots go finest cell first (highest position): a fine cell is in few
+    relations, and eliminating the national total and the counties first
+    filled every row with them (issue 17: 9 of the decision's 11 ms)."""
     unknown = [not shown_ok[i] or i in withheld for i in range(n)]
     basis: dict[int, dict[int, int]] = {}
     for eq in eqs:
@@ -245,15 +396,15 @@ def _determined(
                 row[i] = (row.get(i, 0) + (1 if k == 0 else _PRIME - 1)) % _PRIME
         row = {i: c for i, c in row.items() if c}
         while row:
-            pivot = min(row)
+            pivot = max(row)
             if pivot not in basis:
                 inv = pow(row[pivot], _PRIME - 2, _PRIME)
                 basis[pivot] = {i: c * inv % _PRIME for i, c in row.items()}
                 break
             _subtract(row, basis[pivot], row[pivot])
-    for pivot in sorted(basis, reverse=True):  # back-substitution
+    for pivot in sorted(basis):  # back-substitution
         row = basis[pivot]
-        for j in sorted(j for j in row if j != pivot and j in basis):
+        for j in sorted((j for j in row if j != pivot and j in basis), reverse=True):
             if j in row:
                 _subtract(row, basis[j], row[j])
     return sorted(p for p, row in basis.items() if len(row) == 1)
@@ -347,23 +498,57 @@ def _blocker(
                     withheld, value)  # fmt: skip
 
 
-def published_cells(
-    linked: Linked, keep: Callable[[Sequence[str], list[list[Any]]], list[list[Any]]]
-) -> set[Cell]:
-    """The cells answers show: every cell of a published table that `keep` (the
-    tier's row filter, e.g. organisations that opted in) lets through, run on
-    rows of that table's key columns as an answer would carry them."""
-    by_table: dict[frozenset[str], list[Cell]] = {}
-    for cell in linked.values:
-        by_table.setdefault(frozenset(d for d, _ in cell), []).append(cell)
-    out: set[Cell] = set()
-    for table, cells in by_table.items():
-        if table not in linked.published:
+Keep = Callable[[Sequence[str], list[list[Any]]], list[list[Any]]]
+
+
+def published_mask(linked: Linked, lat: Lattice, keep: Keep) -> list[bool]:
+    """Which cells answers show (by lattice index): every cell of a published
+    table that `keep` (the tier's row filter, e.g. organisations that opted
+    in) lets through, run on rows of that table's key columns as an answer
+    would carry them."""
+    by_table: dict[int, list[int]] = {}
+    for i, m in enumerate(lat.masks):
+        by_table.setdefault(m, []).append(i)
+    shown = [False] * len(lat)
+    for table in linked.published:
+        mask = lat.mask_of(table)
+        if mask is None or mask not in by_table or not set(table) <= set(linked.dims):
             continue
-        names = [d for d in linked.dims if d in table]
-        rows = [[dict(c)[d] for d in names] for c in cells]
-        out |= {cell_of(zip(names, row, strict=True)) for row in keep(names, rows)}
-    return out
+        slots = [j for j, d in enumerate(lat.dims) if d in table]
+        names = [lat.dims[j] for j in slots]
+        cells = by_table[mask]
+        rows = [[lat.coords[i][j] for j in slots] for i in cells]
+        kept = keep(names, rows)
+        if kept is rows:  # nothing left out (the filter of a logged-in answer)
+            for i in cells:
+                shown[i] = True
+            continue
+        width = len(lat.dims)
+        for row in kept:
+            key: list[Any] = [None] * width
+            for j, v in zip(slots, row, strict=True):
+                key[j] = v
+            hit = lat.find(mask, tuple(key))
+            if hit is not None:
+                shown[hit] = True
+    return shown
+
+
+def published_cells(linked: Linked, keep: Keep) -> set[Cell]:
+    """`published_mask` as cells."""
+    lat = linked.lattice()
+    return {lat.cell(i) for i, s in enumerate(published_mask(linked, lat, keep)) if s}
+
+
+def control(
+    linked: Linked, keep: Keep, names: Sequence[str], rows: list[list[Any]]
+) -> tuple[list[list[Any]], bool, bool]:
+    """Disclosure control decided over every level and total of the linked
+    tables as `keep` shows them, applied to an answer's rows: the rows, and
+    whether any null is primary, whether any is secondary."""
+    lat = linked.lattice()
+    primary, secondary = decide(lat, published_mask(linked, lat, keep))
+    return _withhold(linked, lat, primary, secondary, names, rows)
 
 
 def withhold_rows(
@@ -371,15 +556,28 @@ def withhold_rows(
 ) -> tuple[list[list[Any]], bool, bool]:
     """The answer's rows with every withheld cell of the measure null; and
     whether any null is primary, whether any is secondary."""
-    keys = [(d, names.index(d)) for d in linked.dims if d in names]
+    lat = linked.lattice()
+
+    def indices(cells: frozenset[Cell]) -> set[int]:
+        return {i for i in map(lat.index_of, cells) if i is not None}
+
+    return _withhold(linked, lat, indices(decided.primary), indices(decided.secondary), names, rows)
+
+
+def _withhold(
+    linked: Linked, lat: Lattice, primary: set[int], secondary: set[int], names: Sequence[str],
+    rows: list[list[Any]],
+) -> tuple[list[list[Any]], bool, bool]:  # fmt: skip
+    cols = [names.index(d) if d in names and d in linked.dims else -1 for d in lat.dims]
+    mask = sum(1 << j for j, c in enumerate(cols) if c >= 0)
     at = names.index(linked.measure)
-    primary = secondary = False
+    any_primary = any_secondary = False
     out = []
     for row in rows:
-        cell = cell_of((d, row[i]) for d, i in keys)
-        if cell in decided.secondary:
-            row, secondary = [*row[:at], None, *row[at + 1 :]], True
-        elif cell in decided.primary or row[at] is None:
-            row, primary = [*row[:at], None, *row[at + 1 :]], True
+        i = lat.find(mask, tuple([None if c < 0 else row[c] for c in cols]))
+        if i is not None and i in secondary:
+            row, any_secondary = [*row[:at], None, *row[at + 1 :]], True
+        elif (i is not None and i in primary) or row[at] is None:
+            row, any_primary = [*row[:at], None, *row[at + 1 :]], True
         out.append(row)
-    return out, primary, secondary
+    return out, any_primary, any_secondary

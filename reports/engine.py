@@ -217,12 +217,7 @@ def _linked_control(
 ) -> tuple[list[list[Any]], list[str]]:  # fmt: skip
     """Disclosure control decided over every level and total of the report's
     family, as the tier shows them, then applied to the rows asked for."""
-    decided = disclosure.linked_suppression(
-        linked.values, disclosure.published_cells(linked, shown)
-    )
-    rows, primary, secondary = disclosure.withhold_rows(
-        linked, decided, [c.name for c in columns], rows
-    )
+    rows, primary, secondary = disclosure.control(linked, shown, [c.name for c in columns], rows)
     if primary and disclosure.NOTE_PRIMARY not in notes:
         notes = [*notes, disclosure.NOTE_PRIMARY]
     if secondary:

@@ -164,14 +164,23 @@ HIERARCHY_LEVELS = ("county", "care_provider", "unit", "moment", "closing_reason
 MOMENT_LEVELS = ("moment", "county", "care_provider", "unit")
 
 
-def hierarchy_rows(level: str, found: list[tuple[Any, ...]]) -> list[list[Any]]:
+def hierarchy_rows(
+    level: str, found: list[tuple[Any, ...]], residents: disclosure.Lattice
+) -> list[list[Any]]:
+    """Rows of HIERARCHY[level] with each row's residents: its cell of the
+    lattice (the same distinct count over the same rows; 0 when the lattice
+    has no such cell, which leaves out empty ones)."""
     depth = HIERARCHY_LEVELS.index(level)
+    mask = (1 << (depth + 1)) - 1
+    pad = (None,) * (len(LINKED_DIMS) - depth - 1)
+    find, counts = residents.find, residents.counts
     rows = []
     for rec in found:
-        keys, (cpn, un, started, ongoing, completed, residents, practitioners) = (
+        keys, (cpn, un, started, ongoing, completed, practitioners) = (
             rec[: depth + 1],
             rec[depth + 1 :],
         )
+        at = find(mask, (*keys, *pad))
         county = keys[0]
         row: list[Any] = [county, county_name(county)]
         if depth >= 1:
@@ -182,8 +191,8 @@ def hierarchy_rows(level: str, found: list[tuple[Any, ...]]) -> list[list[Any]]:
             row += [keys[3]]
         if depth >= 4:
             row += [keys[4]]
-        row += [int(started), int(ongoing), int(completed), _withhold(int(residents)),
-                int(practitioners)]  # fmt: skip
+        row += [int(started), int(ongoing), int(completed),
+                _withhold(0 if at is None else counts[at]), int(practitioners)]  # fmt: skip
         rows.append(row)
     return sorted(rows, key=_sort_key)
 
@@ -198,52 +207,95 @@ _LINKED_TABLES = frozenset(
 )  # fmt: skip
 
 
+def _lattice_slots() -> list[tuple[int, tuple[int, ...]]]:
+    """Per grouping() value of a RESIDENTS_LATTICE row: the mask of the
+    dimensions it keeps (bit j = LINKED_DIMS[j]) and their slots."""
+    width = len(LINKED_DIMS)
+    out = []
+    for g in range(1 << width):
+        slots = tuple(j for j in range(width) if not g >> (width - 1 - j) & 1)
+        out.append((sum(1 << j for j in slots), slots))
+    return out
+
+
+_SLOTS = _lattice_slots()
+
+
+def residents_lattice(found: list[tuple[Any, ...]]) -> disclosure.Lattice:
+    """Rows of RESIDENTS_LATTICE (keys, grouping(), count) as a lattice whose
+    cells are keyed like the answers' rows: a key summed away is None."""
+    width = len(LINKED_DIMS)
+    masks, keys, counts = [], [], []
+    for rec in found:
+        mask, slots = _SLOTS[int(rec[width])]
+        key: list[Any] = [None] * width
+        for j in slots:
+            key[j] = rec[j]
+        masks.append(mask)
+        keys.append(tuple(key))
+        counts.append(int(rec[width + 1]))
+    return disclosure.Lattice(LINKED_DIMS, masks, keys, counts)
+
+
 def residents_cells(found: list[tuple[Any, ...]]) -> dict[disclosure.Cell, int]:
     """Rows of RESIDENTS_LATTICE as cells keyed like the answers' rows."""
-    width = len(LINKED_DIMS)
-    out: dict[disclosure.Cell, int] = {}
-    for rec in found:
-        keys, grouping, n = rec[:width], int(rec[width]), int(rec[width + 1])
-        out[
-            disclosure.cell_of(
-                (d, v)
-                for i, (d, v) in enumerate(zip(LINKED_DIMS, keys, strict=True))
-                if not grouping >> (width - 1 - i) & 1
-            )
-        ] = n
-    return out
+    return dict(residents_lattice(found))
 
 
 def residents_linked(p: ReportParams, r: Reader) -> disclosure.Linked:
     """Residents of every level of moments-by-hierarchy and moments-by-moment
     (the same cells: a unit's moment is a row of both) and the national total,
-    for the period and filters asked: suppression is decided over all of them."""
-    cells = residents_cells(r.query_rows(sql.RESIDENTS_LATTICE, _bind(p)))
+    for the period and filters asked: suppression is decided over all of them,
+    and the rows' residents are read from them (one distinct count per cell,
+    not one per query)."""
+    cells = residents_lattice(r.query_rows(sql.RESIDENTS_LATTICE, _bind(p)))
     return disclosure.Linked("residents", LINKED_DIMS, cells, _LINKED_TABLES)
+
+
+def _lattice(linked: disclosure.Linked) -> disclosure.Lattice:
+    assert isinstance(linked.values, disclosure.Lattice)  # residents_linked's
+    return linked.values
 
 
 def moments_by_hierarchy(p: ReportParams, r: Reader) -> Answer:
     level = p.level or "closing_reason"
-    rows = hierarchy_rows(level, r.query_rows(sql.HIERARCHY[level], _bind(p)))
+    linked = residents_linked(p, r)
+    found = r.query_rows(sql.HIERARCHY[level], _bind(p))
+    rows = hierarchy_rows(level, found, _lattice(linked))
     keep = {"county": 2, "care_provider": 4, "unit": 6, "moment": 7, "closing_reason": 8}[level]
     cols = HIERARCHY_COLUMNS[:keep] + HIERARCHY_COLUMNS[8:]
     withheld = any(row[-2] is None for row in rows)
-    return Answer(rows, _notes(withheld, False), columns=cols, linked=residents_linked(p, r))
+    return Answer(rows, _notes(withheld, False), columns=cols, linked=linked)
+
+
+# A moments-by-moment row's keys (moment, county, provider, unit; as deep as
+# the level) in LINKED_DIMS order: slots of the lattice's coordinates.
+_MOMENT_SLOTS = tuple(LINKED_DIMS.index(d) for d in ("moment", "county_code",
+                                                     "care_provider_id", "unit_id"))  # fmt: skip
 
 
 def moments_by_moment(p: ReportParams, r: Reader) -> Answer:
     level = p.level or "unit"
     depth = MOMENT_LEVELS.index(level)
+    linked = residents_linked(p, r)
+    lattice = _lattice(linked)
+    slots = _MOMENT_SLOTS[: depth + 1]
+    mask = sum(1 << j for j in slots)
     rows = []
     for rec in r.query_rows(sql.BY_MOMENT[level], _bind(p)):
         keys = list(rec[: depth + 1])
-        _cpn, _un, started, completed, residents, practitioners = rec[depth + 1 :]
-        rows.append([*keys, int(started), int(completed), _withhold(int(residents)),
+        started, completed, practitioners = rec[depth + 1 :]
+        coords: list[Any] = [None] * len(LINKED_DIMS)
+        for j, v in zip(slots, keys, strict=True):
+            coords[j] = v
+        at = lattice.find(mask, tuple(coords))
+        residents = 0 if at is None else lattice.counts[at]
+        rows.append([*keys, int(started), int(completed), _withhold(residents),
                      int(practitioners)])  # fmt: skip
     rows.sort(key=_sort_key)
     cols = MOMENT_COLUMNS[: depth + 1] + MOMENT_COLUMNS[4:]
     withheld = any(row[-2] is None for row in rows)
-    return Answer(rows, _notes(withheld, False), columns=cols, linked=residents_linked(p, r))
+    return Answer(rows, _notes(withheld, False), columns=cols, linked=linked)
 
 
 def _gender_age_counts(p: ReportParams, r: Reader) -> dict[tuple[str, str], int]:

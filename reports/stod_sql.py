@@ -137,30 +137,32 @@ _MOMENT_KEYS = {
 }
 
 
-def _grouped(keys: list[str], measures: str, rows: str, where: str) -> str:
-    names = "any(care_provider_name) AS cpn, any(unit_name) AS un"
+def _grouped(keys: list[str], measures: str, rows: str, where: str, names: bool) -> str:
+    named = "any(care_provider_name) AS cpn, any(unit_name) AS un, " if names else ""
     return (
-        f"SELECT {', '.join(keys)}, {names}, {measures} "
+        f"SELECT {', '.join(keys)}, {named}{measures} "
         f"FROM (SELECT *, {_REASON} AS reason FROM {rows}) WHERE {where} "
         f"GROUP BY {', '.join(keys)}"
     )
 
 
+# Residents (a distinct count) are not here: the rows read them from
+# RESIDENTS_LATTICE, which has every cell these queries group by.
 _STARTED = f"sumIf(n, kind = 's' AND {_IN_PERIOD})"
 _COMPLETED = f"sumIf(n, kind = 'c' AND {_IN_PERIOD})"
-_RESIDENTS = f"uniqExactMergeIf(patients, kind = 's' AND {_IN_PERIOD})"
 _PRACTITIONERS = f"uniqExactMergeIf(practitioners, {_IN_PERIOD})"
 HIERARCHY = {
     level: _grouped(
         keys,
-        f"{_STARTED}, sumIf(n, {_ONGOING}), {_COMPLETED}, {_RESIDENTS}, {_PRACTITIONERS}",
+        f"{_STARTED}, sumIf(n, {_ONGOING}), {_COMPLETED}, {_PRACTITIONERS}",
         UP_TO_END,
         f"{_IN_PERIOD} OR ({_ONGOING})",
+        names=True,
     )
     for level, keys in _HIERARCHY_KEYS.items()
 }
 BY_MOMENT = {
-    level: _grouped(keys, f"{_STARTED}, {_COMPLETED}, {_RESIDENTS}, {_PRACTITIONERS}", PERIOD, "1")
+    level: _grouped(keys, f"{_STARTED}, {_COMPLETED}, {_PRACTITIONERS}", PERIOD, "1", names=False)
     for level, keys in _MOMENT_KEYS.items()
 }
 

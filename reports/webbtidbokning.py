@@ -131,26 +131,26 @@ LEVELS = ("county", "care_provider", "unit", "activity")
 
 
 def hierarchy_rows(level: str, found: list[tuple[Any, ...]]) -> list[list[Any]]:
-    depth = LEVELS.index(level)
-    sums: dict[tuple[Any, ...], int] = defaultdict(int)
+    """Rows of HIERARCHY summed to `level`, non-zero, ordered by their keys
+    (None first, activities in FOUR's order). One pass of plain tuples: the
+    finest level has a row per unit and activity (~7,000 at national scale)."""
+    width = [2, 4, 6, 7][LEVELS.index(level)]
+    sums: dict[tuple[Any, ...], int] = {}
+    get = sums.get
     for county, cp_id, cp_name, unit, unit_name, known, op, n in found:
-        full = (
-            county,
-            county_name(county),
-            cp_id if known else None,
-            (cp_name or None) if known else None,
-            unit,
-            unit_name if known else None,
-            op,
-        )
-        key = full[: [2, 4, 6, 7][depth]]
-        sums[key] += int(n)
+        if known:
+            full = (county, county_name(county), cp_id, cp_name or None, unit, unit_name, op)
+        else:
+            full = (county, county_name(county), None, None, unit, None, op)
+        key = full[:width]
+        sums[key] = get(key, 0) + int(n)
     order = {op: i for i, op in enumerate(FOUR)}
+    rank = order.get
 
-    def sort_key(k: tuple[Any, ...]) -> tuple[Any, ...]:
-        return tuple("" if v is None else (order.get(v, v)) for v in k)
+    def sort_key(kv: tuple[tuple[Any, ...], int]) -> tuple[Any, ...]:
+        return tuple(["" if v is None else rank(v, v) for v in kv[0]])
 
-    return [[*k, n] for k, n in sorted(sums.items(), key=lambda kv: sort_key(kv[0])) if n != 0]
+    return [[*k, n] for k, n in sorted(sums.items(), key=sort_key) if n != 0]
 
 
 # --- queries --------------------------------------------------------------

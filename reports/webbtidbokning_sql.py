@@ -126,7 +126,9 @@ UNITS_USED = (
     + _per_unit(having=" HAVING n > 0")
     + " GROUP BY county"
 )
-# One row per (unit, operation) already: nothing to sum after the joins.
+# One row per (unit, operation) already: nothing to sum after the joins. In
+# the order the answer's rows take (reports/webbtidbokning.hierarchy_rows sorts
+# them; on rows already in order that sort is one linear pass).
 HIERARCHY = (
     f"SELECT {_COUNTY} AS county, u.care_provider_id, cp.name, a.unit, u.name, "
     "u.hsa_id != '' AS known, a.op, a.n AS events FROM "
@@ -135,6 +137,8 @@ HIERARCHY = (
         join="LEFT JOIN (SELECT hsa_id, name FROM hsa_units FINAL WHERE deleted = 0) AS cp "
         "ON u.care_provider_id = cp.hsa_id ",
     )
+    + " ORDER BY county, if(known, u.care_provider_id, ''), if(known, cp.name, ''), a.unit, "
+    "if(known, u.name, ''), indexOf({ops:Array(String)}, a.op)"
 )
 POPULATION = (
     "SELECT county_code, year, population FROM scb_population FINAL "
