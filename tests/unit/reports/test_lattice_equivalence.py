@@ -1,6 +1,6 @@
 """The indexed disclosure lattice decides exactly as the cell-by-cell version.
 
-`tests/unit/disclosure_reference.py` is reports/disclosure.py as it was before
+`tests/unit/reports/disclosure_reference.py` is reports/disclosure.py as it was before
 issue 17 made it work on indexed lattices. On many random families of linked
 tables (drill-down hierarchies, two-way tables with margins, opt-in filters
 that leave organisations out), the new code must withhold the very same cells,
@@ -15,8 +15,8 @@ from typing import Any
 
 from reports import disclosure as new
 from reports.stod import LINKED_DIMS, residents_cells, residents_lattice
-from tests.unit import disclosure_reference as old
-from tests.unit.test_linked_disclosure import FAMILY, C, M, P, R, U, tables, world
+from tests.unit.reports import disclosure_reference as old
+from tests.unit.reports.test_linked_disclosure import FAMILY, C, M, P, R, U, tables, world
 
 
 def two_way(rng: random.Random) -> tuple[dict[new.Cell, int], list[tuple[str, ...]]]:
