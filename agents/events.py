@@ -20,9 +20,9 @@ from schemas.topics import (
     TopicSpec,
     decoder_for,
 )
-from sinks.calls import CALLS_TABLE
 from sinks.etj import CASES_TABLE, LOGINS_TABLE
 from sinks.events import EventTable
+from sinks.ntjp import CALLS_TABLE
 from sinks.sob import SOB_TABLE
 from streams.backfill import Replayable
 from streams.context import Context

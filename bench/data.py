@@ -32,8 +32,8 @@ from schemas.topics import (
 from streams.admin import ensure_topics
 from streams.publish import produce
 from synth.etj import make_accounts, make_cases, make_etj_world, make_logins
-from synth.stod import make_sob_world, make_transactions
-from synth.webbtidbokning import World, make_calls, make_world
+from synth.ntjp import World, make_calls, make_world
+from synth.sob import make_sob_world, make_transactions
 
 SEED = 7
 START = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
@@ -44,7 +44,7 @@ CARE_PROVIDERS = 60
 UNITS = 2000
 # The full data set: 50 M calls with 2 M SOB transactions.
 SOB_PER_CALL = 2 / 50
-TX_PER_CASE = 2.7  # what synth.stod.make_transactions yields per case, on average
+TX_PER_CASE = 2.7  # what synth.sob.make_transactions yields per case, on average
 # 1177 e-services beside them: 2 M cases (about 9.4 M case events) and 10 M
 # logins per 50 M calls, from 400 k accounts. Nationally there are more of
 # both than calls; these keep the loading within minutes while the e-services

@@ -13,7 +13,7 @@ import time
 from typing import Any
 
 from bench.stats import summary
-from reports import formats, webbtidbokning
+from reports import formats, ntjp
 from reports.declarations import ReportParams
 from reports.engine import Result
 
@@ -27,7 +27,7 @@ def answer(n: int = ROWS, fmt: str = "json") -> Result:
     format: n units under 300 care providers in 21 counties, four activities,
     some names unknown (None), Swedish letters and CSV's special characters.
     Deterministic, so tests can pin what the formats make of it."""
-    report = next(r for r in webbtidbokning.SERVICE_DECL.reports if r.id == "events-by-hierarchy")
+    report = next(r for r in ntjp.SERVICE_DECL.reports if r.id == "events-by-hierarchy")
     rnd = random.Random(17)
     rows: list[list[Any]] = []
     for i in range(n):
@@ -40,7 +40,7 @@ def answer(n: int = ROWS, fmt: str = "json") -> Result:
                 None if provider % 7 == 0 else f'Vårdgivare {provider} "åäö", ;',
                 f"SE2321000{i:05d}-E",
                 f"Enhet {i}\nvårdcentral",
-                webbtidbokning.FOUR[i % 4],
+                ntjp.FOUR[i % 4],
                 rnd.randint(0, 100_000),
             ]
         )
@@ -48,7 +48,7 @@ def answer(n: int = ROWS, fmt: str = "json") -> Result:
     return Result(
         report,
         params,
-        webbtidbokning.HIERARCHY_COLUMNS,
+        ntjp.HIERARCHY_COLUMNS,
         rows,
         ["a note"],
         dt.datetime(2024, 1, 2, 3, 4, 5, tzinfo=dt.UTC),

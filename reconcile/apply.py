@@ -2,7 +2,7 @@
 
 A calls file's counts per (unit, operation) are stored as they are
 (calls_file_counts) and stand in for the stream on its day when a report
-reads (sinks/calls_rule.py, view calls_counted): no delta is stored, so no
+reads (sinks/ntjp_rule.py, view calls_counted): no delta is stored, so no
 replay of the stream can undo a file.
 """
 
@@ -37,11 +37,11 @@ from reconcile.files import (
 from schemas.pipeline import RawMessage
 from schemas.topics import BY_NAME, DECODERS
 from sinks import sob_rollups
-from sinks.calls_files import COUNTS, adopt_legacy
-from sinks.calls_rule import DayListing, listing
 from sinks.clickhouse import ClickHouseStore, check_identifier
 from sinks.dimensions import DimensionBatch, population, routing, units
 from sinks.leases import Leases, holder_id
+from sinks.ntjp_files import COUNTS, adopt_legacy
+from sinks.ntjp_rule import DayListing, listing
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 ROWS: dict[str, Callable[..., DimensionBatch]] = {
@@ -120,7 +120,7 @@ def _known(store: ClickHouseStore, sha: str) -> bool:
 
 def _apply_calls(store: ClickHouseStore, f: CallsFile) -> int:
     """Store the file's counts, then register it: the registration is what makes
-    the day reconciled (sinks/calls_rule.py), so a run killed in between leaves
+    the day reconciled (sinks/ntjp_rule.py), so a run killed in between leaves
     the day as it was, and the next run writes the same rows again (readers
     take the max per key of one file, so a repeat changes nothing). No lock:
     nothing here depends on which stream rows exist or arrive meanwhile."""

@@ -6,14 +6,14 @@ module registers itself on import."""
 
 from __future__ import annotations
 
-from reports import etj, stod, webbtidbokning
+from reports import etj, ntjp, sob
 from reports.declarations import Report, Service
 
 # The order of the catalogue endpoint (/api/v1/reports) and the pages.
 SERVICES: tuple[Service, ...] = (
     etj.SERVICE_DECL,
-    stod.SERVICE_DECL,
-    webbtidbokning.SERVICE_DECL,
+    sob.SERVICE_DECL,
+    ntjp.SERVICE_DECL,
 )
 
 

@@ -254,7 +254,7 @@ _PERIOD_STARTS = re.compile(
 
 
 def _notes_en() -> dict[str, str]:
-    from reports import disclosure, etj, tiers, webbtidbokning
+    from reports import disclosure, etj, ntjp, tiers
 
     return {
         disclosure.NOTE_PRIMARY: "Numbers of residents or patients between 1 and 9 are not "
@@ -269,7 +269,7 @@ def _notes_en() -> dict[str, str]:
         "and counties count every unit.",
         etj.NOTE_LOST_DATES: "Units connected before 2009-06-01 got a replacement date when "
         "the database moved in 2009; their original connection date is unknown.",
-        webbtidbokning.NOTE_UNKNOWN_COUNTY: "County 00 (unknown county) gathers units missing "
+        ntjp.NOTE_UNKNOWN_COUNTY: "County 00 (unknown county) gathers units missing "
         "from the HSA catalogue.",
     }
 

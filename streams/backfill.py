@@ -6,7 +6,7 @@ at a time, held by the lease `backfill/<topic>` in ClickHouse.
 1. a shadow database gets every migration (the new schema, if it changed);
    rows the files wrote (source != 'stream') are copied in. Stream rows are
    replayed as they are (calls = 1, whatever their day): which rows count on
-   a reconciled day is decided when a report reads (sinks/calls_rule.py), from
+   a reconciled day is decided when a report reads (sinks/ntjp_rule.py), from
    the file registry and the files' counts, which stay outside the swap;
 2. the topic is read from an offset or a timestamp to the end offsets seen at
    the start, through the same decode and sink as live ingest, while reports
@@ -193,7 +193,7 @@ async def _run(
     try:
         # Calls files an older version applied get their counts before the
         # replay changes the stream rows their days' sums were made of.
-        from sinks.calls_files import adopt_legacy
+        from sinks.ntjp_files import adopt_legacy
 
         adopt_legacy(store)
         migrate(shadow)

@@ -29,8 +29,8 @@ from schemas.topics import (
 from streams.admin import ensure_topics
 from streams.publish import produce
 from synth import etj
-from synth.stod import make_sob_world, make_transactions
-from synth.webbtidbokning import World, make_calls, make_world
+from synth.ntjp import World, make_calls, make_world
+from synth.sob import make_sob_world, make_transactions
 
 SEED = 2026
 

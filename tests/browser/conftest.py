@@ -22,8 +22,8 @@ import pytest
 
 from core.settings import Settings
 from synth import etj
-from synth.stod import SobWorld, make_sob_world, make_transactions
-from synth.webbtidbokning import World, make_calls, make_world
+from synth.ntjp import World, make_calls, make_world
+from synth.sob import SobWorld, make_sob_world, make_transactions
 from tests import services as provided
 from tests.integration.conftest import (  # noqa: F401
     free_port,

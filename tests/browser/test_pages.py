@@ -26,7 +26,7 @@ import pytest
 from core.auth import issue, load_secret
 from reports import catalogue
 from synth import etj
-from synth.webbtidbokning import make_calls
+from synth.ntjp import make_calls
 from tests.browser.conftest import HISTORY, Served
 from tests.integration.kafka_util import publish
 

@@ -15,12 +15,12 @@ import httpx
 
 from deploy import stack
 from schemas.topics import NTJP_CALLS
-from synth.webbtidbokning import make_calls, make_world, malformed_messages
+from synth.ntjp import make_calls, make_world, malformed_messages
 from tests.faults.conftest import FULL, record
 from tests.integration.harness import StatflowProcess
 from tests.integration.kafka_util import partitions, publish, read_all
+from tests.integration.test_ntjp_e2e import check_reports, publish_world
 from tests.integration.test_restart import total_by_operation, want_by_operation
-from tests.integration.test_webbtidbokning_e2e import check_reports, publish_world
 
 START, END = dt.datetime(2024, 1, 1, tzinfo=dt.UTC), dt.datetime(2024, 12, 31, tzinfo=dt.UTC)
 REPORTS = ("events-per-month", "bookings-per-county", "share-per-service",

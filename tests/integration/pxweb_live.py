@@ -16,10 +16,10 @@ import httpx
 from core.settings import Settings
 from reports.pxweb import tables
 from reports.pxweb.cube import code_of
-from synth.stod import make_sob_world, make_transactions
-from synth.webbtidbokning import make_calls, make_world
+from synth.ntjp import make_calls, make_world
+from synth.sob import make_sob_world, make_transactions
 from tests import services as provided
-from tests.integration import test_webbtidbokning_e2e
+from tests.integration import test_ntjp_e2e
 from tests.integration.conftest import free_port
 from tests.integration.harness import StatflowProcess
 from tests.integration.kafka_util import publish
@@ -42,7 +42,7 @@ def start(services: provided.Services, home: Path) -> Iterator[tuple[StatflowPro
         rate_limit_requests=0, max_cells=MAX_CELLS,
     )  # fmt: skip
     world = make_world(seed=71)
-    calls = make_calls(world, test_webbtidbokning_e2e.START, test_webbtidbokning_e2e.END,
+    calls = make_calls(world, test_ntjp_e2e.START, test_ntjp_e2e.END,
                        8_000, seed=71)  # fmt: skip
     providers = sorted(u["hsa_id"] for u in world.units if u.get("kind") == "care_provider")
     sob = make_sob_world(seed=31)
@@ -53,7 +53,7 @@ def start(services: provided.Services, home: Path) -> Iterator[tuple[StatflowPro
     txs = make_transactions(sob, dt.datetime(2023, 1, 1, tzinfo=dt.UTC),
                             dt.datetime(2024, 7, 1, tzinfo=dt.UTC), 1_500, seed=31)  # fmt: skip
     proc = StatflowProcess(settings, home / "statflow.log")
-    test_webbtidbokning_e2e.publish_world(settings, world)
+    test_ntjp_e2e.publish_world(settings, world)
     publish(settings, "hsa.units.v1", sob.units)
     publish(settings, "hsa.persons.v1", sob.practitioners)
     proc.start()

@@ -16,8 +16,8 @@ from core.settings import Settings
 from reports import catalogue
 from schemas.events import NtjpCall
 from schemas.pipeline import Decoded, RawMessage
-from sinks.calls import CALLS_TABLE
 from sinks.events import EventSink
+from sinks.ntjp import CALLS_TABLE
 from streams.context import Context
 from web.api import create_api
 

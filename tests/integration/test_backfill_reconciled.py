@@ -18,12 +18,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from synth.webbtidbokning import make_calls, make_world, with_duplicates
+from synth.ntjp import make_calls, make_world, with_duplicates
 from tests.integration.harness import ROOT, StatflowProcess
 from tests.integration.kafka_util import publish
-from tests.integration.test_reconcile_calls import hierarchy, write_file
-from tests.integration.test_webbtidbokning_e2e import check_reports, publish_world
-from tests.oracle.webbtidbokning import dedupe
+from tests.integration.test_ntjp_e2e import check_reports, publish_world
+from tests.integration.test_reconcile_ntjp import hierarchy, write_file
+from tests.oracle.ntjp import dedupe
 
 STHLM = ZoneInfo("Europe/Stockholm")
 MB = "MakeBooking"

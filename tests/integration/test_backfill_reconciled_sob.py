@@ -18,9 +18,9 @@ import pytest
 from core.settings import Settings
 from reconcile.apply import apply_dir
 from schemas.pipeline import RawMessage
-from sinks.calls import CALLS_TABLE
 from sinks.clickhouse import ClickHouseStore
 from sinks.migrate import migrate
+from sinks.ntjp import CALLS_TABLE
 from sinks.sob import SOB_TABLE, refresh_days, sob_columns
 from streams import backfill
 from tests.integration.test_reconcile_sob import HEADER, month, row, tx
@@ -160,7 +160,7 @@ def test_a_calls_file_an_older_version_applied_is_adopted(store: ClickHouseStore
     """A file applied before migration 0012 (correction rows, late calls at 0):
     the day reads as before, then its sums become its counts, so a replay of
     the stream rows no longer changes it."""
-    from sinks.calls_files import adopt_legacy
+    from sinks.ntjp_files import adopt_legacy
 
     day = dt.date(2024, 5, 15)
     at = dt.datetime(2024, 5, 15, 10, tzinfo=dt.UTC)

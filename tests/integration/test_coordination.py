@@ -17,13 +17,13 @@ import clickhouse_connect
 import httpx
 
 from core import auth
-from synth.webbtidbokning import make_calls, make_world
+from synth.ntjp import make_calls, make_world
 from tests.integration.harness import StatflowProcess
 from tests.integration.kafka_util import publish
 from tests.integration.test_multi_worker import SECRET, Cluster, cluster  # noqa: F401
-from tests.integration.test_reconcile_calls import day_of, write_file
+from tests.integration.test_ntjp_e2e import check_reports, publish_world
+from tests.integration.test_reconcile_ntjp import day_of, write_file
 from tests.integration.test_restart import total_by_operation, want_by_operation
-from tests.integration.test_webbtidbokning_e2e import check_reports, publish_world
 
 OPERATOR = {"Authorization": f"Bearer {auth.issue(SECRET, 'ops-anna', ['*'], [auth.OPERATOR])}"}
 
@@ -160,7 +160,7 @@ def test_live_view_through_the_api_shows_shared_truth(cluster: Cluster) -> None:
     """`statflow api` has no consumer and no ingest of its own: every figure
     on its live view and /metrics comes from ClickHouse and the broker."""
     from synth.etj import make_cases, make_etj_world, make_logins
-    from synth.stod import make_sob_world, make_transactions
+    from synth.sob import make_sob_world, make_transactions
 
     s = cluster.base
     now = dt.datetime.now(dt.UTC)

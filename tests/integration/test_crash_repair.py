@@ -14,10 +14,10 @@ from core.errors import SinkError
 from core.settings import Settings
 from schemas.events import NtjpCall
 from schemas.pipeline import Decoded, RawMessage
-from sinks.calls import CALLS_TABLE
 from sinks.clickhouse import ClickHouseStore
 from sinks.events import EventSink
 from sinks.migrate import migrate
+from sinks.ntjp import CALLS_TABLE
 
 TOPIC = "t.ntjp.calls.v1"
 

@@ -25,10 +25,10 @@ import orjson
 from core import auth
 from core.settings import Settings
 from sinks.clickhouse import ClickHouseStore
-from synth.webbtidbokning import make_calls, make_world
+from synth.ntjp import make_calls, make_world
 from tests.integration.harness import ROOT, StatflowProcess
 from tests.integration.kafka_util import publish
-from tests.integration.test_webbtidbokning_e2e import SERVICE, check_reports, publish_world
+from tests.integration.test_ntjp_e2e import SERVICE, check_reports, publish_world
 from tests.unit.schemas.test_redaction import leftovers
 
 START = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)

@@ -18,11 +18,11 @@ import datetime as dt
 from typing import Any
 
 from reports.disclosure import NOTE_LINKED, masked
-from synth.stod import make_sob_world, make_transactions
+from synth.sob import make_sob_world, make_transactions
 from tests.integration.compare import as_dicts, diff
 from tests.integration.harness import StatflowProcess
 from tests.integration.kafka_util import publish
-from tests.oracle.stod import expected
+from tests.oracle.sob import expected
 from tests.unit.reports.disclosure_checker import Key, attack, key
 
 SERVICE = "stod-och-behandling"

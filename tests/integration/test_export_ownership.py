@@ -26,7 +26,7 @@ import pytest
 from core import personnummer
 from core.auth import issue
 from synth.etj import current_units, make_cases, make_etj_world
-from synth.stod import make_sob_world, make_transactions
+from synth.sob import make_sob_world, make_transactions
 from tests.integration.compare import as_dicts, diff
 from tests.integration.conftest import free_port
 from tests.integration.harness import StatflowProcess
@@ -34,7 +34,7 @@ from tests.integration.kafka_util import publish
 from tests.integration.pii import personal_numbers_in
 from tests.integration.test_multi_worker import SECRET, Cluster
 from tests.oracle import etj as etj_oracle
-from tests.oracle import stod as sob_oracle
+from tests.oracle import sob as sob_oracle
 
 EXPORT_ROLES = ["export_aggregated", "export_pseudonymised", "export_identified"]
 ETJ_START, ETJ_END = dt.datetime(2023, 7, 1, tzinfo=dt.UTC), dt.datetime(2024, 7, 1, tzinfo=dt.UTC)

@@ -21,7 +21,7 @@ import signal
 import time
 from pathlib import Path
 
-from synth.webbtidbokning import make_calls, make_world
+from synth.ntjp import make_calls, make_world
 from tests.integration.harness import StatflowProcess
 from tests.integration.kafka_util import publish
 from tests.integration.test_multi_worker import Cluster, cluster  # noqa: F401

@@ -16,11 +16,11 @@ import pytest
 from core import faults, metrics
 from core.errors import PartitionFenced
 from core.settings import Settings
-from sinks.calls import CALLS_TABLE
 from sinks.clickhouse import ClickHouseStore
 from sinks.events import EventSink
 from sinks.fencing import Fence
 from sinks.migrate import migrate
+from sinks.ntjp import CALLS_TABLE
 from tests.integration.test_crash_repair import TOPIC, batch, totals
 
 

@@ -12,8 +12,8 @@ import io
 from typing import Any
 
 from reports import presentation as pres
-from reports.webbtidbokning import ACTIVITY_LABELS
-from synth.webbtidbokning import make_calls, make_world
+from reports.ntjp import ACTIVITY_LABELS
+from synth.ntjp import make_calls, make_world
 from tests.integration.harness import StatflowProcess
 from tests.integration.kafka_util import publish
 from tests.unit.reports.test_presentation import flat, pdftotext

@@ -27,9 +27,9 @@ from reconcile.apply import apply_dir
 from reports import engine
 from sinks.clickhouse import ClickHouseStore
 from sinks.migrate import MIGRATIONS, migrate
-from synth.webbtidbokning import make_calls, make_world
+from synth.ntjp import make_calls, make_world
 from tests.integration.compare import diff
-from tests.oracle.webbtidbokning import expected, stockholm_day
+from tests.oracle.ntjp import expected, stockholm_day
 
 SERVICE = "webbtidbokning"
 KEYS = {
@@ -280,7 +280,7 @@ def test_a_backfill_from_raw_rebuilds_the_months(store: ClickHouseStore, tmp_pat
     insert_calls(store, streamed)
     apply_files(store, tmp_path / "drop", truth)
     store.command("INSERT INTO ntjp_calls_monthly VALUES ('2024-03-01', 'MakeBooking', 'SE1', 5)")
-    from sinks.calls import CALLS_TABLE
+    from sinks.ntjp import CALLS_TABLE
 
     from_raw(store, "calls-test", CALLS_TABLE)
     assert store.query_rows("SELECT sum(calls) FROM ntjp_calls_monthly") == store.query_rows(

@@ -22,15 +22,15 @@ from typing import Any
 
 from reports.disclosure import NOTE_LINKED
 from synth.etj import current_units, make_accounts, make_cases, make_etj_world, make_logins
-from synth.stod import make_sob_world, make_transactions
-from synth.webbtidbokning import make_calls, make_world
-from tests.integration import test_etj_e2e, test_stod_e2e, test_webbtidbokning_e2e
+from synth.ntjp import make_calls, make_world
+from synth.sob import make_sob_world, make_transactions
+from tests.integration import test_etj_e2e, test_ntjp_e2e, test_sob_e2e
 from tests.integration.compare import as_dicts, diff, secondary_nulls
 from tests.integration.harness import StatflowProcess
 from tests.integration.kafka_util import publish
 from tests.oracle import etj as etj_oracle
-from tests.oracle import stod as stod_oracle
-from tests.oracle import webbtidbokning as wtb_oracle
+from tests.oracle import ntjp as wtb_oracle
+from tests.oracle import sob as stod_oracle
 
 ORGANISATION_COLUMNS = ("care_provider_id", "unit_id")
 Want = Callable[[str, dict[str, Any]], list[dict[str, Any]]]
@@ -247,14 +247,14 @@ def test_stod_open_totals_count_every_unit(settings: Any, statflow: StatflowProc
     provider_of_unit: dict[str, set[str]] = {}
     for t in txs:
         provider_of_unit.setdefault(t["care_unit_id"], set()).add(t["care_provider_id"])
-    check = Checker(statflow, "stod-och-behandling", test_stod_e2e.KEYS, want, set(opted),
+    check = Checker(statflow, "stod-och-behandling", test_sob_e2e.KEYS, want, set(opted),
                     provider_of_unit)  # fmt: skip
     full = {"from": "2022-01-01", "to": "2024-06-30"}
     ready = ("moments-per-month",)
     statflow.wait_for(lambda: check.ready(ready, full), timeout=240, what="data ingested")
 
     reports = open_reports(statflow, "stod-och-behandling")
-    assert set(reports) == set(test_stod_e2e.KEYS)
+    assert set(reports) == set(test_sob_e2e.KEYS)
     half = {"from": "2023-01-01", "to": "2023-06-30"}
     mine = next(u for u, ps in sorted(provider_of_unit.items()) if ps <= set(opted))
     theirs = next(u for u, ps in sorted(provider_of_unit.items()) if not ps & set(opted))
@@ -284,14 +284,14 @@ def test_webbtidbokning_open_totals_count_every_unit(
     settings: Any, statflow: StatflowProcess
 ) -> None:
     world = make_world(seed=71)
-    calls = make_calls(world, test_webbtidbokning_e2e.START, test_webbtidbokning_e2e.END,
+    calls = make_calls(world, test_ntjp_e2e.START, test_ntjp_e2e.END,
                        20_000, seed=71)  # fmt: skip
     catalogue = wtb_oracle.current_catalogue(world.units + world.unit_moves)
     units = {k: v for k, v in catalogue.items() if v.get("kind") == "unit"}
     providers = sorted({u["care_provider_id"] for u in units.values()})
     opted = partial(providers)
     statflow.settings = settings.with_(open_care_providers=",".join(opted))
-    test_webbtidbokning_e2e.publish_world(settings, world)
+    test_ntjp_e2e.publish_world(settings, world)
     statflow.start()
     publish(settings, "ntjp.calls.v1", calls)
 
@@ -306,14 +306,14 @@ def test_webbtidbokning_open_totals_count_every_unit(
         )  # fmt: skip
 
     provider_of_unit = {u: {r["care_provider_id"]} for u, r in units.items()}
-    check = Checker(statflow, "webbtidbokning", test_webbtidbokning_e2e.KEYS, want, set(opted),
+    check = Checker(statflow, "webbtidbokning", test_ntjp_e2e.KEYS, want, set(opted),
                     provider_of_unit)  # fmt: skip
     full = {"from": "2023-01-01", "to": "2025-03-31"}
     ready = ("events-per-weekday",)
     statflow.wait_for(lambda: check.ready(ready, full), timeout=240, what="data ingested")
 
     reports = open_reports(statflow, "webbtidbokning")
-    assert set(reports) == set(test_webbtidbokning_e2e.KEYS)
+    assert set(reports) == set(test_ntjp_e2e.KEYS)
     dst = {"from": "2024-03-15", "to": "2024-11-03"}
     mine = next(u for u, r in sorted(units.items()) if r["care_provider_id"] in opted)
     theirs = next(u for u, r in sorted(units.items()) if r["care_provider_id"] not in opted)

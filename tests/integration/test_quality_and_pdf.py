@@ -14,8 +14,8 @@ from typing import Any
 import openpyxl
 import orjson
 
-from reports.webbtidbokning import ACTIVITY_LABELS
-from synth.webbtidbokning import make_calls, make_world
+from reports.ntjp import ACTIVITY_LABELS
+from synth.ntjp import make_calls, make_world
 from tests.integration.harness import ROOT, StatflowProcess
 from tests.integration.kafka_util import publish
 

@@ -17,10 +17,10 @@ from clickhouse_connect.driver.client import Client
 
 from core.errors import SinkError
 from core.settings import Settings
-from sinks.calls import CALLS_TABLE
 from sinks.clickhouse import ClickHouseStore
 from sinks.events import EventSink
 from sinks.migrate import migrate
+from sinks.ntjp import CALLS_TABLE
 from tests.integration.test_crash_repair import batch, totals
 
 # 20 blocks of one row, one second each: long enough for any insert on a busy

@@ -20,16 +20,16 @@ import redis
 from core import personnummer
 from core.auth import issue
 from reports.disclosure import NOTE_LINKED
-from synth.stod import make_sob_world, make_transactions
-from synth.webbtidbokning import make_calls, make_world
+from synth.ntjp import make_calls, make_world
+from synth.sob import make_sob_world, make_transactions
 from tests.integration.compare import as_dicts, diff, secondary_nulls
 from tests.integration.harness import StatflowProcess
 from tests.integration.kafka_util import publish
 from tests.integration.pii import personal_numbers_in
-from tests.integration.test_stod_e2e import KEYS as SOB_KEYS
-from tests.integration.test_webbtidbokning_e2e import KEYS as WEB_KEYS
-from tests.oracle import stod as sob_oracle
-from tests.oracle import webbtidbokning as web_oracle
+from tests.integration.test_ntjp_e2e import KEYS as WEB_KEYS
+from tests.integration.test_sob_e2e import KEYS as SOB_KEYS
+from tests.oracle import ntjp as web_oracle
+from tests.oracle import sob as sob_oracle
 
 SECRET = "tiers-and-exports-test-secret-0123456789abcdef"
 SOB_PERIOD = {"from": "2022-01-01", "to": "2023-12-31"}
@@ -85,7 +85,7 @@ def test_tiers_exports_and_audit(settings: Any, statflow: StatflowProcess, tmp_p
         )  # fmt: skip
         names = {c["name"] for c in r.json()["columns"]}
         keys = [k for k in SOB_KEYS[report] if k in names]
-        if report in ("moments-by-hierarchy", "moments-by-moment"):  # as in test_stod_e2e
+        if report in ("moments-by-hierarchy", "moments-by-moment"):  # as in test_sob_e2e
             want, _ = secondary_nulls(as_dicts(r.json()), want, keys, "residents",
                                       r.json()["notes"], NOTE_LINKED)  # fmt: skip
         problems = diff(as_dicts(r.json()), want, keys)

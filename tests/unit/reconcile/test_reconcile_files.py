@@ -48,7 +48,7 @@ def test_corrections_bring_the_stream_to_the_file() -> None:
 
 
 def test_streamed_calls_on_closed_days_are_kept_but_count_zero() -> None:
-    from sinks.calls import hold_closed_days
+    from sinks.ntjp import hold_closed_days
 
     utc = dt.UTC
     cols = {

@@ -11,8 +11,8 @@ from core.errors import SinkError
 from schemas.counties import UNKNOWN_COUNTY
 from schemas.events import NtjpCall
 from schemas.pipeline import RawMessage
-from sinks.calls import CALLS_TABLE, call_columns
 from sinks.events import arrow_table, arrow_types, fill_looked_up, month_blocks
+from sinks.ntjp import CALLS_TABLE, call_columns
 
 TYPES = {
     "event_id": "String",

@@ -1,4 +1,4 @@
-"""The counting rule for reconciled days (sinks/calls_rule.py), over random orders
+"""The counting rule for reconciled days (sinks/ntjp_rule.py), over random orders
 of stream calls, nightly files, late calls and replays (a seeded random loop)."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import datetime as dt
 import random
 from collections import Counter
 
-from sinks.calls_rule import AppliedFile, counted, listing, standing, stream_row_counts
+from sinks.ntjp_rule import AppliedFile, counted, listing, standing, stream_row_counts
 
 DAYS = [dt.date(2024, 5, 14) + dt.timedelta(days=i) for i in range(4)]
 KEYS = [("SE1", "MakeBooking"), ("SE1", "CancelBooking"), ("SE2", "MakeBooking")]

@@ -19,8 +19,7 @@ import pytest
 from core.errors import ValidationError
 from schemas.counties import COUNTIES
 from schemas.events import call_decoder, population_decoder, routing_decoder, unit_decoder
-from synth.population import population_records
-from synth.webbtidbokning import (
+from synth.ntjp import (
     BOOKING_CONTRACTS,
     MALFORMED_LABELS,
     World,
@@ -29,6 +28,7 @@ from synth.webbtidbokning import (
     malformed_messages,
     with_duplicates,
 )
+from synth.population import population_records
 
 STHLM = ZoneInfo("Europe/Stockholm")
 OPERATIONS = {

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from schemas.counties import COUNTIES
-from tests.oracle.webbtidbokning import current_catalogue, expected
+from tests.oracle.ntjp import current_catalogue, expected
 
 CP_STHLM = "SE2321000016-CP01"
 CP_SKANE = "SE2321000255-CP01"

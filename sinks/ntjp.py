@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 from schemas.counties import UNKNOWN_COUNTY
 from schemas.events import NtjpCall
 from schemas.pipeline import Record
-from sinks.calls_rule import stream_row_counts
 from sinks.events import EventTable
+from sinks.ntjp_rule import stream_row_counts
 
 
 def call_columns(
@@ -37,7 +37,7 @@ STOCKHOLM = ZoneInfo("Europe/Stockholm")
 
 
 def hold_closed_days(columns: dict[str, list[Any]], closed: set[dt.date]) -> int:
-    """The counting rule (sinks/calls_rule.py) applied to a batch's columns: a
+    """The counting rule (sinks/ntjp_rule.py) applied to a batch's columns: a
     streamed call on a day a file has closed counts 0 there. Ingest and every
     backfill store stream rows as they are (calls = 1) and leave the rule to
     the readers (view calls_counted), so that the stored rows never depend on

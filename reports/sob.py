@@ -1,7 +1,7 @@
 """Support and treatment (`stod-och-behandling`): moments of SOB Process cases.
 
 Definitions are those of REPORTS.md; where it leaves room, the readings are
-the ones written down in tests/oracle/stod.py (dimensions of a moment are
+the ones written down in tests/oracle/sob.py (dimensions of a moment are
 those of its case; practitioners count on the start and completion
 transitions inside the row; residents are the patients of moments started).
 """
@@ -14,7 +14,7 @@ from collections import defaultdict
 from typing import Any
 
 from reports import arith, disclosure
-from reports import stod_sql as sql
+from reports import sob_sql as sql
 from reports.declarations import Answer, Column, Report, ReportParams, Service
 from reports.labels import Label, Labels
 from reports.periods import months

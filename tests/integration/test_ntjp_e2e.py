@@ -13,11 +13,11 @@ import random
 from typing import Any
 
 from schemas.topics import NTJP_CALLS
-from synth.webbtidbokning import make_calls, make_world, malformed_messages, with_duplicates
+from synth.ntjp import make_calls, make_world, malformed_messages, with_duplicates
 from tests.integration.compare import as_dicts, diff
 from tests.integration.harness import StatflowProcess
 from tests.integration.kafka_util import publish, read_all
-from tests.oracle.webbtidbokning import expected
+from tests.oracle.ntjp import expected
 
 SERVICE = "webbtidbokning"
 KEYS = {

@@ -13,7 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from core import auth
-from synth.webbtidbokning import make_calls, make_world, with_duplicates
+from synth.ntjp import make_calls, make_world, with_duplicates
 from tests.integration.harness import StatflowProcess
 from tests.integration.kafka_util import publish
 

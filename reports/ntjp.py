@@ -2,10 +2,10 @@
 
 Every query reads the counted calls (view calls_counted: the daily rollup on
 days no nightly file closed, the standing file's counts on the days one did;
-sinks/calls_rule.py) per Stockholm day and attributes units to
+sinks/ntjp_rule.py) per Stockholm day and attributes units to
 county and care provider through the *current* HSA catalogue; a unit missing
 from the catalogue counts under county 00. The SQL is in
-reports/webbtidbokning_sql.py, like the other two services'.
+reports/ntjp_sql.py, like the other two services'.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from collections import defaultdict
 from typing import Any
 
 from reports import arith
-from reports import webbtidbokning_sql as sql
+from reports import ntjp_sql as sql
 from reports.declarations import Answer, Column, Report, ReportParams, Service
 from reports.labels import Label, Labels
 from reports.periods import months, weekday_counts, years

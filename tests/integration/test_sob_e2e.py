@@ -20,12 +20,12 @@ import orjson
 from core.auth import issue
 from reports.disclosure import NOTE_LINKED
 from schemas.topics import SOB_TRANSACTIONS
-from synth.stod import make_sob_world, make_transactions, malformed_sob, shuffled_with_duplicates
+from synth.sob import make_sob_world, make_transactions, malformed_sob, shuffled_with_duplicates
 from tests.integration.compare import as_dicts, diff, secondary_nulls
 from tests.integration.harness import StatflowProcess
 from tests.integration.kafka_util import publish, read_all
 from tests.integration.pii import personal_numbers_in
-from tests.oracle.stod import expected
+from tests.oracle.sob import expected
 
 SERVICE = "stod-och-behandling"
 KEYS = {

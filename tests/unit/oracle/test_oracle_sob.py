@@ -15,7 +15,7 @@ import pytest
 
 from schemas.counties import COUNTIES
 from synth.personnummer import with_check_digit
-from tests.oracle.stod import AGE_GROUPS, expected
+from tests.oracle.sob import AGE_GROUPS, expected
 
 D = dt.date
 CP1, CP2, CPX = "SE1-CP1", "SE2-CP2", "SE9-CPX"  # CPX is missing from the catalogue

@@ -22,7 +22,7 @@ from synth.personnummer import (
     test_personnummer,
     with_check_digit,
 )
-from synth.stod import (
+from synth.sob import (
     DATA_START,
     REASONS_FROM,
     STHLM,
@@ -31,7 +31,7 @@ from synth.stod import (
     malformed_sob,
     shuffled_with_duplicates,
 )
-from tests.oracle.stod import Catalogue, expected, sob_violation
+from tests.oracle.sob import Catalogue, expected, sob_violation
 
 START = dt.datetime(2015, 10, 1, tzinfo=STHLM)
 END = dt.datetime(2024, 1, 1, tzinfo=STHLM)

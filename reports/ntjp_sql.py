@@ -1,6 +1,6 @@
 """SQL of the web-booking reports. Constant text; only bound parameters vary.
 
-Every query counts calls by the nightly-file rule (sinks/calls_rule.py; view
+Every query counts calls by the nightly-file rule (sinks/ntjp_rule.py; view
 calls_counted, migration 0012: the stream on days no file closed, the
 standing file's counts on the days one did) per Stockholm day or month, and
 attributes units through the *current* HSA catalogue: a unit that moves
