@@ -153,6 +153,18 @@ HOSTILE = [
     "SELECT 1 SETTINGS max_result_rows = 10, max_result_rows = 20",
     "SELECT 1 SETTINGS max_result_rows = (SELECT count() FROM {db}.sob_transactions)",
     "SELECT * FROM calls_per_day SETTINGS additional_table_filters = 'unit_id = 1'",
+    # the clause is cut from what EXPLAIN reads: a `--` comment before it must
+    # not swallow what follows it
+    "SELECT 'a' -- x\nSETTINGS max_execution_time = 5 UNION ALL "
+    "SELECT any(patient_id) FROM {db}.sob_transactions",
+    "SELECT unit_id FROM calls_per_day WHERE unit_id IN (SELECT 'a' -- x\n"
+    "SETTINGS max_execution_time = 5) OR unit_id IN (SELECT patient_id FROM {db}.sob_transactions)",
+    # the settings probe runs under readonly = 2, and nothing else may ride on it
+    "SELECT name FROM system.settings WHERE name = "
+    "(SELECT any(patient_id) FROM {db}.sob_transactions)",
+    "SELECT name FROM system.settings WHERE name = 'x' SETTINGS readonly = 0",
+    "CREATE TEMPORARY TABLE leak AS SELECT name FROM system.settings",
+    "SELECT name FROM system.settings UNION ALL SELECT patient_id FROM {db}.sob_transactions",
 ]
 
 

@@ -9,7 +9,10 @@ with the worker's writes under the store's lock. On that session: USE, the clien
 readers) `readonly = 1`; then ClickHouse's parser reads the statement
 (formatQuery) and, for a reader, the policy checks the parser's tree (EXPLAIN
 AST, which executes nothing) before a SELECT is resolved (EXPLAIN QUERY TREE,
-checked again) and run. A reader's errors from the engine keep ClickHouse's
+checked again) and run. A reader gets two sessions: its statement runs on one
+with its own (lowered) limits and its SETTINGS clause's checked values; it is
+checked on the other under the store's limits (policy.settings_clauses says
+why). A reader's errors from the engine keep ClickHouse's
 code and name but not its message, which can quote data. An INSERT's data is
 written to a file and read with `INSERT … FROM INFILE … FORMAT <its format>`,
 so a Native body from clickhouse-connect is applied as sent, settings such as

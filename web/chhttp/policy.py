@@ -12,7 +12,11 @@ Two roles, carried by the same HS256 tokens as the report API (reports/tiers.py)
   tables of `system`, and table functions that make numbers. Only then is a
   SELECT resolved (EXPLAIN QUERY TREE, `check_query_tree`) as a second,
   independent reading. `readonly = 1` is set on every such session after the
-  client's settings, with row, time and memory limits. Errors from the engine
+  client's settings, with row, time and memory limits (which the reader may
+  lower, in the URL or a SETTINGS clause, never raise); a read of
+  system.settings gets `readonly = 2` (engine: clickhouse-connect's probe).
+  Grafana's ad-hoc filters (additional_table_filters) may narrow the reports
+  views (`check_query_settings`, `check_filter_ast`). Errors from the engine
   reach a reader as ClickHouse's code and name with a message of ours
   (`reader_error`), never ClickHouse's text, which can quote values.
 - `service` (statflow workers and APIs in other processes): reads, inserts and
