@@ -264,6 +264,15 @@ class ClickHouseStore:
         own calls. A read takes one of the readers' places, never the writer's
         lock, so a long SELECT does not hold up ingest; a write (an INSERT of
         a publishing team) queues with this store's writes, as before."""
+        with self.engine_sessions(read, 1) as (conn,):
+            yield conn
+
+    @contextmanager
+    def engine_sessions(self, read: bool, count: int) -> Iterator[list[Any]]:
+        """`count` such connections at once, in one place: the HTTP interface
+        checks a reader's statement on one (with the store's limits, so that a
+        reader's lowered max_result_rows does not cut the parser's answer) and
+        runs it on the other (with the reader's)."""
         if not self.embedded:
             raise ConfigError(
                 "only the process that opened the chDB path can serve it; this store "
@@ -272,11 +281,14 @@ class ClickHouseStore:
         import chdb
 
         with self._reader_slots if read else self._lock:
-            conn = chdb.connect(self._chdb_path)  # type: ignore[no-untyped-call]
+            conns: list[Any] = []
             try:
-                yield conn
+                for _ in range(count):
+                    conns.append(chdb.connect(self._chdb_path))  # type: ignore[no-untyped-call]
+                yield conns
             finally:
-                conn.close()
+                for conn in conns:
+                    conn.close()
 
     def close(self) -> None:
         with self._idle_lock:

@@ -9,7 +9,10 @@ with the worker's writes under the store's lock. On that session: USE, the clien
 readers) `readonly = 1`; then ClickHouse's parser reads the statement
 (formatQuery) and, for a reader, the policy checks the parser's tree (EXPLAIN
 AST, which executes nothing) before a SELECT is resolved (EXPLAIN QUERY TREE,
-checked again) and run. A reader's errors from the engine keep ClickHouse's
+checked again) and run. A reader gets two sessions: its statement runs on one
+with its own (lowered) limits and its SETTINGS clause's checked values; it is
+checked on the other under the store's limits (policy.settings_clauses says
+why). A reader's errors from the engine keep ClickHouse's
 code and name but not its message, which can quote data. An INSERT's data is
 written to a file and read with `INSERT … FROM INFILE … FORMAT <its format>`,
 so a Native body from clickhouse-connect is applied as sent, settings such as
@@ -83,21 +86,44 @@ class Engine:
         policy.check_statement(stmt, grant, req.method)
         database = policy.session_database(grant, req.database)
         pairs = policy.session_settings(grant, req.settings, self.limits)
+        asked = policy.QuerySettings()
+        if grant.role == policy.READER:  # its SETTINGS clauses, read before anything runs
+            found, clauses, _ = policy.settings_clauses(stmt.text)
+            asked = policy.check_query_settings(stmt.kind, found, clauses, grant, self.limits)
         fmt = _format_name(stmt.output_format or req.default_format or "TabSeparated")
         # An INSERT's data goes to disk before the store's lock is taken.
         # A reader is told ClickHouse's code and name, never its message: that
         # can quote values of the data (policy.reader_error).
         scrub = self.limits if grant.role == policy.READER else None
+        reader = grant.role == policy.READER
+        # A reader's statement is checked on a session of its own with the
+        # store's limits: EXPLAIN's answer is rows too, and a reader who
+        # lowered max_result_rows to 10 must not have the parse of its query
+        # cut short (or refused) by its own limit.
+        checks = (
+            policy.session_settings(grant, policy.without_limits(req.settings), self.limits)
+            if reader
+            else pairs
+        )
         with (
             self._data_file(stmt, req.query) as path,
-            self.store.engine_session(read=stmt.is_read) as conn,
+            self.store.engine_sessions(stmt.is_read, 2 if reader else 1) as conns,
         ):
-            s = _Session(conn, scrub)
-            s.run(f"USE `{database}`")  # checked: an identifier
-            s.run("SET " + ", ".join(f"{name} = {value}" for name, value in pairs))
-            if grant.role == policy.READER:
-                s.run("SET readonly = 1")
-            self._check(s, stmt, grant, req)
+            sessions = [(_Session(conns[0], scrub), pairs)]
+            if reader:
+                sessions.append((_Session(conns[1], scrub), checks))
+            for session, settings in sessions:
+                session.run(f"USE `{database}`")  # checked: an identifier
+                session.run("SET " + ", ".join(f"{name} = {value}" for name, value in settings))
+            s, c = sessions[0][0], sessions[-1][0]
+            if reader:
+                if asked.filters:
+                    self._check_filters(c, asked, grant)
+                if asked.pairs:  # the clause's values, so that it changes nothing
+                    s.run("SET " + ", ".join(f"{name} = {value}" for name, value in asked.pairs))
+                s.run(f"SET readonly = {self._readonly(stmt, asked)}")
+                c.run("SET readonly = 1")  # it EXPLAINs the statement without its clauses
+            self._check(c, stmt, grant, req, asked)
             sql = stmt.text if path is None else infile_insert(stmt, path)
             result = s.query(sql, fmt, req.params)
             body = bytes(result.bytes() or b"")
@@ -127,7 +153,48 @@ class Engine:
         finally:
             os.unlink(path)
 
-    def _check(self, s: _Session, stmt: Statement, grant: policy.Grant, req: ChRequest) -> None:
+    @staticmethod
+    def _readonly(stmt: Statement, asked: policy.QuerySettings) -> int:
+        """1 for every reader's statement but one kind: a read of
+        system.settings without a SETTINGS clause runs under `readonly = 2`.
+        Under 1, system.settings marks every setting read-only, and
+        clickhouse-connect then refuses on the client side any `settings=`,
+        even the lowering of a limit this interface allows. Under 2 the column
+        says the settings may be sent; which are accepted stays this policy's
+        decision (session_settings and check_query_settings run before any
+        SET), and `readonly` itself still cannot change. No setting can
+        change in such a statement: it has no SETTINGS clause in the lexer's
+        reading, in the canonical text, nor in ClickHouse's parse (no `Set`
+        node in EXPLAIN AST, checked in `_check`), and SET is refused."""
+        return 2 if policy.names_system_settings(stmt) and not asked.clause else 1
+
+    def _check_filters(self, s: _Session, asked: policy.QuerySettings, grant: policy.Grant) -> None:
+        """A reader's additional_table_filters: each on an existing view of the
+        reports database, each filter read by ClickHouse's parser alone."""
+        views = {str(r[0]) for r in self.store.query_rows(
+            "SELECT name FROM system.tables WHERE database = {db:String}",
+            {"db": grant.reports})}  # fmt: skip
+        unknown = sorted(policy.filter_tables(asked.filters) - views)
+        if unknown:
+            raise policy.denied(
+                f"{policy.FILTERS} names {unknown[0][:64]!r}, which is not a view of "
+                f"{grant.reports!r} (SHOW TABLES lists them)"
+            )
+        databases = self._databases()
+        for _, expression in asked.filters:
+            # Parsed only (EXPLAIN AST executes nothing); check_filter_text made
+            # sure the expression cannot close the parentheses it is put in.
+            tree = s.text(f"EXPLAIN AST SELECT 1 WHERE (\n{expression}\n)")
+            policy.check_filter_ast("\n".join(tree), grant, databases)
+
+    def _check(
+        self,
+        s: _Session,
+        stmt: Statement,
+        grant: policy.Grant,
+        req: ChRequest,
+        asked: policy.QuerySettings,
+    ) -> None:
         """ClickHouse's own reading of the statement must pass the same rules."""
         try:  # the parser on the client's own text: its complaint can quote only that
             text = s.scalar("SELECT formatQuerySingleLine({q:String})", escape_param(stmt.text),
@@ -144,16 +211,34 @@ class Engine:
             )  # fmt: skip
         policy.check_statement(canonical, grant, req.method)
         if grant.role == policy.READER:
+            found, clauses, _ = policy.settings_clauses(canonical.text)
+            again = policy.check_query_settings(canonical.kind, found, clauses, grant, self.limits)
+            if again != asked:
+                raise policy.readonly_refusal(
+                    "ClickHouse's parser reads the SETTINGS of this statement otherwise than "
+                    "the interface does: write them plainly (name = literal)"
+                )
+        if grant.role == policy.READER:
             # The parser's tree first: EXPLAIN AST executes nothing, while the
             # analyzer (EXPLAIN QUERY TREE, and running the statement) executes
             # scalar subqueries as it resolves names.
-            ast = s.text(f"EXPLAIN AST {without_format(stmt)}", req.params)
+            _, _, plain = policy.settings_clauses(without_format(stmt))
+            ast = s.text(f"EXPLAIN AST {plain}", req.params)
             databases = self._databases()
-            policy.check_ast("\n".join(ast), grant, databases)
+            # With the reader's own additional_table_filters in force, the
+            # store's filters on system tables are not: nothing of system may
+            # be read then.
+            system = not asked.filters
+            policy.check_ast("\n".join(ast), grant, databases, system=system)
+            if any(kind == "Set" for _, kind, _ in policy.ast_nodes("\n".join(ast))):
+                raise policy.readonly_refusal(
+                    "ClickHouse's parser finds a SETTINGS clause the interface does not: "
+                    "write it plainly (SETTINGS name = literal)"
+                )
             policy.check_reader_words([stmt, canonical], grant, databases)
             if stmt.kind == "select":  # a second, independent reading
-                tree = s.text(f"EXPLAIN QUERY TREE {without_format(stmt)}", req.params)
-                policy.check_query_tree("\n".join(tree), grant)
+                tree = s.text(f"EXPLAIN QUERY TREE {plain}", req.params)
+                policy.check_query_tree("\n".join(tree), grant, system=system)
                 return
         if policy.names_databases([stmt, canonical]):  # most inserts name none
             policy.check_databases([stmt, canonical], grant, self._databases())

@@ -12,7 +12,11 @@ Two roles, carried by the same HS256 tokens as the report API (reports/tiers.py)
   tables of `system`, and table functions that make numbers. Only then is a
   SELECT resolved (EXPLAIN QUERY TREE, `check_query_tree`) as a second,
   independent reading. `readonly = 1` is set on every such session after the
-  client's settings, with row, time and memory limits. Errors from the engine
+  client's settings, with row, time and memory limits (which the reader may
+  lower, in the URL or a SETTINGS clause, never raise); a read of
+  system.settings gets `readonly = 2` (engine: clickhouse-connect's probe).
+  Grafana's ad-hoc filters (additional_table_filters) may narrow the reports
+  views (`check_query_settings`, `check_filter_ast`). Errors from the engine
   reach a reader as ClickHouse's code and name with a message of ours
   (`reader_error`), never ClickHouse's text, which can quote values.
 - `service` (statflow workers and APIs in other processes): reads, inserts and
@@ -32,7 +36,7 @@ from dataclasses import dataclass
 
 from core.auth import SQL_READER, SQL_SERVICE
 from core.errors import ClickHouseHTTPError
-from web.chhttp.sql import READ_KINDS, Statement, quote_string
+from web.chhttp.sql import READ_KINDS, Statement, Token, quote_string, tokens
 
 READER, SERVICE = SQL_READER, SQL_SERVICE
 SYSTEM_DATABASES = frozenset({"system", "information_schema", "INFORMATION_SCHEMA"})
@@ -302,6 +306,12 @@ def session_settings(
     return defaults + own + reader_limits(grant, rows, secs, memory)
 
 
+def without_limits(client: Mapping[str, str]) -> dict[str, str]:
+    """A client's settings without the limits it may lower: for the session
+    that only checks its statement, under the store's limits."""
+    return {k: v for k, v in client.items() if k not in _FORCED and k != "max_result_bytes"}
+
+
 _FORCED = frozenset({"max_result_rows", "max_execution_time", "result_overflow_mode",
                      "timeout_overflow_mode", "readonly", "max_memory_usage"})  # fmt: skip
 
@@ -338,7 +348,7 @@ def reader_limits(
     ]
 
 
-def check_query_tree(tree: str, grant: Grant) -> None:
+def check_query_tree(tree: str, grant: Grant, *, system: bool = True) -> None:
     """A reader's SELECT as ClickHouse resolved it (EXPLAIN QUERY TREE): every
     table it reads (scalar and IN subqueries included; views are not expanded)
     must be in the reports database or an allowed metadata table, and table
@@ -355,7 +365,7 @@ def check_query_tree(tree: str, grant: Grant) -> None:
                 )
         elif "table_name:" in line:
             m = _TREE_TABLE.search(line)
-            if not m or not _reader_table(m.group(1), grant):
+            if not m or not _reader_table(m.group(1), grant, system):
                 shown = m.group(1)[:96] if m else "a table"
                 raise denied(
                     f"{shown} is outside the reports database: a sql_reader token reads "
@@ -367,13 +377,16 @@ def check_query_tree(tree: str, grant: Grant) -> None:
                 raise denied(f"{m.group(1)}() is not served to a sql_reader token")
 
 
-def _reader_table(qualified: str, grant: Grant) -> bool:
+def _reader_table(qualified: str, grant: Grant, system: bool = True) -> bool:
+    """A table a reader may read; `system=False` when the reader's own
+    additional_table_filters replace the server's filters on system tables,
+    so no system or information_schema table may be read at all."""
     db, dot, table = qualified.partition(".")
     if not dot:
         return False
     if db == grant.reports:
         return True
-    return table in READER_SYSTEM_TABLES.get(db, frozenset())
+    return system and table in READER_SYSTEM_TABLES.get(db, frozenset())
 
 
 # One line of EXPLAIN AST: indentation (one space a level), the node's kind,
@@ -403,7 +416,7 @@ def ast_nodes(tree: str) -> list[tuple[int, str, str]]:
     return nodes
 
 
-def check_ast(tree: str, grant: Grant, databases: set[str]) -> None:
+def check_ast(tree: str, grant: Grant, databases: set[str], *, system: bool = True) -> None:
     """A reader's statement as ClickHouse's parser reads it (EXPLAIN AST, which
     executes and resolves nothing): every table it names is in the reports
     database or an allowed metadata table of `system`; a name of a statflow
@@ -418,7 +431,7 @@ def check_ast(tree: str, grant: Grant, databases: set[str]) -> None:
         parent = nodes[i - 1] if i and nodes[i - 1][0] == depth - 1 else None
         if kind == "TableIdentifier":
             db, dot, _ = text.partition(".")
-            if (dot and not _reader_table(text, grant)) or db in other:
+            if (dot and not _reader_table(text, grant, system)) or db in other:
                 raise denied(
                     f"{text[:96]} is outside the reports database: a sql_reader token reads "
                     f"the views of {grant.reports!r}"
@@ -429,7 +442,7 @@ def check_ast(tree: str, grant: Grant, databases: set[str]) -> None:
             if head in other or (
                 len(parts) > 1
                 and head in SYSTEM_DATABASES
-                and not _reader_table(".".join(parts[:2]), grant)
+                and not _reader_table(".".join(parts[:2]), grant, system)
             ):
                 raise denied(
                     f"{text[:96]} names a database other than {grant.reports!r}, which is all "
@@ -502,4 +515,285 @@ def reader_error(code: int, name: str, status: int, limits: Limits) -> ClickHous
     )
     return ClickHouseHTTPError(
         code, name, message, 400 if code in _READER_FAULTS and status >= 500 else status
+    )
+
+
+# ---------------------------------------------------------------------------
+# A reader's SETTINGS clause (issue 19: clients that lower limits, Grafana's
+# ad-hoc filters). The session runs with `readonly = 1`, under which ClickHouse
+# refuses any SETTINGS value that differs from the session's own. So a clause
+# is read here (from the lexer's tokens; EXPLAIN AST prints a bare `Set`),
+# checked, and its values are SET on the session before `readonly = 1`: the
+# clause then changes nothing and ClickHouse runs it. Whatever this reading
+# misses or misreads keeps a value the session does not hold, and ClickHouse
+# itself refuses it (READONLY): the engine stays the last word.
+
+LIMIT_SETTINGS = ("max_result_rows", "max_execution_time", "max_memory_usage")
+_OVERFLOW_SETTINGS = ("result_overflow_mode", "timeout_overflow_mode")
+FILTERS = "additional_table_filters"
+_NUMBER = re.compile(r"^[0-9]+(?:\.[0-9]*)?(?:[eE][+-]?[0-9]+)?$")
+_FILTER_MAX = 4096  # characters of one filter expression
+
+SettingValue = str | int | float | bool | tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class QuerySettings:
+    """What a reader's SETTINGS clauses ask, once checked."""
+
+    pairs: tuple[tuple[str, str], ...] = ()  # SET pairs (name, SQL literal) for the session
+    filters: tuple[tuple[str, str], ...] = ()  # additional_table_filters: (table, filter)
+    clause: bool = False  # the text may hold a SETTINGS clause
+
+
+def settings_clauses(text: str) -> tuple[bool, list[tuple[str, SettingValue]], str]:
+    """(whether a bare SETTINGS keyword appears, the `name = literal` pairs
+    that follow each, the text without those clauses). `system.settings` is a
+    table, not a clause. A value that is not a literal (number, string,
+    true/false, a map of strings) is refused: ClickHouse takes only literals
+    there, and a guess is no check. The text without its clauses is what the
+    engine asks EXPLAIN about: EXPLAIN applies a statement's SETTINGS to
+    itself, so a lowered max_result_rows would cut the parse it answers. What
+    is cut is only keywords, setting names, `=` and literals, none of which
+    can name a table or call a function; and ClickHouse's parse of what is
+    left must hold no SETTINGS clause at all (`Set`), or it is refused."""
+    toks = list(tokens(text))
+    found, out, cuts = False, [], []
+    for i, tok in enumerate(toks):
+        if not (tok.kind == "word" and tok.text.upper() == "SETTINGS"):
+            continue
+        if i and _is(toks[i - 1], "."):
+            continue
+        found = True
+        j = i + 1
+        while _assignment_at(toks, j):
+            name = toks[j].text
+            value, j = _literal(toks, j + 2)
+            out.append((name, value))
+            if j < len(toks) and _is(toks[j], ",") and _assignment_at(toks, j + 1):
+                j += 1
+                continue
+            break
+        if j > i + 1:
+            cuts.append((tok.start, toks[j - 1].end))
+    # Each clause becomes a line break: a `--` comment before it still ends
+    # where it ended, so nothing after the clause falls into it.
+    kept, at = [], 0
+    for start, end in cuts:
+        kept.append(text[at:start])
+        at = end
+    kept.append(text[at:])
+    return found, out, "\n".join(kept)
+
+
+def _is(tok: Token, punct: str) -> bool:
+    return tok.kind == "punct" and tok.text == punct
+
+
+def _assignment_at(toks: list[Token], j: int) -> bool:
+    return j + 1 < len(toks) and toks[j].kind in ("word", "quoted") and _is(toks[j + 1], "=")
+
+
+def _not_literal() -> ClickHouseHTTPError:
+    return readonly_refusal(
+        "a SETTINGS value must be a literal (a number, a string, true/false or a map of "
+        "strings such as {'view': 'filter'})"
+    )
+
+
+def _literal(toks: list[Token], j: int) -> tuple[SettingValue, int]:
+    """The literal at toks[j] and the index after it."""
+    if j >= len(toks):
+        raise _not_literal()
+    tok = toks[j]
+    if _is(tok, "-") and j + 1 < len(toks) and toks[j + 1].kind == "number":
+        value = _number(toks[j + 1].text)
+        return -value, j + 2
+    if tok.kind == "number":
+        return _number(tok.text), j + 1
+    if tok.kind == "string":
+        return tok.text, j + 1
+    if tok.kind == "word" and tok.text.lower() in ("true", "false"):
+        return tok.text.lower() == "true", j + 1
+    if _is(tok, "{"):
+        pairs: list[tuple[str, str]] = []
+        j += 1
+        while j < len(toks) and not _is(toks[j], "}"):
+            if pairs:
+                if not _is(toks[j], ","):
+                    raise _not_literal()
+                j += 1
+            if not (j + 2 < len(toks) and toks[j].kind == "string" and _is(toks[j + 1], ":")
+                    and toks[j + 2].kind == "string"):  # fmt: skip
+                raise _not_literal()
+            pairs.append((toks[j].text, toks[j + 2].text))
+            j += 3
+        if j >= len(toks):
+            raise _not_literal()
+        return tuple(pairs), j + 1
+    raise _not_literal()
+
+
+def _number(text: str) -> int | float:
+    if not _NUMBER.match(text):
+        raise _not_literal()
+    value = float(text)
+    return int(value) if value.is_integer() else value
+
+
+def check_query_settings(
+    kind: str, found: bool, pairs: list[tuple[str, SettingValue]], grant: Grant, limits: Limits
+) -> QuerySettings:
+    """A reader's SETTINGS clauses: the limits only lowered (a positive value
+    at most the store's; 0 would mean none), the overflow modes as the store
+    sets them, answer-shaping settings as in the URL, and
+    additional_table_filters on views of the reports database (the filters
+    themselves are checked by ClickHouse's parser, `check_filter_ast`).
+    Anything else is refused as ClickHouse refuses it in readonly mode."""
+    if pairs and kind != "select":
+        raise readonly_refusal(
+            "Cannot modify settings in readonly mode: a sql_reader token's SETTINGS clause is "
+            "read in SELECT only; send settings as URL parameters"
+        )
+    seen: dict[str, SettingValue] = {}
+    out: list[tuple[str, str]] = []
+    filters: tuple[tuple[str, str], ...] = ()
+    ceiling = dict(zip(LIMIT_SETTINGS, (limits.max_rows, limits.max_seconds, limits.max_memory),
+                       strict=True))  # fmt: skip
+    for name, value in pairs:
+        if name in seen:
+            if seen[name] != value:
+                raise readonly_refusal(
+                    f"Cannot modify '{name[:64]}' setting in readonly mode: it is set twice "
+                    "with different values; give each setting one value"
+                )
+            continue
+        seen[name] = value
+        if name in FILE_SETTINGS:
+            raise denied(f"the setting {name} names a file on the store's host; it is not served")
+        if name in ceiling:
+            top = ceiling[name]
+            if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= top:
+                raise readonly_refusal(
+                    f"Cannot modify '{name}' setting in readonly mode: a sql_reader token may "
+                    f"lower it to a whole number from 1 to {top}, never raise it (0 means no "
+                    "limit)"
+                )
+            out.append((name, str(value)))
+        elif name in _OVERFLOW_SETTINGS:
+            if value != "throw":
+                raise readonly_refusal(
+                    f"Cannot modify '{name}' setting in readonly mode: it stays 'throw' for a "
+                    "sql_reader token"
+                )
+        elif name == FILTERS:
+            filters = _filters(value, grant)
+            out.append((name, filters_literal(filters)))
+        elif name != "readonly" and (
+            name in _READER_SETTINGS or name.startswith(_READER_SETTING_PREFIXES)
+        ):
+            out.append((name, _sql_literal(value)))
+        else:
+            raise readonly_refusal(
+                f"Cannot modify '{name[:64]}' setting in readonly mode: a sql_reader token may "
+                "lower max_result_rows, max_execution_time and max_memory_usage, narrow the "
+                "reports views with additional_table_filters, and set output and format "
+                "settings"
+            )
+    return QuerySettings(tuple(out), filters, found)
+
+
+def _sql_literal(value: SettingValue) -> str:
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, str):
+        return quote_string(value)
+    raise _not_literal()
+
+
+def filters_literal(filters: tuple[tuple[str, str], ...]) -> str:
+    return "{" + ", ".join(f"{quote_string(k)}: {quote_string(v)}" for k, v in filters) + "}"
+
+
+def _filters(value: SettingValue, grant: Grant) -> tuple[tuple[str, str], ...]:
+    """additional_table_filters of a reader: each key a view of the reports
+    database (`view` or `<reports>.view`: a bare name is looked up in the
+    session's database, which is the reports one), each filter an expression
+    that cannot reach out of its parentheses. Whether the view exists and what
+    the expression calls is checked on the engine (`filter_tables`,
+    `check_filter_ast`)."""
+    if not isinstance(value, tuple):
+        raise readonly_refusal(
+            f"Cannot modify '{FILTERS}' setting in readonly mode: give a map such as "
+            "{'view': 'column = value'}"
+        )
+    for key, expression in value:
+        db, dot, table = key.rpartition(".")
+        if not _SETTING_NAME.match(table) or (dot and db != grant.reports):
+            raise denied(
+                f"{FILTERS} may narrow the views of {grant.reports!r} only, not {key[:96]!r} "
+                "(the store's own filters on system tables stay as they are)"
+            )
+        check_filter_text(expression)
+    return value
+
+
+def filter_tables(filters: tuple[tuple[str, str], ...]) -> set[str]:
+    """The views the filters name, without their database."""
+    return {key.rpartition(".")[2] for key, _ in filters}
+
+
+def check_filter_text(expression: str) -> None:
+    """A filter is one expression: no statement separator and parentheses that
+    never close more than they open, so that `(\n<filter>\n)` holds it whole
+    when ClickHouse's parser reads it for `check_filter_ast`."""
+    if len(expression) > _FILTER_MAX or not expression.strip():
+        raise denied(f"a filter of {FILTERS} is an expression of 1 to {_FILTER_MAX} characters")
+    depth = 0
+    for tok in tokens(expression):
+        if _is(tok, ";"):
+            raise denied(f"a filter of {FILTERS} is one expression, without ';'")
+        depth += _is(tok, "(") - _is(tok, ")")
+        if depth < 0:
+            break
+    if depth != 0:
+        raise denied(f"the parentheses of a filter of {FILTERS} do not match")
+
+
+# What a filter's parse may hold besides expressions: the one SELECT it is
+# wrapped in, never a subquery, a table or a SETTINGS clause of its own.
+_FILTER_NODES_DENIED = frozenset({
+    "Subquery", "TableExpression", "TableIdentifier", "TablesInSelectQuery",
+    "TablesInSelectQueryElement", "TableJoin", "ArrayJoin", "Set", "Asterisk",
+    "QualifiedAsterisk", "ColumnsRegexpMatcher", "ColumnsListMatcher",
+})  # fmt: skip
+
+
+def check_filter_ast(tree: str, grant: Grant, databases: set[str]) -> None:
+    """EXPLAIN AST of `SELECT 1 WHERE (\n<filter>\n)`: the filter may call
+    what a reader's query may call, read no table (no subquery, no table
+    function, no `x IN db.t` outside the reports database) and name no system
+    table."""
+    nodes = ast_nodes(tree)
+    kinds = [kind for _, kind, _ in nodes]
+    bad = next((k for k in kinds if k in _FILTER_NODES_DENIED), None)
+    if (
+        bad is not None
+        or kinds.count("SelectQuery") != 1
+        or kinds.count("SelectWithUnionQuery") != 1
+    ):
+        raise denied(
+            f"a filter of {FILTERS} is an expression on the view's columns: no subqueries, "
+            "tables or table functions"
+        )
+    check_ast(tree, grant, databases, system=False)
+
+
+def names_system_settings(stmt: Statement) -> bool:
+    """A statement that names system.settings: clickhouse-connect reads it at
+    connect to learn which settings it may send (see the engine)."""
+    return any(
+        db.lower() == "system" and table.lower() == "settings" for db, table in stmt.qualified
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import xml.etree.ElementTree as ET
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -187,7 +188,74 @@ def test_grafana_data_sources_reach_compose_services() -> None:
     assert ch["jsonData"]["host"] in services()
     assert ch["jsonData"]["defaultDatabase"] == env("api")["STATFLOW_CLICKHOUSE_DATABASE"]
     dsn = env("api")["STATFLOW_CLICKHOUSE_DSN"]
-    assert f":{ch['jsonData']['port']}" in dsn and ch["secureJsonData"]["password"] in dsn
+    assert f":{ch['jsonData']['port']}" in dsn
+    # Grafana reads as the read-only user, not as the workers' admin (issue 19):
+    # its password is the one the ClickHouse service hands that user.
+    assert ch["jsonData"]["username"] in reader_users()
+    password = ch["secureJsonData"]["password"]
+    assert password == f"${READER_PASSWORD}" and password not in dsn
+    assert env("grafana")[READER_PASSWORD] == env("clickhouse")[READER_PASSWORD]
+    assert re.fullmatch(rf"\$\{{{READER_PASSWORD}:\?[^}}]+\}}", env("clickhouse")[READER_PASSWORD])
+
+
+READER_PASSWORD = "STATFLOW_CLICKHOUSE_READER_PASSWORD"
+USERS_D = "/etc/clickhouse-server/users.d/statflow_reader.xml"
+CONFIG_D = "/etc/clickhouse-server/config.d/statflow.xml"
+
+
+@cache
+def reader_users() -> dict[str, ET.Element]:
+    """The users the ClickHouse service's mounted users.d file defines."""
+    users = ET.parse(host_path("clickhouse", USERS_D)).getroot().find("users")
+    return {} if users is None else {u.tag: u for u in users}
+
+
+def reader_profile(user: ET.Element) -> ET.Element:
+    profiles = ET.parse(host_path("clickhouse", USERS_D)).getroot().find("profiles")
+    profile = None if profiles is None else profiles.find(user.findtext("profile") or "-")
+    assert profile is not None, "the reader's profile is not in the file"
+    return profile
+
+
+def test_grafana_reads_as_a_read_only_user_of_the_reports_views() -> None:
+    """Issue 19: not ClickHouse's `default` admin. Readonly, limits it may lower
+    but never raise, SELECT on the reports database and on what the freshness
+    panel reads, nothing else."""
+    user = reader_users()[datasources()["clickhouse"]["jsonData"]["username"]]
+    password = user.find("password")
+    assert password is not None and password.get("from_env") == READER_PASSWORD
+    assert user.findtext("access_management") == "0"
+    profile = reader_profile(user)
+    assert profile.findtext("readonly") == "1"
+    constraints = profile.find("constraints")
+    assert constraints is not None
+    for name in ("max_result_rows", "max_execution_time", "max_memory_usage"):
+        limit = int(profile.findtext(name) or 0)
+        c = constraints.find(name)
+        assert limit > 0 and c is not None, name
+        assert int(c.findtext("max") or 0) == limit and int(c.findtext("min") or 0) >= 1, name
+        assert c.find("changeable_in_readonly") is not None, name
+    assert constraints.find("readonly") is None  # never changeable in readonly mode
+    assert profile.findtext("result_overflow_mode") == "throw"
+    # changeable_in_readonly needs this server setting
+    config = ET.parse(host_path("clickhouse", CONFIG_D)).getroot()
+    assert config.findtext("settings_constraints_replace_previous") == "true"
+    database = env("api")["STATFLOW_CLICKHOUSE_DATABASE"]
+    grants = [q.text or "" for q in user.iter("query")]
+    on = set()
+    for grant in grants:
+        m = re.fullmatch(r"GRANT SELECT(?:\(([\w, ]+)\))? ON (\w+)\.(\w+|\*)", grant.strip())
+        assert m, f"not a SELECT grant: {grant}"
+        on.add(f"{m.group(2)}.{m.group(3)}")
+    assert f"{database}_reports.*" in on
+    raw = {t.split(".")[1] for t in on if t.startswith(f"{database}.")}
+    # every ClickHouse panel reads only what the reader is granted
+    for panel in panels():
+        for t in panel["targets"]:
+            if t["datasource"]["type"] != "prometheus":
+                named = set(re.findall(rf"\b{database}\.(\w+)", t["rawSql"]))
+                assert named <= raw, f"{panel['title']}: {named - raw} not granted"
+    assert raw == {"ingest_checkpoints"}  # no personal data: topic and write time
 
 
 @cache
