@@ -17,41 +17,22 @@ from schemas.etj import (
 from schemas.pipeline import RawMessage, Record
 from sinks import etj_rollups
 from sinks.dimensions import DimensionBatch, dimension_rows, key_parts
-from sinks.events import Derived, EventTable
+from sinks.events import Derived, EventTable, contract_columns
+
+_CASE = contract_columns(EtjCase)
+_LOGIN = contract_columns(EtjLogin)
 
 
 def case_columns(
     accepted: Sequence[tuple[Record, EtjCase]], _: Mapping[str, str]
 ) -> dict[str, list[Any]]:
-    t = [e for _, e in accepted]
-    return {
-        "event_id": [e.event_id for e in t],
-        "occurred_at": [e.occurred_at.astimezone(dt.UTC) for e in t],
-        "case_id": [e.case_id for e in t],
-        "unit_id": [e.unit_id for e in t],
-        "case_type": [e.case_type for e in t],
-        "case_type_kind": [e.case_type_kind for e in t],
-        "event": [e.event for e in t],
-        "assignee_id": [e.assignee_id or "" for e in t],
-        "source_partition": [m.partition for m, _ in accepted],
-        "source_offset": [m.offset for m, _ in accepted],
-    }
+    return _CASE(accepted)
 
 
 def login_columns(
     accepted: Sequence[tuple[Record, EtjLogin]], _: Mapping[str, str]
 ) -> dict[str, list[Any]]:
-    t = [e for _, e in accepted]
-    return {
-        "event_id": [e.event_id for e in t],
-        "occurred_at": [e.occurred_at.astimezone(dt.UTC) for e in t],
-        "account_id": [e.account_id for e in t],
-        "actor": [e.actor for e in t],
-        "method": [e.method for e in t],
-        "county_code": [e.county_code or "" for e in t],
-        "source_partition": [m.partition for m, _ in accepted],
-        "source_offset": [m.offset for m, _ in accepted],
-    }
+    return _LOGIN(accepted)
 
 
 _CASES = etj_rollups.ROLLUP

@@ -16,8 +16,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
+import msgspec
+import msgspec.inspect
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -99,6 +102,40 @@ class EventTable(Generic[E]):
     # does not use the lookup. Declared, the column is filled on the Arrow
     # table, after the batch's columns were built in the decode stage.
     looked_up: tuple[str, str, str] | None = None
+
+
+def contract_columns(
+    kind: type[msgspec.Struct],
+) -> Callable[[Sequence[tuple[Record, Any]]], Columns]:
+    """The columns of a raw table as its contract's struct declares them, one
+    per field in order, then where each event was read (`source_partition`,
+    `source_offset`). An optional text field (a string or a set of strings)
+    is '' when absent, as the raw tables keep text non-Nullable; any other
+    optional field stays NULL. Aware instants go as they are: Arrow and
+    clickhouse-connect store them as UTC."""
+    plan = []
+    info = msgspec.inspect.type_info(kind)
+    assert isinstance(info, msgspec.inspect.StructType), kind
+    for f in info.fields:
+        t = f.type
+        blank = isinstance(t, msgspec.inspect.UnionType) and all(
+            isinstance(x, (msgspec.inspect.StrType, msgspec.inspect.LiteralType,
+                           msgspec.inspect.NoneType))
+            for x in t.types
+        )  # fmt: skip
+        plan.append((f.name, attrgetter(f.name), blank))
+
+    def columns(accepted: Sequence[tuple[Record, Any]]) -> Columns:
+        events = [e for _, e in accepted]
+        out: Columns = {
+            name: [get(e) or "" for e in events] if blank else list(map(get, events))
+            for name, get, blank in plan
+        }
+        out["source_partition"] = [m.partition for m, _ in accepted]
+        out["source_offset"] = [m.offset for m, _ in accepted]
+        return out
+
+    return columns
 
 
 # ClickHouse column types of the raw tables -> Arrow types (Nullable is Arrow's default)

@@ -10,27 +10,24 @@ from zoneinfo import ZoneInfo
 from schemas.counties import UNKNOWN_COUNTY
 from schemas.events import NtjpCall
 from schemas.pipeline import Record
-from sinks.events import EventTable
+from sinks.events import EventTable, contract_columns
 from sinks.ntjp_rule import stream_row_counts
+
+_CONTRACT = contract_columns(NtjpCall)
 
 
 def call_columns(
     accepted: Sequence[tuple[Record, NtjpCall]], county_of: Mapping[str, str]
 ) -> dict[str, list[Any]]:
-    """Columnar rows for ntjp_calls; county_of is the catalogue as known at ingest."""
-    return {
-        "event_id": [c.event_id for _, c in accepted],
-        # aware instants in any offset: Arrow stores them as UTC (sinks/events.arrow_table)
-        "occurred_at": [c.occurred_at for _, c in accepted],
-        "operation": [c.operation for _, c in accepted],
-        "logical_address": [c.logical_address for _, c in accepted],
-        "consumer_id": [c.consumer_id or "" for _, c in accepted],
-        "status": [c.status for _, c in accepted],
-        "county_at_ingest": [county_of.get(c.logical_address, UNKNOWN_COUNTY) for _, c in accepted],
-        "source_partition": [m.partition for m, _ in accepted],
-        "source_offset": [m.offset for m, _ in accepted],
-        "calls": [1] * len(accepted),
-    }
+    """Columnar rows for ntjp_calls: the contract's, the unit's county as the
+    catalogue knew it at ingest, and the call's count (the counting rule,
+    sinks/ntjp_rule.py, may make it 0 where a file closed the day)."""
+    out = _CONTRACT(accepted)
+    out["county_at_ingest"] = [
+        county_of.get(c.logical_address, UNKNOWN_COUNTY) for _, c in accepted
+    ]
+    out["calls"] = [1] * len(accepted)
+    return out
 
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
