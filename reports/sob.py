@@ -13,7 +13,7 @@ import datetime as dt
 from collections import defaultdict
 from typing import Any
 
-from reports import arith, disclosure
+from reports import arith, disclosure, lattice
 from reports import sob_sql as sql
 from reports.declarations import Answer, Column, Report, ReportParams, Service
 from reports.labels import Label, Labels
@@ -165,7 +165,7 @@ MOMENT_LEVELS = ("moment", "county", "care_provider", "unit")
 
 
 def hierarchy_rows(
-    level: str, found: list[tuple[Any, ...]], residents: disclosure.Lattice
+    level: str, found: list[tuple[Any, ...]], residents: lattice.Lattice
 ) -> list[list[Any]]:
     """Rows of HIERARCHY[level] with each row's residents: its cell of the
     lattice (the same distinct count over the same rows; 0 when the lattice
@@ -221,7 +221,7 @@ def _lattice_slots() -> list[tuple[int, tuple[int, ...]]]:
 _SLOTS = _lattice_slots()
 
 
-def residents_lattice(found: list[tuple[Any, ...]]) -> disclosure.Lattice:
+def residents_lattice(found: list[tuple[Any, ...]]) -> lattice.Lattice:
     """Rows of RESIDENTS_LATTICE (keys, grouping(), count) as a lattice whose
     cells are keyed like the answers' rows: a key summed away is None."""
     width = len(LINKED_DIMS)
@@ -234,26 +234,26 @@ def residents_lattice(found: list[tuple[Any, ...]]) -> disclosure.Lattice:
         masks.append(mask)
         keys.append(tuple(key))
         counts.append(int(rec[width + 1]))
-    return disclosure.Lattice(LINKED_DIMS, masks, keys, counts)
+    return lattice.Lattice(LINKED_DIMS, masks, keys, counts)
 
 
-def residents_cells(found: list[tuple[Any, ...]]) -> dict[disclosure.Cell, int]:
+def residents_cells(found: list[tuple[Any, ...]]) -> dict[lattice.Cell, int]:
     """Rows of RESIDENTS_LATTICE as cells keyed like the answers' rows."""
     return dict(residents_lattice(found))
 
 
-def residents_linked(p: ReportParams, r: Reader) -> disclosure.Linked:
+def residents_linked(p: ReportParams, r: Reader) -> lattice.Linked:
     """Residents of every level of moments-by-hierarchy and moments-by-moment
     (the same cells: a unit's moment is a row of both) and the national total,
     for the period and filters asked: suppression is decided over all of them,
     and the rows' residents are read from them (one distinct count per cell,
     not one per query)."""
     cells = residents_lattice(r.query_rows(sql.RESIDENTS_LATTICE, _bind(p)))
-    return disclosure.Linked("residents", LINKED_DIMS, cells, _LINKED_TABLES)
+    return lattice.Linked("residents", LINKED_DIMS, cells, _LINKED_TABLES)
 
 
-def _lattice(linked: disclosure.Linked) -> disclosure.Lattice:
-    assert isinstance(linked.values, disclosure.Lattice)  # residents_linked's
+def _lattice(linked: lattice.Linked) -> lattice.Lattice:
+    assert isinstance(linked.values, lattice.Lattice)  # residents_linked's
     return linked.values
 
 

@@ -14,7 +14,9 @@ import random
 from collections import defaultdict
 from typing import Any
 
-from reports.disclosure import Cell, linked_suppression, masked
+from reports.disclosure import masked
+from reports.lattice import Cell
+from reports.linked_disclosure import linked_suppression
 from tests.unit.reports.disclosure_checker import Derivation, Key, attack, key, solve
 
 # moments-by-hierarchy and moments-by-moment: one family of tables.
@@ -204,7 +206,8 @@ def test_lattice_rows_become_cells_keyed_like_answer_rows() -> None:
 
 
 def test_withheld_rows_carry_nulls_and_say_which_kind() -> None:
-    from reports.disclosure import Linked, Suppression, published_cells, withhold_rows
+    from reports.lattice import Linked, Suppression
+    from reports.linked_disclosure import published_cells, withhold_rows
 
     a, b = (frozenset({(C, "14"), (P, x)}) for x in ("cpA", "cpB"))
     county = frozenset({(C, "14")})
