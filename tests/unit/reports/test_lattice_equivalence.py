@@ -15,7 +15,7 @@ from typing import Any
 
 from reports import lattice as new_lattice
 from reports import linked_disclosure as new
-from reports.sob import LINKED_DIMS, residents_cells, residents_lattice
+from reports.sob_rows import LINKED_DIMS, residents_cells, residents_lattice
 from tests.unit.reports import disclosure_reference as old
 from tests.unit.reports.test_linked_disclosure import FAMILY, C, M, P, R, U, tables, world
 
@@ -144,7 +144,7 @@ def test_hierarchy_rows_take_residents_from_their_lattice_cell() -> None:
     """A row's residents are its cell of the lattice disclosure is decided on
     (0 when the lattice has none: no resident started a moment there), 1–9
     withheld."""
-    from reports.sob import hierarchy_rows
+    from reports.sob_rows import hierarchy_rows
 
     lattice = residents_lattice(
         [

@@ -187,7 +187,7 @@ def test_no_secondary_when_nothing_is_derivable() -> None:
 
 def test_lattice_rows_become_cells_keyed_like_answer_rows() -> None:
     """grouping() marks the keys a GROUPING SETS row sums away (last key = bit 0)."""
-    from reports.sob import LINKED_DIMS, residents_cells
+    from reports.sob_rows import LINKED_DIMS, residents_cells
 
     found = [
         ("", "", "", "", None, 0b11111, 90),  # the national total
