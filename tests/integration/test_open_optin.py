@@ -22,7 +22,8 @@ from typing import Any
 
 from reports.disclosure import NOTE_LINKED
 from synth.etj import current_units, make_accounts, make_cases, make_etj_world, make_logins
-from synth.ntjp import make_calls, make_world
+from synth.ntjp import make_calls
+from synth.ntjp_world import make_world
 from synth.sob import make_sob_world, make_transactions
 from tests.integration import test_etj_e2e, test_ntjp_e2e, test_sob_e2e
 from tests.integration.compare import as_dicts, diff, secondary_nulls
