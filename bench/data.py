@@ -32,7 +32,8 @@ from schemas.topics import (
 from streams.admin import ensure_topics
 from streams.publish import produce
 from synth.etj import make_accounts, make_cases, make_etj_world, make_logins
-from synth.ntjp import World, make_calls, make_world
+from synth.ntjp import make_calls
+from synth.ntjp_world import World, make_world
 from synth.sob import make_sob_world, make_transactions
 
 SEED = 7

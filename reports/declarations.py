@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from reports.labels import Label, Labels
 
 if TYPE_CHECKING:
-    from reports.disclosure import Linked
+    from reports.lattice import Linked
     from reports.reader import Reader
 
 

@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo
 
 from core.auth import ADMIN_ROLES, Caller
 from core.errors import AccessDenied, ParameterError, UnknownReportError
-from reports import catalogue, disclosure, limits, quality
+from reports import catalogue, disclosure, limits, linked_disclosure, quality
 from reports.declarations import Column, Report, ReportParams
-from reports.disclosure import Linked
+from reports.lattice import Linked
 from reports.params import parse
 from reports.periods import comparison_period
 from reports.reader import Reader
@@ -217,7 +217,9 @@ def _linked_control(
 ) -> tuple[list[list[Any]], list[str]]:  # fmt: skip
     """Disclosure control decided over every level and total of the report's
     family, as the tier shows them, then applied to the rows asked for."""
-    rows, primary, secondary = disclosure.control(linked, shown, [c.name for c in columns], rows)
+    rows, primary, secondary = linked_disclosure.control(
+        linked, shown, [c.name for c in columns], rows
+    )
     if primary and disclosure.NOTE_PRIMARY not in notes:
         notes = [*notes, disclosure.NOTE_PRIMARY]
     if secondary:

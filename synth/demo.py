@@ -29,7 +29,8 @@ from schemas.topics import (
 from streams.admin import ensure_topics
 from streams.publish import produce
 from synth import etj
-from synth.ntjp import World, make_calls, make_world
+from synth.ntjp import make_calls
+from synth.ntjp_world import World, make_world
 from synth.sob import make_sob_world, make_transactions
 
 SEED = 2026

@@ -15,7 +15,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from reports import formats
+from reports import jsonstat
 from reports import presentation as pres
 from reports.declarations import Column
 from reports.labels import Label, Lang
@@ -245,7 +245,7 @@ def dataset(cube: Cube, lang: Lang) -> dict[str, Any]:
     """The answer as JSON-stat 2.0, dense (pxwebpy reads `value` as the full
     product of the dimensions)."""
     table = cube.table
-    return formats.jsonstat_dataset(
+    return jsonstat.jsonstat_dataset(
         table.label(lang, level_label(table)), cube.updated,
         [d.id for d in cube.dimensions], [len(d.codes) for d in cube.dimensions], _role(table),
         {d.id: _dimension(d, table, lang, "", False) for d in cube.dimensions}, cube.values,

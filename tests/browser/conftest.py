@@ -22,7 +22,8 @@ import pytest
 
 from core.settings import Settings
 from synth import etj
-from synth.ntjp import World, make_calls, make_world
+from synth.ntjp import make_calls
+from synth.ntjp_world import World, make_world
 from synth.sob import SobWorld, make_sob_world, make_transactions
 from tests import services as provided
 from tests.integration.conftest import (  # noqa: F401

@@ -15,7 +15,9 @@ import httpx
 
 from deploy import stack
 from schemas.topics import NTJP_CALLS
-from synth.ntjp import make_calls, make_world, malformed_messages
+from synth.ntjp import make_calls
+from synth.ntjp_invalid import malformed_messages
+from synth.ntjp_world import make_world
 from tests.faults.conftest import FULL, record
 from tests.integration.harness import StatflowProcess
 from tests.integration.kafka_util import partitions, publish, read_all

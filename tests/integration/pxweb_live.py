@@ -16,7 +16,8 @@ import httpx
 from core.settings import Settings
 from reports.pxweb import tables
 from reports.pxweb.cube import code_of
-from synth.ntjp import make_calls, make_world
+from synth.ntjp import make_calls
+from synth.ntjp_world import make_world
 from synth.sob import make_sob_world, make_transactions
 from tests import services as provided
 from tests.integration import test_ntjp_e2e

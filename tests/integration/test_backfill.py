@@ -14,7 +14,8 @@ from typing import Any
 
 import pytest
 
-from synth.ntjp import make_calls, make_world
+from synth.ntjp import make_calls
+from synth.ntjp_world import make_world
 from tests.integration.harness import ROOT, StatflowProcess
 from tests.integration.kafka_util import publish
 from tests.integration.test_restart import total_by_operation, want_by_operation

@@ -18,7 +18,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from synth.ntjp import make_calls, make_world, with_duplicates
+from synth.ntjp import make_calls, with_duplicates
+from synth.ntjp_world import make_world
 from tests.integration.harness import ROOT, StatflowProcess
 from tests.integration.kafka_util import publish
 from tests.integration.test_ntjp_e2e import check_reports, publish_world

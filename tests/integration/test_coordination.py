@@ -17,7 +17,8 @@ import clickhouse_connect
 import httpx
 
 from core import auth
-from synth.ntjp import make_calls, make_world
+from synth.ntjp import make_calls
+from synth.ntjp_world import make_world
 from tests.integration.harness import StatflowProcess
 from tests.integration.kafka_util import publish
 from tests.integration.test_multi_worker import SECRET, Cluster, cluster  # noqa: F401

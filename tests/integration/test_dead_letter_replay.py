@@ -25,7 +25,8 @@ import orjson
 from core import auth
 from core.settings import Settings
 from sinks.clickhouse import ClickHouseStore
-from synth.ntjp import make_calls, make_world
+from synth.ntjp import make_calls
+from synth.ntjp_world import make_world
 from tests.integration.harness import ROOT, StatflowProcess
 from tests.integration.kafka_util import publish
 from tests.integration.test_ntjp_e2e import SERVICE, check_reports, publish_world

@@ -21,7 +21,8 @@ import signal
 import time
 from pathlib import Path
 
-from synth.ntjp import make_calls, make_world
+from synth.ntjp import make_calls
+from synth.ntjp_world import make_world
 from tests.integration.harness import StatflowProcess
 from tests.integration.kafka_util import publish
 from tests.integration.test_multi_worker import Cluster, cluster  # noqa: F401

@@ -13,7 +13,8 @@ from typing import Any
 
 from reports import presentation as pres
 from reports.ntjp import ACTIVITY_LABELS
-from synth.ntjp import make_calls, make_world
+from synth.ntjp import make_calls
+from synth.ntjp_world import make_world
 from tests.integration.harness import StatflowProcess
 from tests.integration.kafka_util import publish
 from tests.unit.reports.test_presentation import flat, pdftotext

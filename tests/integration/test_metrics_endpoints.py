@@ -12,7 +12,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from core.settings import Settings
 from schemas.topics import BY_NAME
-from synth.ntjp import make_calls, make_world
+from synth.ntjp import make_calls
+from synth.ntjp_world import make_world
 from tests.integration.conftest import free_port
 from tests.integration.harness import StatflowProcess
 from tests.integration.kafka_util import publish

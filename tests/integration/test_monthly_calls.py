@@ -27,7 +27,8 @@ from reconcile.apply import apply_dir
 from reports import engine
 from sinks.clickhouse import ClickHouseStore
 from sinks.migrate import MIGRATIONS, migrate
-from synth.ntjp import make_calls, make_world
+from synth.ntjp import make_calls
+from synth.ntjp_world import make_world
 from tests.integration.compare import diff
 from tests.oracle.ntjp import expected, stockholm_day
 

@@ -21,7 +21,8 @@ import pytest
 
 from core import auth
 from core.settings import Settings
-from synth.ntjp import make_calls, make_world
+from synth.ntjp import make_calls
+from synth.ntjp_world import make_world
 from tests.integration.conftest import free_port
 from tests.integration.harness import StatflowProcess
 from tests.integration.kafka_util import publish

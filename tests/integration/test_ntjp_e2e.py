@@ -13,7 +13,9 @@ import random
 from typing import Any
 
 from schemas.topics import NTJP_CALLS
-from synth.ntjp import make_calls, make_world, malformed_messages, with_duplicates
+from synth.ntjp import make_calls, with_duplicates
+from synth.ntjp_invalid import malformed_messages
+from synth.ntjp_world import make_world
 from tests.integration.compare import as_dicts, diff
 from tests.integration.harness import StatflowProcess
 from tests.integration.kafka_util import publish, read_all

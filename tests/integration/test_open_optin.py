@@ -22,7 +22,8 @@ from typing import Any
 
 from reports.disclosure import NOTE_LINKED
 from synth.etj import current_units, make_accounts, make_cases, make_etj_world, make_logins
-from synth.ntjp import make_calls, make_world
+from synth.ntjp import make_calls
+from synth.ntjp_world import make_world
 from synth.sob import make_sob_world, make_transactions
 from tests.integration import test_etj_e2e, test_ntjp_e2e, test_sob_e2e
 from tests.integration.compare import as_dicts, diff, secondary_nulls
@@ -31,6 +32,7 @@ from tests.integration.kafka_util import publish
 from tests.oracle import etj as etj_oracle
 from tests.oracle import ntjp as wtb_oracle
 from tests.oracle import sob as stod_oracle
+from tests.oracle import sob_drill as stod_drill
 
 ORGANISATION_COLUMNS = ("care_provider_id", "unit_id")
 Want = Callable[[str, dict[str, Any]], list[dict[str, Any]]]
@@ -258,8 +260,8 @@ def test_stod_open_totals_count_every_unit(settings: Any, statflow: StatflowProc
     half = {"from": "2023-01-01", "to": "2023-06-30"}
     mine = next(u for u, ps in sorted(provider_of_unit.items()) if ps <= set(opted))
     theirs = next(u for u, ps in sorted(provider_of_unit.items()) if not ps & set(opted))
-    levels = {"moments-by-hierarchy": stod_oracle.HIERARCHY_LEVELS,
-              "moments-by-moment": stod_oracle.MOMENT_LEVELS}  # fmt: skip
+    levels = {"moments-by-hierarchy": stod_drill.HIERARCHY_LEVELS,
+              "moments-by-moment": stod_drill.MOMENT_LEVELS}  # fmt: skip
     for report in reports:
         for period in (full, half):
             check.check(report, period)

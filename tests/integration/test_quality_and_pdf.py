@@ -15,7 +15,8 @@ import openpyxl
 import orjson
 
 from reports.ntjp import ACTIVITY_LABELS
-from synth.ntjp import make_calls, make_world
+from synth.ntjp import make_calls
+from synth.ntjp_world import make_world
 from tests.integration.harness import ROOT, StatflowProcess
 from tests.integration.kafka_util import publish
 

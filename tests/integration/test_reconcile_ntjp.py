@@ -13,7 +13,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from core import auth
-from synth.ntjp import make_calls, make_world, with_duplicates
+from synth.ntjp import make_calls, with_duplicates
+from synth.ntjp_world import make_world
 from tests.integration.harness import StatflowProcess
 from tests.integration.kafka_util import publish
 

@@ -8,7 +8,8 @@ import random
 import time
 from typing import Any
 
-from synth.ntjp import make_calls, make_world
+from synth.ntjp import make_calls
+from synth.ntjp_world import make_world
 from tests.integration.harness import StatflowProcess
 from tests.integration.kafka_util import publish
 

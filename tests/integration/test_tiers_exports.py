@@ -20,7 +20,8 @@ import redis
 from core import personnummer
 from core.auth import issue
 from reports.disclosure import NOTE_LINKED
-from synth.ntjp import make_calls, make_world
+from synth.ntjp import make_calls
+from synth.ntjp_world import make_world
 from synth.sob import make_sob_world, make_transactions
 from tests.integration.compare import as_dicts, diff, secondary_nulls
 from tests.integration.harness import StatflowProcess

@@ -11,7 +11,7 @@ readers) `readonly = 1`; then ClickHouse's parser reads the statement
 AST, which executes nothing) before a SELECT is resolved (EXPLAIN QUERY TREE,
 checked again) and run. A reader gets two sessions: its statement runs on one
 with its own (lowered) limits and its SETTINGS clause's checked values; it is
-checked on the other under the store's limits (policy.settings_clauses says
+checked on the other under the store's limits (reader_settings.settings_clauses says
 why). A reader's errors from the engine keep ClickHouse's
 code and name but not its message, which can quote data. An INSERT's data is
 written to a file and read with `INSERT … FROM INFILE … FORMAT <its format>`,
@@ -32,7 +32,7 @@ from typing import Any
 from core.errors import ClickHouseHTTPError
 from core.settings import Settings
 from sinks.clickhouse import ClickHouseStore
-from web.chhttp import policy
+from web.chhttp import policy, reader_settings
 from web.chhttp.request import ChRequest, summary
 from web.chhttp.sql import Statement, classify, escape_param, infile_insert, without_format
 
@@ -85,11 +85,13 @@ class Engine:
         stmt = classify(req.query)
         policy.check_statement(stmt, grant, req.method)
         database = policy.session_database(grant, req.database)
-        pairs = policy.session_settings(grant, req.settings, self.limits)
-        asked = policy.QuerySettings()
+        pairs = reader_settings.session_settings(grant, req.settings, self.limits)
+        asked = reader_settings.QuerySettings()
         if grant.role == policy.READER:  # its SETTINGS clauses, read before anything runs
-            found, clauses, _ = policy.settings_clauses(stmt.text)
-            asked = policy.check_query_settings(stmt.kind, found, clauses, grant, self.limits)
+            found, clauses, _ = reader_settings.settings_clauses(stmt.text)
+            asked = reader_settings.check_query_settings(
+                stmt.kind, found, clauses, grant, self.limits
+            )
         fmt = _format_name(stmt.output_format or req.default_format or "TabSeparated")
         # An INSERT's data goes to disk before the store's lock is taken.
         # A reader is told ClickHouse's code and name, never its message: that
@@ -101,7 +103,9 @@ class Engine:
         # lowered max_result_rows to 10 must not have the parse of its query
         # cut short (or refused) by its own limit.
         checks = (
-            policy.session_settings(grant, policy.without_limits(req.settings), self.limits)
+            reader_settings.session_settings(
+                grant, reader_settings.without_limits(req.settings), self.limits
+            )
             if reader
             else pairs
         )
@@ -154,7 +158,7 @@ class Engine:
             os.unlink(path)
 
     @staticmethod
-    def _readonly(stmt: Statement, asked: policy.QuerySettings) -> int:
+    def _readonly(stmt: Statement, asked: reader_settings.QuerySettings) -> int:
         """1 for every reader's statement but one kind: a read of
         system.settings without a SETTINGS clause runs under `readonly = 2`.
         Under 1, system.settings marks every setting read-only, and
@@ -166,18 +170,20 @@ class Engine:
         change in such a statement: it has no SETTINGS clause in the lexer's
         reading, in the canonical text, nor in ClickHouse's parse (no `Set`
         node in EXPLAIN AST, checked in `_check`), and SET is refused."""
-        return 2 if policy.names_system_settings(stmt) and not asked.clause else 1
+        return 2 if reader_settings.names_system_settings(stmt) and not asked.clause else 1
 
-    def _check_filters(self, s: _Session, asked: policy.QuerySettings, grant: policy.Grant) -> None:
+    def _check_filters(
+        self, s: _Session, asked: reader_settings.QuerySettings, grant: policy.Grant
+    ) -> None:
         """A reader's additional_table_filters: each on an existing view of the
         reports database, each filter read by ClickHouse's parser alone."""
         views = {str(r[0]) for r in self.store.query_rows(
             "SELECT name FROM system.tables WHERE database = {db:String}",
             {"db": grant.reports})}  # fmt: skip
-        unknown = sorted(policy.filter_tables(asked.filters) - views)
+        unknown = sorted(reader_settings.filter_tables(asked.filters) - views)
         if unknown:
             raise policy.denied(
-                f"{policy.FILTERS} names {unknown[0][:64]!r}, which is not a view of "
+                f"{reader_settings.FILTERS} names {unknown[0][:64]!r}, which is not a view of "
                 f"{grant.reports!r} (SHOW TABLES lists them)"
             )
         databases = self._databases()
@@ -185,7 +191,7 @@ class Engine:
             # Parsed only (EXPLAIN AST executes nothing); check_filter_text made
             # sure the expression cannot close the parentheses it is put in.
             tree = s.text(f"EXPLAIN AST SELECT 1 WHERE (\n{expression}\n)")
-            policy.check_filter_ast("\n".join(tree), grant, databases)
+            reader_settings.check_filter_ast("\n".join(tree), grant, databases)
 
     def _check(
         self,
@@ -193,7 +199,7 @@ class Engine:
         stmt: Statement,
         grant: policy.Grant,
         req: ChRequest,
-        asked: policy.QuerySettings,
+        asked: reader_settings.QuerySettings,
     ) -> None:
         """ClickHouse's own reading of the statement must pass the same rules."""
         try:  # the parser on the client's own text: its complaint can quote only that
@@ -211,8 +217,10 @@ class Engine:
             )  # fmt: skip
         policy.check_statement(canonical, grant, req.method)
         if grant.role == policy.READER:
-            found, clauses, _ = policy.settings_clauses(canonical.text)
-            again = policy.check_query_settings(canonical.kind, found, clauses, grant, self.limits)
+            found, clauses, _ = reader_settings.settings_clauses(canonical.text)
+            again = reader_settings.check_query_settings(
+                canonical.kind, found, clauses, grant, self.limits
+            )
             if again != asked:
                 raise policy.readonly_refusal(
                     "ClickHouse's parser reads the SETTINGS of this statement otherwise than "
@@ -222,7 +230,7 @@ class Engine:
             # The parser's tree first: EXPLAIN AST executes nothing, while the
             # analyzer (EXPLAIN QUERY TREE, and running the statement) executes
             # scalar subqueries as it resolves names.
-            _, _, plain = policy.settings_clauses(without_format(stmt))
+            _, _, plain = reader_settings.settings_clauses(without_format(stmt))
             ast = s.text(f"EXPLAIN AST {plain}", req.params)
             databases = self._databases()
             # With the reader's own additional_table_filters in force, the

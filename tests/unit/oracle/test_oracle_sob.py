@@ -15,7 +15,8 @@ import pytest
 
 from schemas.counties import COUNTIES
 from synth.personnummer import with_check_digit
-from tests.oracle.sob import AGE_GROUPS, expected
+from tests.oracle.sob import expected
+from tests.oracle.sob_input import AGE_GROUPS
 
 D = dt.date
 CP1, CP2, CPX = "SE1-CP1", "SE2-CP2", "SE9-CPX"  # CPX is missing from the catalogue

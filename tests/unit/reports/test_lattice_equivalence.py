@@ -13,20 +13,21 @@ import random
 from collections.abc import Sequence
 from typing import Any
 
-from reports import disclosure as new
-from reports.sob import LINKED_DIMS, residents_cells, residents_lattice
+from reports import lattice as new_lattice
+from reports import linked_disclosure as new
+from reports.sob_rows import LINKED_DIMS, residents_cells, residents_lattice
 from tests.unit.reports import disclosure_reference as old
 from tests.unit.reports.test_linked_disclosure import FAMILY, C, M, P, R, U, tables, world
 
 
-def two_way(rng: random.Random) -> tuple[dict[new.Cell, int], list[tuple[str, ...]]]:
+def two_way(rng: random.Random) -> tuple[dict[new_lattice.Cell, int], list[tuple[str, ...]]]:
     family = [(), (C,), (M,), (C, M)]
     facts = {(f"0{c}", "p", "u", m, None): rng.choice([0, 1, 4, 9, 10, 12, 30])
              for c in range(rng.randint(1, 5)) for m in "ABCDE"[: rng.randint(1, 5)]}  # fmt: skip
     return tables({k: v for k, v in facts.items() if v}, family), family
 
 
-def opt_in(rng: random.Random, values: dict[new.Cell, int]) -> set[str] | None:
+def opt_in(rng: random.Random, values: dict[new_lattice.Cell, int]) -> set[str] | None:
     providers = sorted({str(v) for c in values for d, v in c if d == P})
     if rng.random() < 0.4:
         return None
@@ -43,7 +44,9 @@ def keep_for(opted: set[str] | None) -> new.Keep:
     return keep
 
 
-def cases(n: int) -> list[tuple[dict[new.Cell, int], list[tuple[str, ...]], set[str] | None]]:
+def cases(
+    n: int,
+) -> list[tuple[dict[new_lattice.Cell, int], list[tuple[str, ...]], set[str] | None]]:
     out = []
     for seed in range(n):
         rng = random.Random(77_000 + seed)
@@ -79,8 +82,8 @@ def test_answers_through_control_are_identical_to_the_reference() -> None:
         keep = keep_for(opted)
         ref = old.Linked("residents", dims, values, published)
         decided = old.linked_suppression(values, old.published_cells(ref, keep))
-        lattice = new.Lattice.of_cells(values, dims)
-        linked = new.Linked("residents", dims, lattice, published)
+        lattice = new_lattice.Lattice.of_cells(values, dims)
+        linked = new_lattice.Linked("residents", dims, lattice, published)
         assert new.published_cells(linked, keep) == old.published_cells(ref, keep)
         for table in family:
             names = [*[d for d in dims if d in table], "started", "residents"]
@@ -93,11 +96,12 @@ def test_answers_through_control_are_identical_to_the_reference() -> None:
             want = old.withhold_rows(ref, decided, names, rows)
             assert new.control(linked, keep, names, rows) == want
             assert (
-                new.withhold_rows(linked, new.Suppression(*astuple(decided)), names, rows) == want
+                new.withhold_rows(linked, new_lattice.Suppression(*astuple(decided)), names, rows)
+                == want
             )
 
 
-def astuple(s: old.Suppression) -> tuple[frozenset[new.Cell], frozenset[new.Cell]]:
+def astuple(s: old.Suppression) -> tuple[frozenset[new_lattice.Cell], frozenset[new_lattice.Cell]]:
     return s.primary, s.secondary
 
 
@@ -113,7 +117,7 @@ def test_lattice_rows_read_as_the_reference_cells() -> None:
     lattice = residents_lattice(found)
     cells = residents_cells(found)
     width = len(LINKED_DIMS)
-    want: dict[new.Cell, int] = {}
+    want: dict[new_lattice.Cell, int] = {}
     for rec in found:
         g = int(rec[width])
         want[
@@ -130,7 +134,7 @@ def test_lattice_rows_read_as_the_reference_cells() -> None:
 
 def test_the_order_of_cells_is_the_reference_order() -> None:
     for values, _family, _opted in cases(60):
-        lattice = new.Lattice.of_cells(values, (U, R, C, M, P))  # any slot order
+        lattice = new_lattice.Lattice.of_cells(values, (U, R, C, M, P))  # any slot order
         keys = new._order_keys(lattice)
         by_new = [lattice.cell(i) for i in sorted(range(len(lattice)), key=keys.__getitem__)]
         assert by_new == sorted(values, key=old._order)
@@ -140,7 +144,7 @@ def test_hierarchy_rows_take_residents_from_their_lattice_cell() -> None:
     """A row's residents are its cell of the lattice disclosure is decided on
     (0 when the lattice has none: no resident started a moment there), 1–9
     withheld."""
-    from reports.sob import hierarchy_rows
+    from reports.sob_rows import hierarchy_rows
 
     lattice = residents_lattice(
         [

@@ -14,7 +14,9 @@ import random
 from collections import defaultdict
 from typing import Any
 
-from reports.disclosure import Cell, linked_suppression, masked
+from reports.disclosure import masked
+from reports.lattice import Cell
+from reports.linked_disclosure import linked_suppression
 from tests.unit.reports.disclosure_checker import Derivation, Key, attack, key, solve
 
 # moments-by-hierarchy and moments-by-moment: one family of tables.
@@ -185,7 +187,7 @@ def test_no_secondary_when_nothing_is_derivable() -> None:
 
 def test_lattice_rows_become_cells_keyed_like_answer_rows() -> None:
     """grouping() marks the keys a GROUPING SETS row sums away (last key = bit 0)."""
-    from reports.sob import LINKED_DIMS, residents_cells
+    from reports.sob_rows import LINKED_DIMS, residents_cells
 
     found = [
         ("", "", "", "", None, 0b11111, 90),  # the national total
@@ -204,7 +206,8 @@ def test_lattice_rows_become_cells_keyed_like_answer_rows() -> None:
 
 
 def test_withheld_rows_carry_nulls_and_say_which_kind() -> None:
-    from reports.disclosure import Linked, Suppression, published_cells, withhold_rows
+    from reports.lattice import Linked, Suppression
+    from reports.linked_disclosure import published_cells, withhold_rows
 
     a, b = (frozenset({(C, "14"), (P, x)}) for x in ("cpA", "cpB"))
     county = frozenset({(C, "14")})

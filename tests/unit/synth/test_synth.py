@@ -19,15 +19,9 @@ import pytest
 from core.errors import ValidationError
 from schemas.counties import COUNTIES
 from schemas.events import call_decoder, population_decoder, routing_decoder, unit_decoder
-from synth.ntjp import (
-    BOOKING_CONTRACTS,
-    MALFORMED_LABELS,
-    World,
-    make_calls,
-    make_world,
-    malformed_messages,
-    with_duplicates,
-)
+from synth.ntjp import make_calls, with_duplicates
+from synth.ntjp_invalid import MALFORMED_LABELS, malformed_messages
+from synth.ntjp_world import BOOKING_CONTRACTS, World, make_world
 from synth.population import population_records
 
 STHLM = ZoneInfo("Europe/Stockholm")

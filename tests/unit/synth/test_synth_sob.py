@@ -31,7 +31,9 @@ from synth.sob import (
     malformed_sob,
     shuffled_with_duplicates,
 )
-from tests.oracle.sob import Catalogue, expected, sob_violation
+from tests.oracle.sob import expected
+from tests.oracle.sob_contract import sob_violation
+from tests.oracle.sob_input import Catalogue
 
 START = dt.datetime(2015, 10, 1, tzinfo=STHLM)
 END = dt.datetime(2024, 1, 1, tzinfo=STHLM)

@@ -15,6 +15,8 @@ from web.chhttp.policy import (
     check_ast,
     check_reader_words,
     reader_error,
+)
+from web.chhttp.reader_settings import (
     session_settings,
 )
 from web.chhttp.sql import classify

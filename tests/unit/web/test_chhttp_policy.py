@@ -15,6 +15,8 @@ from web.chhttp.policy import (
     check_statement,
     grant_for,
     session_database,
+)
+from web.chhttp.reader_settings import (
     session_settings,
 )
 from web.chhttp.sql import classify

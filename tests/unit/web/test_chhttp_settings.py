@@ -1,5 +1,5 @@
 """A reader's SETTINGS clause and additional_table_filters (issue 19,
-"Downstream clients"): the pure checks of web/chhttp/policy.py."""
+"Downstream clients"): the pure checks of web/chhttp/reader_settings.py."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from web.chhttp.policy import (
     READER,
     Grant,
     Limits,
+)
+from web.chhttp.reader_settings import (
     QuerySettings,
     check_filter_ast,
     check_filter_text,
