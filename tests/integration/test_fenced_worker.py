@@ -102,7 +102,10 @@ def test_a_worker_stopped_past_its_session_timeout_writes_nothing_late(
     assert rows == distinct, f"{rows - distinct} calls stored twice by A's late write"
     refused = _log_lines(a, "write refused: partition fenced")
     assert refused, f"A's late write was refused\n{a.tail(30)}"
-    assert {r["stage"] for r in refused} == {"rows"}  # before anything of it was inserted
+    # the stopped write is refused before anything of it is inserted; later
+    # refusals may be checkpoints of A's first writes after it rejoined, when
+    # the rebalance that follows moves a partition on (their rows stay, once)
+    assert refused[0]["stage"] == "rows", refused
     assert all(int(str(r["current"])) > int(str(r["epoch"])) for r in refused)
     assert "statflow_fenced_writes_total" in a.get("/metrics").text
 
