@@ -114,6 +114,7 @@ class ClickHouseStore:
         self._idle: list[Client] = []  # readers between calls
         self._idle_lock = threading.Lock()
         self._reader_slots = threading.BoundedSemaphore(READERS)
+        self._slot_held = threading.local()  # this thread's depth inside a reader slot
         self._closed = False
         try:
             boot = clickhouse_connect.get_client(dsn=settings.dsn, **self._options)
@@ -148,10 +149,32 @@ class ClickHouseStore:
             return _rows(client, sql, parameters, settings)
 
     @contextmanager
+    def _reader_slot(self) -> Iterator[None]:
+        """One of the READERS places, taken once per thread: a call made
+        while this thread already holds one (the HTTP interface's check reads
+        the store's databases inside its own read session) uses that place.
+        Taking a second would deadlock once every place is held by a thread
+        waiting for another."""
+        depth = getattr(self._slot_held, "depth", 0)
+        if depth:
+            self._slot_held.depth = depth + 1
+            try:
+                yield
+            finally:
+                self._slot_held.depth = depth
+            return
+        with self._reader_slots:
+            self._slot_held.depth = 1
+            try:
+                yield
+            finally:
+                self._slot_held.depth = 0
+
+    @contextmanager
     def _reader(self) -> Iterator[Client]:
         """A reader client for one call: an idle one, or a new connection
         while fewer than READERS are in use."""
-        with self._reader_slots:
+        with self._reader_slot():
             with self._idle_lock:
                 if self._closed:
                     raise SinkError("ClickHouse query failed: this store is closed")
@@ -280,7 +303,7 @@ class ClickHouseStore:
             )
         import chdb
 
-        with self._reader_slots if read else self._lock:
+        with self._reader_slot() if read else self._lock:
             conns: list[Any] = []
             try:
                 for _ in range(count):
