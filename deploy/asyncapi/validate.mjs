@@ -1,7 +1,7 @@
 // Validates an AsyncAPI document with the AsyncAPI project's own parser
 // (@asyncapi/parser): exit 0 when it has no error-level diagnostic, 1 when it
 // has (each printed as "error: path: message"), 2 on a usage or read error.
-// Run by tests/unit/test_asyncapi.py; install with `npm ci --prefix deploy/asyncapi`.
+// Run by tests/unit/schemas/test_asyncapi.py; install with `npm ci --prefix deploy/asyncapi`.
 import { readFile } from "node:fs/promises";
 import { Parser, DiagnosticSeverity } from "@asyncapi/parser";
 
