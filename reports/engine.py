@@ -15,7 +15,7 @@ from reports.declarations import Column, Report, ReportParams
 from reports.lattice import Linked
 from reports.params import parse
 from reports.periods import comparison_period
-from reports.reader import Reader
+from reports.reader import Reader, beside
 from reports.tiers import (
     NOTE_OPEN_ORGANISATIONS,
     UnitProviders,
@@ -149,11 +149,12 @@ def run(
     if allowed is not None:
         units = params.values("unit")
         check_open_filters(params.filters, allowed, unit_providers(report, reader, units))
+    as_of = beside(data_as_of, reader)
     columns, rows, notes, annotations = _answer(report, params, reader, allowed, limit, pdf)
     comparison = None
     if params.compare:
         comparison = _comparison(report, params, reader, allowed, limit, pdf)
-    return Result(report, params, columns, rows, notes, data_as_of(reader), comparison, annotations)
+    return Result(report, params, columns, rows, notes, as_of.result(), comparison, annotations)
 
 
 def _comparison(
@@ -182,6 +183,9 @@ def _answer(
 ) -> tuple[tuple[Column, ...], list[list[Any]], list[str], list[quality.Marked]]:  # fmt: skip
     """One period's rows as served: queried, filtered for the open tier,
     disclosure-controlled, bounded, with the data-quality notes."""
+    marks = beside(
+        quality.overlapping, reader, report.service, report.id, params.date_from, params.date_to
+    )
     answer = report.query(params, reader)
     columns = answer.columns or report.columns
     rows, notes = answer.rows, [*params.notes, *answer.notes]
@@ -205,9 +209,7 @@ def _answer(
         rows, notes = _linked_control(answer.linked, columns, rows, notes, shown)
     # the answer as served, checked before anything formats it
     limits.check(limits.answer_cells(columns, rows), limit, pdf=pdf)
-    marked = quality.overlapping(
-        reader, report.service, report.id, params.date_from, params.date_to
-    )
+    marked = marks.result()
     return columns, rows, [*notes, *(m.note for m in marked)], marked
 
 

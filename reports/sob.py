@@ -20,7 +20,7 @@ from reports.declarations import Answer, Column, Report, ReportParams, Service
 from reports.labels import Label, Labels
 from reports.lattice import Lattice, Linked
 from reports.periods import months
-from reports.reader import Reader
+from reports.reader import Reader, beside
 from reports.sob_rows import (
     AGE_GROUPS,
     GENDERS,
@@ -136,8 +136,9 @@ def _lattice(linked: Linked) -> Lattice:
 
 def moments_by_hierarchy(p: ReportParams, r: Reader) -> Answer:
     level = p.level or "closing_reason"
-    linked = residents_linked(p, r)
+    lattice = beside(residents_linked, p, r)
     found = r.query_rows(sql.HIERARCHY[level], _bind(p))
+    linked = lattice.result()
     rows = hierarchy_rows(level, found, _lattice(linked))
     keep = {"county": 2, "care_provider": 4, "unit": 6, "moment": 7, "closing_reason": 8}[level]
     cols = HIERARCHY_COLUMNS[:keep] + HIERARCHY_COLUMNS[8:]
@@ -154,12 +155,14 @@ _MOMENT_SLOTS = tuple(LINKED_DIMS.index(d) for d in ("moment", "county_code",
 def moments_by_moment(p: ReportParams, r: Reader) -> Answer:
     level = p.level or "unit"
     depth = MOMENT_LEVELS.index(level)
-    linked = residents_linked(p, r)
+    pending = beside(residents_linked, p, r)
+    found = r.query_rows(sql.BY_MOMENT[level], _bind(p))
+    linked = pending.result()
     lattice = _lattice(linked)
     slots = _MOMENT_SLOTS[: depth + 1]
     mask = sum(1 << j for j in slots)
     rows = []
-    for rec in r.query_rows(sql.BY_MOMENT[level], _bind(p)):
+    for rec in found:
         keys = list(rec[: depth + 1])
         started, completed, practitioners = rec[depth + 1 :]
         coords: list[Any] = [None] * len(LINKED_DIMS)
