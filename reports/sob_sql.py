@@ -7,17 +7,21 @@ from __future__ import annotations
 _CAT = "(SELECT hsa_id, county_code, name FROM hsa_units FINAL WHERE deleted = 0)"
 
 
-def _filters(county: str, provider: str, unit: str, process: str, moment: str) -> str:
-    def one(param: str, expr: str) -> str:
-        return f"(length({{{param}:Array(String)}}) = 0 OR {expr} IN {{{param}:Array(String)}})"
+def _one(param: str, expr: str) -> str:
+    return f"(length({{{param}:Array(String)}}) = 0 OR {expr} IN {{{param}:Array(String)}})"
 
+
+def _filters(county: str, provider: str, unit: str, process: str, moment: str) -> str:
+    return " AND ".join((_org_filters(provider, unit, process, moment), _one("county", county)))
+
+
+def _org_filters(provider: str, unit: str, process: str, moment: str) -> str:
     return " AND ".join(
         (
-            one("county", county),
-            one("care_provider", provider),
-            one("unit", unit),
-            one("process", process),
-            one("moment", moment),
+            _one("care_provider", provider),
+            _one("unit", unit),
+            _one("process", process),
+            _one("moment", moment),
         )
     )
 
@@ -61,27 +65,30 @@ BY_PRACTITIONER = (
 )
 
 
-# Rollup rows (sob_moments_daily, migration 0018): each day as its latest
-# snapshot, attributed through the current catalogue and filtered. Their
-# number follows days x organisation units, never the cases stored.
+# Rollup rows (sob_moments_daily, migrations 0018 and 0024): each day as its
+# latest snapshot, filtered. Their number follows days x organisation units,
+# never the cases stored. The county filter is a set of care providers (the
+# current catalogue's in those counties; for county 00 those it lacks), so
+# only the reports that show a county or a name join the catalogue
+# (_attributed). (Summing per unit first and joining the sums was no faster:
+# the distinct counts' states are then written and read twice.)
+_COUNTY_OF = "if(cp.hsa_id = '', '00', cp.county_code)"
+_IN_COUNTIES = (
+    "(length({county:Array(String)}) = 0 "
+    f"OR care_provider_id IN (SELECT hsa_id FROM {_CAT} WHERE county_code IN {{county:Array(String)}}) "
+    "OR ('00' IN {county:Array(String)} "
+    f"AND care_provider_id NOT IN (SELECT hsa_id FROM {_CAT}) ))"
+)
+_NOT_COUNTY = _org_filters("care_provider_id", "care_unit_id", "process_name", "moment_name")
+
+
 def _rollup(days: str) -> str:
     return (
-        "(SELECT r.day AS day, r.kind AS kind, r.care_provider_id AS care_provider_id, "
-        "r.care_unit_id AS unit_id, r.process_name AS process_name, "
-        "r.moment_name AS moment_name, r.done_on AS done_on, r.reason AS closing_reason, "
-        "r.n AS n, r.patients AS patients, r.practitioners AS practitioners, "
-        "if(cp.hsa_id = '', '00', cp.county_code) AS county, "
-        "if(cp.hsa_id = '', NULL, cp.name) AS care_provider_name, "
-        "if(u.hsa_id = '', NULL, u.name) AS unit_name "
-        f"FROM (SELECT * FROM sob_moments_daily WHERE {days} AND kind != '' "
+        "(SELECT day, kind, care_provider_id, care_unit_id AS unit_id, process_name, "
+        "moment_name, done_on, reason AS closing_reason, n, patients, practitioners "
+        f"FROM sob_moments_daily WHERE {days} AND kind != '' "
         f"AND (day, version) IN (SELECT day, max(version) FROM sob_moments_daily WHERE {days} "
-        "GROUP BY day)) AS r "
-        f"LEFT JOIN {_CAT} AS cp ON r.care_provider_id = cp.hsa_id "
-        f"LEFT JOIN {_CAT} AS u ON r.care_unit_id = u.hsa_id WHERE "
-        + _filters(
-            "county", "r.care_provider_id", "r.care_unit_id", "r.process_name", "r.moment_name"
-        )  # fmt: skip
-        + ")"
+        f"GROUP BY day) AND {_NOT_COUNTY} AND {_IN_COUNTIES})"
     )
 
 
@@ -91,8 +98,29 @@ UP_TO_END = _rollup("day <= {date_to:Date}")
 _S = "sumIf(n, kind = 's')"
 _C = "sumIf(n, kind = 'c')"
 
+# A moment's closing reason as the period's end sees it: none until completed.
+_REASON = "if(done_on <= {date_to:Date}, if(closing_reason = '', 'Okänd', closing_reason), NULL)"
+
+
+def _attributed(rows: str, names: bool) -> str:
+    """`rows` with their county and, with `names`, the provider's and unit's
+    names, from the current catalogue."""
+    named = (
+        ", if(cp.hsa_id = '', NULL, cp.name) AS care_provider_name, "
+        "if(u.hsa_id = '', NULL, u.name) AS unit_name"
+        if names
+        else ""
+    )
+    unit_join = f" LEFT JOIN {_CAT} AS u ON r.unit_id = u.hsa_id" if names else ""
+    return (
+        f"(SELECT r.*, {_COUNTY_OF} AS county{named} FROM {rows} AS r "
+        f"LEFT JOIN {_CAT} AS cp ON r.care_provider_id = cp.hsa_id{unit_join})"
+    )
+
+
 BY_COUNTY = (
-    f"SELECT county, {_S}, {_C}, uniqExactMerge(practitioners) FROM {PERIOD} GROUP BY county"
+    f"SELECT county, {_S}, {_C}, uniqExactMerge(practitioners) "
+    f"FROM {_attributed(PERIOD, names=False)} GROUP BY county"
 )
 BY_WEEKDAY = f"SELECT toDayOfWeek(day) AS w, {_S}, {_C} FROM {PERIOD} GROUP BY w"
 BY_PROCESS = f"SELECT process_name, {_S}, {_C} FROM {PERIOD} GROUP BY process_name"
@@ -118,8 +146,6 @@ ONGOING_BY_MONTH_MOMENT = (
     "ARRAY JOIN {ends:Array(Date)} AS e WHERE kind = 's' GROUP BY e, moment_name HAVING k > 0"
 )
 
-# A moment's closing reason as the period's end sees it: none until completed.
-_REASON = "if(done_on <= {date_to:Date}, if(closing_reason = '', 'Okänd', closing_reason), NULL)"
 _IN_PERIOD = "day >= {date_from:Date}"
 _ONGOING = "kind = 's' AND done_on > {date_to:Date}"
 _HIERARCHY_KEYS = {
@@ -141,7 +167,7 @@ def _grouped(keys: list[str], measures: str, rows: str, where: str, names: bool)
     named = "any(care_provider_name) AS cpn, any(unit_name) AS un, " if names else ""
     return (
         f"SELECT {', '.join(keys)}, {named}{measures} "
-        f"FROM (SELECT *, {_REASON} AS reason FROM {rows}) WHERE {where} "
+        f"FROM (SELECT *, {_REASON} AS reason FROM {_attributed(rows, names)}) WHERE {where} "
         f"GROUP BY {', '.join(keys)}"
     )
 
@@ -180,9 +206,10 @@ _SETS = (
 RESIDENTS_LATTICE = (
     f"SELECT {', '.join(LATTICE_KEYS)}, grouping({', '.join(LATTICE_KEYS)}) AS g, "
     "uniqExactMerge(patients) AS k "
-    f"FROM (SELECT *, {_REASON} AS reason FROM {PERIOD}) WHERE kind = 's' "
-    "GROUP BY GROUPING SETS (" + ", ".join("(" + ", ".join(s) + ")" for s in _SETS) + ") "
-    "HAVING k > 0"
+    f"FROM (SELECT *, {_REASON} AS reason FROM {_attributed(PERIOD, names=False)}) "
+    "WHERE kind = 's' GROUP BY GROUPING SETS ("
+    + ", ".join("(" + ", ".join(s) + ")" for s in _SETS)
+    + ") HAVING k > 0"
 )
 
 # Patients: each patient's latest Process transaction in the period (or
