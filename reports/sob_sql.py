@@ -215,17 +215,9 @@ RESIDENTS_LATTICE = (
 # Patients: each patient's latest Process transaction in the period (or
 # month), from the per-day latest of sob_patients_daily (migration 0018).
 _PATIENT_DAYS = (
-    "(SELECT p.patient_id AS patient_id, p.day AS day, p.latest AS latest "
-    f"FROM sob_patients_daily AS p LEFT JOIN {_CAT} AS cp ON p.care_provider_id = cp.hsa_id "
-    "WHERE p.day BETWEEN {date_from:Date} AND {date_to:Date} AND "
-    + _filters(
-        "if(cp.hsa_id = '', '00', cp.county_code)",
-        "p.care_provider_id",
-        "p.care_unit_id",
-        "p.process_name",
-        "p.moment_name",
-    )  # fmt: skip
-    + ")"
+    "(SELECT patient_id, day, latest FROM sob_patients_daily "
+    "WHERE day BETWEEN {date_from:Date} AND {date_to:Date} "
+    f"AND {_NOT_COUNTY} AND {_IN_COUNTIES})"
 )
 PATIENTS = (
     "SELECT l.1 AS g, l.2 AS a, count() FROM (SELECT argMaxMerge(latest) AS l "
