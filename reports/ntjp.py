@@ -18,7 +18,7 @@ from reports import ntjp_sql as sql
 from reports.declarations import Answer, Column, Report, ReportParams, Service
 from reports.labels import Label, Labels
 from reports.periods import months, weekday_counts, years
-from reports.reader import Reader
+from reports.reader import Reader, beside
 from schemas.counties import COUNTIES, UNKNOWN_COUNTY, county_name
 
 SERVICE = "webbtidbokning"
@@ -180,12 +180,15 @@ def bookings_per_county(p: ReportParams, r: Reader) -> Answer:
     bind = _bind(p, (BOOK,))
     conn_bind = {**bind, "needs": list(CONNECTED_NEEDS), "n_needs": len(CONNECTED_NEEDS)}
     del conn_bind["ops"], conn_bind["date_from"]
+    population = beside(r.query_rows, sql.POPULATION, {"years": years(p.date_from, p.date_to)})
+    used = beside(r.query_rows, sql.UNITS_USED, bind)
+    connected = beside(r.query_rows, sql.UNITS_CONNECTED, conn_bind)
     rows = county_rows(
         p,
         r.query_rows(sql.BOOKINGS_BY_COUNTY_YEAR, bind),
-        r.query_rows(sql.POPULATION, {"years": years(p.date_from, p.date_to)}),
-        r.query_rows(sql.UNITS_USED, bind),
-        r.query_rows(sql.UNITS_CONNECTED, conn_bind),
+        population.result(),
+        used.result(),
+        connected.result(),
     )
     notes = []
     if any(row[0] == UNKNOWN_COUNTY for row in rows):
