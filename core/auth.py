@@ -8,6 +8,7 @@ verify them here. Pure: no project imports above the ground floor."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -115,9 +116,20 @@ def load_secret(settings: Settings, name: str = "jwt-secret", configured: str | 
         return value
     path = settings.home / name
     if not path.exists():
+        # Processes starting together must agree on one secret, and nobody may
+        # read it half-written or before it is private: each writes its own
+        # candidate (created 0600), and the first hard link to the name wins.
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(48), encoding="utf-8")
-        path.chmod(0o600)
+        candidate = path.with_name(f".{name}.{os.getpid()}.{secrets.token_hex(8)}")
+        fd = os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(secrets.token_urlsafe(48))
+        try:
+            os.link(candidate, path)
+        except FileExistsError:
+            pass  # another process's secret is the one
+        finally:
+            candidate.unlink()
     return path.read_text(encoding="utf-8").strip()
 
 
