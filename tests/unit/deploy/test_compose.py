@@ -20,6 +20,7 @@ import yaml
 from core import metrics
 from core.settings import Settings
 from sinks import migrate
+from sinks.clickhouse import CHDB_CONFIG
 
 ROOT = Path(__file__).resolve().parents[3]
 COMPOSE = ROOT / "docker-compose.yml"
@@ -344,3 +345,16 @@ def test_state_that_must_outlive_a_container_is_on_volumes() -> None:
         for secret in ("STATFLOW_JWT_SECRET", "STATFLOW_PSEUDONYM_SECRET"):
             # required from the environment: a generated one would change per container
             assert re.fullmatch(rf"\$\{{{secret}:\?[^}}]+\}}", e[secret]), f"{name}: {secret}"
+
+
+def test_the_server_gets_the_seen_stores_bloom_filter_chdb_gets() -> None:
+    """The seen-id lookup's cost at 10 M ids rests on it (README, Benchmarks)."""
+
+    def rocksdb(root: ET.Element) -> dict[str, str]:
+        section = root.find("rocksdb")
+        assert section is not None
+        return {e.tag: (e.text or "").strip() for e in section.iter() if len(e) == 0}
+
+    server = rocksdb(ET.parse(host_path("clickhouse", CONFIG_D)).getroot())
+    assert server == rocksdb(ET.fromstring(CHDB_CONFIG))
+    assert server["filter_policy"].startswith("bloomfilter:")
