@@ -23,8 +23,12 @@ system-deps:
 demo: install
 	$(VENV)/bin/statflow demo
 
+# Two pytest-xdist workers, a file at a time (module fixtures stay whole), each
+# with its own Kafka, Redis and stack home (tests/services.py: worker n adds
+# n x 1000 to the ports). TEST_WORKERS=0 runs everything in one process.
+TEST_WORKERS ?= 2
 test: install system-deps
-	$(PY) -m pytest -q -p no:cacheprovider --durations=15 tests
+	$(PY) -m pytest -q -p no:cacheprovider --durations=15 -n $(TEST_WORKERS) --dist loadfile tests
 
 test-unit: install
 	$(PY) -m pytest -q -p no:cacheprovider tests/unit

@@ -45,6 +45,11 @@ class Settings:
     consumer_group: str = "statflow"
     batch_max_records: int = 20000
     batch_timeout_ms: int = 200
+    # Kafka's session timeout of the ingest and Faust consumers: how long a
+    # SIGKILLed worker's partitions wait before the group moves them. Not below
+    # the broker's group.min.session.timeout.ms (6 s by default). The tests use
+    # 6 s: every crash they stage waits this out.
+    kafka_session_timeout_ms: int = 10_000
     topic_partitions: int = 4
     max_message_bytes: int = 64 * 1024
     log_level: str = "info"

@@ -37,9 +37,9 @@ def create_app(ctx: Context, *, serve_api: bool) -> faust.App:
         loghandlers=[],
         # A SIGKILLed worker's membership lingers until the session times out,
         # and the group waits for it: Faust's default of 60 s is a minute of
-        # staleness after every crash.
-        broker_session_timeout=10.0,
-        broker_heartbeat_interval=2.0,
+        # staleness after every crash. 10 s unless set (core/settings.py).
+        broker_session_timeout=s.kafka_session_timeout_ms / 1000,
+        broker_heartbeat_interval=min(2.0, s.kafka_session_timeout_ms / 3000),
     )
     reference.register(app, ctx)
     events.register(app, ctx)

@@ -132,6 +132,9 @@ class BatchLoop:
             # A ClickHouse outage is waited out inside the loop; do not let the
             # group evict us for it.
             max_poll_interval_ms=30 * 60 * 1000,
+            session_timeout_ms=settings.kafka_session_timeout_ms,
+            # aiokafka's default 3 s, or a third of a shorter session
+            heartbeat_interval_ms=min(3000, settings.kafka_session_timeout_ms // 3),
         )
         self._stopping = asyncio.Event()
         # The checkpoint each partition's next write starts from, and where

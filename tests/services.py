@@ -89,6 +89,22 @@ def docker_problem() -> str | None:
     return None
 
 
+# `make test` runs pytest-xdist workers (gw0, gw1, ...), each with a local stack
+# of its own: worker n adds n x 1000 to both ports (Kafka's controller is its
+# port + 1) and keeps the stack under test-stack-gw<n>.
+WORKER_PORT_STEP = 1000
+
+
+def xdist_worker(env: Mapping[str, str]) -> int:
+    """This pytest-xdist worker's number (gw<n>); 0 outside xdist."""
+    name = env.get("PYTEST_XDIST_WORKER", "")
+    if not name:
+        return 0
+    if not (name.startswith("gw") and name[2:].isdigit()):
+        raise ProviderError(f"PYTEST_XDIST_WORKER is {name!r}, expected gw<number>")
+    return int(name[2:])
+
+
 def provider(
     env: Mapping[str, str] | None = None,
     root: Path | None = None,
@@ -97,11 +113,12 @@ def provider(
     env = os.environ if env is None else env
     root = root or Path(__file__).resolve().parents[1]
     if not wants_docker(env):
+        n = xdist_worker(env)
         return LocalProvider(
             stack.StackConfig(
-                root / ".statflow" / "test-stack",
-                int(env.get("STATFLOW_TEST_KAFKA_PORT", "19092")),
-                redis_port=int(env.get("STATFLOW_TEST_REDIS_PORT", "16379")),
+                root / ".statflow" / ("test-stack" if n == 0 else f"test-stack-gw{n}"),
+                int(env.get("STATFLOW_TEST_KAFKA_PORT", "19092")) + WORKER_PORT_STEP * n,
+                redis_port=int(env.get("STATFLOW_TEST_REDIS_PORT", "16379")) + WORKER_PORT_STEP * n,
             )
         )
     why = problem()

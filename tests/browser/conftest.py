@@ -162,8 +162,14 @@ def served(
 
 @pytest.fixture(scope="session")
 def screenshots() -> Path:
-    shutil.rmtree(SCREENSHOTS, ignore_errors=True)
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    # Cleared once per run: pytest-xdist workers share the run's id, and a
+    # second worker with browser tests must not delete the first one's pages.
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID") or uuid.uuid4().hex
+    marker = SCREENSHOTS / f".run-{run}"
+    if not marker.exists():
+        shutil.rmtree(SCREENSHOTS, ignore_errors=True)
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        marker.touch()
     return SCREENSHOTS
 
 

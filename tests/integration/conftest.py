@@ -71,6 +71,10 @@ def settings(services: provided.Services, tmp_path: Path) -> Settings:
         consumer_group=f"sf-{tag}",
         http_port=free_port(),
         batch_timeout_ms=100,
+        # The broker's minimum: a SIGKILLed worker's partitions (and Faust's)
+        # move 4 s sooner than with the default 10 s, and the suite kills a
+        # worker some twenty times. No test depends on the length itself.
+        kafka_session_timeout_ms=6000,
         clickhouse_http_port=0,  # a fixed 8123 would clash between parallel runs
         # every request of a test comes from 127.0.0.1; tests of the limit turn it on
         rate_limit_requests=0,

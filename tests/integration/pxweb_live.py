@@ -22,7 +22,7 @@ from synth.sob import make_sob_world, make_transactions
 from tests import services as provided
 from tests.integration import test_ntjp_e2e
 from tests.integration.conftest import free_port
-from tests.integration.harness import StatflowProcess
+from tests.integration.harness import HTTP, StatflowProcess
 from tests.integration.kafka_util import publish
 
 BASE = "/api/pxweb/v2"
@@ -84,7 +84,7 @@ def _settled(proc: StatflowProcess) -> bool:
 
 def px_get(proc: StatflowProcess, path: str, params: list[tuple[str, Any]] | None = None,
            ) -> httpx.Response:  # fmt: skip
-    return httpx.get(proc.url + BASE + path, params=httpx.QueryParams(params or []), timeout=120)
+    return HTTP.get(proc.url + BASE + path, params=httpx.QueryParams(params or []), timeout=120)
 
 
 def cells_of(body: dict[str, Any]) -> dict[tuple[str, ...], tuple[Any, str | None]]:

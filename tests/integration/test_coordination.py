@@ -14,12 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import clickhouse_connect
-import httpx
 
 from core import auth
 from synth.ntjp import make_calls
 from synth.ntjp_world import make_world
-from tests.integration.harness import StatflowProcess
+from tests.integration.harness import HTTP, StatflowProcess
 from tests.integration.kafka_util import publish
 from tests.integration.test_multi_worker import SECRET, Cluster, cluster  # noqa: F401
 from tests.integration.test_ntjp_e2e import check_reports, publish_world
@@ -60,19 +59,19 @@ def test_backfill_through_the_api_while_two_workers_ingest(cluster: Cluster) -> 
     api.wait_for(lambda: _counted(api) == want_by_operation(first) or "not yet", 180,
                  f"the first calls ingested\n{cluster.logs()}")  # fmt: skip
 
-    r = httpx.post(api.url + "/api/v1/backfill", json={"topic": "ntjp.calls.v1"},
+    r = HTTP.post(api.url + "/api/v1/backfill", json={"topic": "ntjp.calls.v1"},
                    headers=OPERATOR, timeout=60)  # fmt: skip
     assert r.status_code == 202, r.text
     job = r.json()["id"]
     # a second backfill of the topic is refused while the first holds its lease
-    again = httpx.post(api.url + "/api/v1/backfill", json={"topic": "ntjp.calls.v1"},
+    again = HTTP.post(api.url + "/api/v1/backfill", json={"topic": "ntjp.calls.v1"},
                        headers=OPERATOR, timeout=60)  # fmt: skip
     assert again.status_code == 400 and "already running" in again.json()["error"]
     publisher = threading.Thread(target=publish, args=(s, "ntjp.calls.v1", later))
     publisher.start()  # live traffic during the replay and the swap
 
     def done() -> Any:
-        p = httpx.get(api.url + f"/api/v1/backfill/{job}", timeout=30).json()
+        p = HTTP.get(api.url + f"/api/v1/backfill/{job}", timeout=30).json()
         assert p["state"] != "failed", p
         return p["state"] == "done" or p["state"]
 
@@ -132,7 +131,7 @@ def test_files_applied_through_the_api_while_workers_watch_are_applied_once(
     outcomes: list[list[dict[str, Any]]] = []
 
     def run() -> None:
-        r = httpx.post(api.url + "/api/v1/reconciliation/run", json={"dir": str(drop)},
+        r = HTTP.post(api.url + "/api/v1/reconciliation/run", json={"dir": str(drop)},
                        headers=OPERATOR, timeout=300)  # fmt: skip
         assert r.status_code == 200, r.text
         outcomes.append(r.json()["files"])
@@ -183,7 +182,7 @@ def test_live_view_through_the_api_shows_shared_truth(cluster: Cluster) -> None:
               ("ntjp.calls.v1", "sob.transactions.v1", "etj.cases.v1", "etj.logins.v1")}  # fmt: skip
 
     def shown() -> Any:
-        v = httpx.get(api.url + "/api/v1/live", headers=OPERATOR, timeout=60).json()
+        v = HTTP.get(api.url + "/api/v1/live", headers=OPERATOR, timeout=60).json()
         rated = {r["topic"] for r in v["per_minute"] if r["events"] > 0}
         lag = [r for r in v["consumer_lag"] if r["topic"] in topics]
         workers = {w["worker"] for w in v["workers"]}
@@ -207,7 +206,7 @@ def test_live_view_through_the_api_shows_shared_truth(cluster: Cluster) -> None:
                       "owners": len(owners), "dead": dead}  # fmt: skip
 
     api.wait_for(shown, 240, f"the live view complete\n{cluster.logs()}")
-    text = httpx.get(api.url + "/metrics", timeout=60).text
+    text = HTTP.get(api.url + "/metrics", timeout=60).text
     assert "statflow_workers_alive 2" in text
     calls = f"{s.topic_prefix}ntjp.calls.v1"
     assert f'statflow_dead_letters{{topic="{calls}"}} 2' in text
@@ -220,13 +219,13 @@ def test_live_view_through_the_api_shows_shared_truth(cluster: Cluster) -> None:
     publish(s, "ntjp.calls.v1", make_calls(world, hour_ago, now, 600, seed=197))
 
     def behind() -> Any:
-        v = httpx.get(api.url + "/api/v1/live", headers=OPERATOR, timeout=60).json()
+        v = HTTP.get(api.url + "/api/v1/live", headers=OPERATOR, timeout=60).json()
         return sum(r["value"] or 0 for r in v["consumer_lag"] if r["topic"] == calls) > 0 or "0"
 
     api.wait_for(behind, 60, "lag shown while partitions move")
 
     def one_left() -> Any:
-        v = httpx.get(api.url + "/api/v1/live", headers=OPERATOR, timeout=60).json()
+        v = HTTP.get(api.url + "/api/v1/live", headers=OPERATOR, timeout=60).json()
         lag = [r for r in v["consumer_lag"] if r["topic"] == calls]
         owners = {r["worker"] for r in lag}
         return (len({w["worker"] for w in v["workers"]}) == 1 and len(owners) == 1

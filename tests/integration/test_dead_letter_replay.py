@@ -27,7 +27,7 @@ from core.settings import Settings
 from sinks.clickhouse import ClickHouseStore
 from synth.ntjp import make_calls
 from synth.ntjp_world import make_world
-from tests.integration.harness import ROOT, StatflowProcess
+from tests.integration.harness import HTTP, ROOT, StatflowProcess
 from tests.integration.kafka_util import publish
 from tests.integration.test_ntjp_e2e import SERVICE, check_reports, publish_world
 from tests.unit.schemas.test_redaction import leftovers
@@ -46,14 +46,14 @@ def operator(settings: Settings, roles: tuple[str, ...] = (auth.OPERATOR,)) -> d
 
 
 def api(proc: StatflowProcess, path: str, **params: Any) -> dict[str, Any]:
-    r = httpx.get(proc.url + path, params=params, headers=operator(proc.settings), timeout=60)
+    r = HTTP.get(proc.url + path, params=params, headers=operator(proc.settings), timeout=60)
     assert r.status_code == 200, (path, r.status_code, r.text[:300])
     body: dict[str, Any] = r.json()
     return body
 
 
 def replay(proc: StatflowProcess, **body: Any) -> dict[str, Any]:
-    r = httpx.post(
+    r = HTTP.post(
         proc.url + "/api/v1/dead-letters/replay",
         json={"topic": "ntjp.calls.v1", **body},
         headers=operator(proc.settings),
@@ -125,10 +125,10 @@ def test_dead_letters_replayed_after_a_contract_extension_count_once(
 
     # -- browse: operator role only, checked before any parameter is read
     url = statflow.url + "/api/v1/dead-letters"
-    assert httpx.get(url, params={"per_page": "x"}).status_code == 401
+    assert HTTP.get(url, params={"per_page": "x"}).status_code == 401
     auditor = operator(settings, (auth.AUDITOR,))
-    assert httpx.get(url, params={"per_page": "x"}, headers=auditor).status_code == 403
-    bad = httpx.get(url, params={"from": PERSON}, headers=operator(settings))
+    assert HTTP.get(url, params={"per_page": "x"}, headers=auditor).status_code == 403
+    bad = HTTP.get(url, params={"from": PERSON}, headers=operator(settings))
     assert bad.status_code == 400 and PERSON not in bad.text and "from" in bad.json()["error"]
     enum = api(statflow, "/api/v1/dead-letters", reason_class="enum", per_page=10, page=2)
     assert enum["total"] == N_TIMEOUT + 2 and len(enum["items"]) == 10
@@ -163,7 +163,7 @@ def test_dead_letters_replayed_after_a_contract_extension_count_once(
     statflow.settings = extended.with_(faults="dlq.replay-mid-produce")
     statflow.start()
     try:
-        httpx.post(statflow.url + "/api/v1/dead-letters/replay", json={"topic": "ntjp.calls.v1"},
+        HTTP.post(statflow.url + "/api/v1/dead-letters/replay", json={"topic": "ntjp.calls.v1"},
                    headers=operator(extended), timeout=120)  # fmt: skip
         raise AssertionError("the fault point did not stop the replay")
     except httpx.HTTPError:

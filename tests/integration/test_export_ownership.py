@@ -20,7 +20,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from core import personnummer
@@ -29,7 +28,7 @@ from synth.etj import current_units, make_cases, make_etj_world
 from synth.sob import make_sob_world, make_transactions
 from tests.integration.compare import as_dicts, diff
 from tests.integration.conftest import free_port
-from tests.integration.harness import StatflowProcess
+from tests.integration.harness import HTTP, StatflowProcess
 from tests.integration.kafka_util import publish
 from tests.integration.pii import personal_numbers_in
 from tests.integration.test_multi_worker import SECRET, Cluster
@@ -140,7 +139,7 @@ def _matrix(api_a: StatflowProcess, api_b: StatflowProcess, sob: Any, txs: list[
             body: dict[str, Any] = {"kind": kind, "params": period}
             if kind == "aggregated":
                 body.update(service=service, report=report)
-            r = httpx.post(api_a.url + "/api/v1/exports", json=body, headers=auth(tokens[owner]),
+            r = HTTP.post(api_a.url + "/api/v1/exports", json=body, headers=auth(tokens[owner]),
                            timeout=30)  # fmt: skip
             if kind != "aggregated" and owner.startswith(("region", "unit")):
                 # detailed exports list the caller's own care providers' transactions;
@@ -204,7 +203,7 @@ def _matrix(api_a: StatflowProcess, api_b: StatflowProcess, sob: Any, txs: list[
         assert len({r[staff] for r in pseudo[1:]}) == len({r[staff] for r in ident[1:]})
 
     # the same export made through the other process gives the same pseudonyms
-    r = httpx.post(api_b.url + "/api/v1/exports", json={"kind": "pseudonymised",
+    r = HTTP.post(api_b.url + "/api/v1/exports", json={"kind": "pseudonymised",
                    "params": SOB_PERIOD}, headers=auth(tokens["staff-a"]), timeout=30)  # fmt: skip
     assert r.status_code == 202, r.text
     _wait_done(api_a, tokens["staff-a"], r.json()["id"])

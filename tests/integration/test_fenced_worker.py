@@ -83,7 +83,7 @@ def test_a_worker_stopped_past_its_session_timeout_writes_nothing_late(
     publish(s, "ntjp.calls.v1", during)
     cluster.api.wait_for(lambda: _stopped(a) or "running", 60, f"A stopped\n{a.tail(20)}")
 
-    # A's session times out (10 s); B takes A's partitions and counts every call
+    # A's session times out (6 s in tests); B takes A's partitions and counts every call
     want = want_by_operation(first + during)
     cluster.api.wait_for(
         lambda: _counted(cluster.api) == want or _counted(cluster.api), 120,

@@ -13,13 +13,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from reports.pxweb import tables
 from tests import services as provided
 from tests.integration import pxweb_live
-from tests.integration.harness import StatflowProcess
+from tests.integration.harness import HTTP, StatflowProcess
 from tests.integration.pxweb_live import BASE, cells_of, expected, px_get
 from tests.integration.test_bounds import make_client  # noqa: F401 - a fixture
 
@@ -136,7 +135,7 @@ def test_post_selection_and_formats(live: Live) -> None:
     table = "webbtidbokning.events-per-month"
     sel = {"selection": [{"variableCode": "Tid", "valueCodes": ["2024M01", "2024M02"]},
                          {"variableCode": "activity", "valueCodes": ["MakeBooking"]}]}  # fmt: skip
-    posted = httpx.post(proc.url + BASE + f"/tables/{table}/data", json=sel, timeout=60).json()
+    posted = HTTP.post(proc.url + BASE + f"/tables/{table}/data", json=sel, timeout=60).json()
     got = data(proc, table, [("valueCodes[Tid]", "2024M01,2024M02"),
                              ("valueCodes[activity]", "MakeBooking")])  # fmt: skip
     assert posted["value"] == got["value"] and len(got["value"]) == 2
@@ -192,7 +191,7 @@ def test_cell_limit_and_hostile_input_are_4xx_without_data(live: Live) -> None:
     for body in (b"[", b"[]", b'{"selection": 3}', b'{"selection": [{"variableCode": 1}]}',
                  b'{"selection": [{"variableCode": "Tid", "valueCodes": [1]}]}',
                  b"{" * 100_000, b"x" * (2 << 20)):  # fmt: skip
-        r = httpx.post(proc.url + BASE + t, content=body, timeout=60)
+        r = HTTP.post(proc.url + BASE + t, content=body, timeout=60)
         assert r.status_code == 400, (body[:40], r.status_code, r.text[:200])
 
 
@@ -202,10 +201,10 @@ def test_saved_queries_live_in_clickhouse_and_move_with_time(live: Live, tmp_pat
     query = {"tableId": table, "outputFormat": "json-stat2",
              "selection": [{"variableCode": "Tid", "valueCodes": ["top(3)"]},
                            {"variableCode": "activity", "valueCodes": ["*"]}]}  # fmt: skip
-    r = httpx.post(proc.url + BASE + "/savedqueries", json=query, timeout=60)
+    r = HTTP.post(proc.url + BASE + "/savedqueries", json=query, timeout=60)
     assert r.status_code == 201, r.text
     qid = r.json()["id"]
-    assert httpx.post(proc.url + BASE + "/savedqueries", json=query, timeout=60).json()["id"] == qid
+    assert HTTP.post(proc.url + BASE + "/savedqueries", json=query, timeout=60).json()["id"] == qid
     # stored as written: top(3) is kept, not the months it meant today
     assert px_get(proc, f"/savedqueries/{qid}").json()["selection"][0]["valueCodes"] == ["top(3)"]
     # another process reads it from ClickHouse: restart the API

@@ -24,7 +24,7 @@ from synth.ntjp import make_calls
 from synth.ntjp_world import make_world
 from synth.sob import make_sob_world, make_transactions
 from tests.integration.compare import as_dicts, diff, secondary_nulls
-from tests.integration.harness import StatflowProcess
+from tests.integration.harness import HTTP, StatflowProcess
 from tests.integration.kafka_util import publish
 from tests.integration.pii import personal_numbers_in
 from tests.integration.test_ntjp_e2e import KEYS as WEB_KEYS
@@ -214,9 +214,8 @@ def test_tiers_exports_and_audit(settings: Any, statflow: StatflowProcess, tmp_p
 
 
 def httpx_post(proc: StatflowProcess, token: str, body: dict[str, Any]) -> Any:
-    import httpx
 
-    return httpx.post(proc.url + "/api/v1/exports", json=body, headers=auth(token), timeout=30)
+    return HTTP.post(proc.url + "/api/v1/exports", json=body, headers=auth(token), timeout=30)
 
 
 def run_export(proc: StatflowProcess, token: str, body: dict[str, Any]) -> str:

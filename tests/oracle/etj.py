@@ -163,9 +163,9 @@ from tests.oracle.etj_input import (
     Case,
     Ev,
     Units,
-    cases_of,
     is_overdue,
     latest_records,
+    read_cases,
 )
 from tests.oracle.parsing import (
     dedupe,
@@ -261,7 +261,7 @@ class Ctx:
     @property
     def cases(self) -> list[Case]:
         if self._cases is None:
-            self._cases = [c for c in cases_of(self.raw_cases) if self.keep_case(c)]
+            self._cases = [c for c in read_cases(self.raw_cases) if self.keep_case(c)]
         return self._cases
 
     def keep_unit(self, unit_id: str) -> bool:

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from schemas.counties import UNKNOWN_COUNTY
 from tests.oracle.parsing import (
+    by_content,
     dedupe,
     local_day,
     parse_instant,
@@ -119,6 +120,13 @@ def cases_of(events: Iterable[dict[str, Any]]) -> list[Case]:
     return [
         Case(case_id, tuple(sorted(evs, key=lambda e: e.order))) for case_id, evs in by_case.items()
     ]
+
+
+@by_content
+def read_cases(events: Sequence[dict[str, Any]]) -> tuple[Case, ...]:
+    """cases_of, read once per distinct input (by_content): every report case
+    of an end-to-end test reads the same events."""
+    return tuple(cases_of(events))
 
 
 def is_overdue(case: Case, t_end: dt.datetime) -> bool:

@@ -6,10 +6,15 @@ imported from the code under test."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import hashlib
 import re
-from collections.abc import Iterable
-from typing import Any
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
+
+import orjson
 
 STHLM = ZoneInfo("Europe/Stockholm")
 
@@ -51,6 +56,40 @@ def dedupe(events: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
             seen.add(e["event_id"])
             out.append(e)
     return out
+
+
+T = TypeVar("T")
+
+
+def by_content(
+    read: Callable[[Sequence[dict[str, Any]]], T],
+) -> Callable[[Sequence[dict[str, Any]]], T]:
+    """Remember `read`'s result for the last few inputs, keyed by their content.
+
+    The end-to-end tests ask an oracle for a hundred report cases over the same
+    50 000 generated records, and reading them (instants, Stockholm days,
+    duplicates, cases) each time was most of those tests' minutes. The key is a
+    digest of the records' JSON, not their identity, so a list changed between
+    calls is read again; the result must be immutable (tuples of frozen
+    dataclasses), as every caller shares it. Records JSON cannot express are
+    read every time."""
+    memo: OrderedDict[bytes, T] = OrderedDict()
+
+    @functools.wraps(read)
+    def remembered(records: Sequence[dict[str, Any]]) -> T:
+        try:
+            key = hashlib.blake2b(orjson.dumps(records), digest_size=20).digest()
+        except TypeError:  # orjson.JSONEncodeError: not JSON, so not remembered
+            return read(records)
+        if key in memo:
+            memo.move_to_end(key)
+            return memo[key]
+        out = memo[key] = read(records)
+        if len(memo) > 4:
+            memo.popitem(last=False)
+        return out
+
+    return remembered
 
 
 def id_problem(v: Any, longest: int) -> str | None:

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from schemas.counties import UNKNOWN_COUNTY
-from tests.oracle.parsing import STHLM, dedupe, parse_instant
+from tests.oracle.parsing import STHLM, by_content, dedupe, parse_instant
 
 DATA_START = dt.date(2015, 10, 1)
 GENDERS = ("F", "M", "U")
@@ -94,6 +94,16 @@ def moments_of(txs: Iterable[Tx]) -> list[Moment]:
     return out
 
 
+@by_content
+def read_transactions(
+    transactions: Sequence[dict[str, Any]],
+) -> tuple[tuple[Tx, ...], tuple[Moment, ...]]:
+    """The transactions (duplicates dropped) and the moments they make; the
+    same for every report case over the same input, so read once (by_content)."""
+    txs = tuple(_tx(e) for e in dedupe(transactions))
+    return txs, tuple(moments_of(txs))
+
+
 class Catalogue:
     def __init__(self, units: Iterable[dict[str, Any]]) -> None:
         latest: dict[str, tuple[dt.datetime, dict[str, Any]]] = {}
@@ -167,8 +177,9 @@ class Ctx:
         self.filters = {k: set(v) for k, v in (filters or {}).items() if v}
         self.catalogue = Catalogue(units)
         self.persons = {p["hsa_id"]: p for p in practitioners}
-        self.txs = [_tx(e) for e in dedupe(transactions)]
-        self.moments = moments_of(self.txs)
+        txs, moments = read_transactions(transactions)
+        self.txs = list(txs)
+        self.moments = list(moments)
 
     def county(self, t: Tx) -> str:
         return self.catalogue.county(t.care_provider_id)

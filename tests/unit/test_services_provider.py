@@ -33,6 +33,22 @@ def test_local_stack_by_default(env: dict[str, str], tmp_path: Path) -> None:
     assert p.clickhouse_dsn() is None  # chDB per test: no service, nothing started
 
 
+def test_each_xdist_worker_gets_its_own_ports_and_home(tmp_path: Path) -> None:
+    env = {"STATFLOW_TEST_KAFKA_PORT": "42092", "STATFLOW_TEST_REDIS_PORT": "42379"}
+    configs = []
+    for w in ("gw0", "gw1", "gw2"):
+        p = provided.provider({**env, "PYTEST_XDIST_WORKER": w}, tmp_path, boom)
+        assert isinstance(p, provided.LocalProvider)
+        configs.append(p.stack_config)
+    assert [c.kafka_port for c in configs] == [42092, 43092, 44092]
+    assert [c.controller_port for c in configs] == [42093, 43093, 44093]
+    assert [c.redis_port for c in configs] == [42379, 43379, 44379]
+    assert configs[0].home == tmp_path / ".statflow" / "test-stack"  # as without xdist
+    assert len({c.home for c in configs}) == 3
+    with pytest.raises(provided.ProviderError, match="PYTEST_XDIST_WORKER"):
+        provided.provider({"PYTEST_XDIST_WORKER": "main"}, tmp_path, boom)
+
+
 def test_docker_when_asked_and_an_engine_answers(tmp_path: Path) -> None:
     p = provided.provider({"STATFLOW_TEST_DOCKER": "1"}, tmp_path, engine)
     assert isinstance(p, provided.DockerProvider) and p.name == "docker"
