@@ -10,6 +10,7 @@ reports/disclosure.py's.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from typing import Any
@@ -66,15 +67,35 @@ def equations(lat: Lattice, cells: Sequence[int]) -> list[list[int]]:
     return [[q, *children] for (q, _d), children in sorted(groups.items())]
 
 
+# Decisions already taken, by their whole input in its fixed order (every
+# cell's identity, value and whether it is shown): the same figures asked again
+# (a popular page, its other levels, the other drill-down of the same family)
+# reuse the decision instead of solving the relations again. A pure function's
+# memo, so it is exact whichever process holds it; any changed count is
+# another key.
+_DECIDED: dict[tuple[Any, ...], tuple[frozenset[int], frozenset[int]]] = {}
+_DECIDED_MAX = 32
+_DECIDED_LOCK = threading.Lock()
+
+
 def decide(lat: Lattice, shown: Sequence[bool]) -> tuple[set[int], set[int]]:
     """`linked_suppression` on a lattice: `shown[i]` when cell i is published;
     returns the primary and the secondary cells (lattice indices)."""
     order = _order_keys(lat)
     cells = sorted(range(len(lat.coords)), key=order.__getitem__)
-    primary, secondary = _decide_sorted(
-        [lat.counts[i] for i in cells], [bool(shown[i]) for i in cells], equations(lat, cells)
-    )
-    return {cells[p] for p in primary}, {cells[p] for p in secondary}
+    value = tuple([lat.counts[i] for i in cells])
+    ok = tuple([bool(shown[i]) for i in cells])
+    key = (tuple([order[i] for i in cells]), value, ok)
+    with _DECIDED_LOCK:
+        found = _DECIDED.get(key)
+    if found is None:
+        primary, secondary = _decide_sorted(list(value), list(ok), equations(lat, cells))
+        found = frozenset(primary), frozenset(secondary)
+        with _DECIDED_LOCK:
+            _DECIDED[key] = found
+            while len(_DECIDED) > _DECIDED_MAX:
+                del _DECIDED[next(iter(_DECIDED))]
+    return {cells[p] for p in found[0]}, {cells[p] for p in found[1]}
 
 
 def linked_suppression(values: Mapping[Cell, int], published: AbstractSet[Cell]) -> Suppression:
