@@ -17,6 +17,7 @@ import faust
 from agents import events, reference
 from core import faults
 from reconcile import drops
+from statflow.heap import freeze_startup_heap
 from streams.context import Context
 
 log = logging.getLogger("statflow.app")
@@ -79,4 +80,5 @@ def _serve_http(app: faust.App, asgi: Any, host: str, port: int, what: str) -> N
         server: Any = uvicorn.Server(config)
         server.install_signal_handlers = lambda: None  # Faust owns the signals
         log.info("%s listening", what, extra={"port": port})
+        freeze_startup_heap()
         await server.serve()

@@ -76,8 +76,12 @@ def _api(args: argparse.Namespace, settings: Settings) -> int:
             file=sys.stderr,
         )
         return 2
+    from statflow.heap import freeze_startup_heap
+
+    api = create_api(Context.open(settings))
+    freeze_startup_heap()
     uvicorn.run(
-        create_api(Context.open(settings)),
+        api,
         host=settings.http_host,
         port=settings.http_port,
         log_level="warning",
