@@ -151,30 +151,53 @@ async def _start_offsets(
     return {tp: max(begin[tp], from_offset or 0) for tp in tps}
 
 
+@dataclass(frozen=True)
+class Claim:
+    """A topic's run lease, held: one backfill per topic in every process."""
+
+    holder: str
+    epoch: int
+
+
+def claim(store: ClickHouseStore, topic: str) -> Claim | None:
+    """The topic's run lease for a new backfill, or None while another holds
+    it. Taken before a backfill is accepted (the API answers 202 only with it),
+    so two requests at once cannot both be."""
+    holder = holder_id("backfill")
+    held = Leases(store).acquire(run_lease(topic), holder, RUN_TTL)
+    return None if held is None else Claim(holder, held.epoch)
+
+
 async def run(
     settings: Settings, store: ClickHouseStore, topic: str, progress: Progress,
     from_offset: int | None = None, from_time: dt.datetime | None = None,
-    source: str = "kafka", spec: Replayable | None = None,
+    source: str = "kafka", spec: Replayable | None = None, claimed: Claim | None = None,
 ) -> None:  # fmt: skip
     """Rebuild the topic's tables from Kafka (`source="kafka"`, a replay through
     the decoder) or from the raw table ClickHouse already holds (`"raw"`: every
     rollup, seen store and lifecycle table recomputed by the views, e.g. after
-    a view's definition changed), then swap them in."""
+    a view's definition changed), then swap them in. With `claimed` (from
+    `claim`) the run lease is already held; it is released when the run ends."""
+    leases = Leases(store)
     spec = spec or REPLAYABLE.get(topic)
     if spec is None:
+        if claimed is not None:
+            await asyncio.to_thread(leases.release, run_lease(topic), claimed.holder, claimed.epoch)
         progress.state, progress.error = "failed", "not a batched event topic"
         raise BackfillError(f"{topic} is not a batched event topic")
-    leases, holder = Leases(store), holder_id("backfill")
-    held = await asyncio.to_thread(leases.acquire, run_lease(topic), holder, RUN_TTL)
+    held = claimed or await asyncio.to_thread(claim, store, topic)
     if held is None:
         progress.state, progress.error = "failed", "a backfill of this topic is already running"
         raise BackfillError(f"a backfill of {topic} is already running (in some process)")
-    renewing = asyncio.create_task(_renewing(leases, run_lease(topic), holder, held.epoch, RUN_TTL))
+    name = run_lease(topic)
+    renewing = asyncio.create_task(_renewing(leases, name, held.holder, held.epoch, RUN_TTL))
     try:
-        await _run(settings, store, topic, progress, from_offset, from_time, source, spec, holder)
+        await _run(
+            settings, store, topic, progress, from_offset, from_time, source, spec, held.holder
+        )
     finally:
         renewing.cancel()
-        await asyncio.to_thread(leases.release, run_lease(topic), holder, held.epoch)
+        await asyncio.to_thread(leases.release, name, held.holder, held.epoch)
 
 
 async def _run(

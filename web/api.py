@@ -35,7 +35,7 @@ from reports.live import live_view, shared_metrics
 from reports.ratelimit import RateLimiter
 from schemas import asyncapi
 from schemas.topics import BY_NAME
-from sinks.leases import LeaseBusy, Leases
+from sinks.leases import LeaseBusy
 from streams import backfill, replay
 from streams.context import Context
 from streams.offsets import end_offsets
@@ -318,14 +318,6 @@ def create_api(ctx: Context) -> FastAPI:
         declared = replayable(ctx, spec.full(settings))
         if declared is None:
             raise ParameterError("topic", "a batched event topic, e.g. ntjp.calls.v1")
-        # one backfill per topic in any process: the lease (streams/backfill.run_lease)
-        state, now = await asyncio.to_thread(
-            Leases(store).state, backfill.run_lease(spec.full(settings))
-        )
-        if state.held(now):
-            raise ParameterError(
-                "topic", "a backfill of this topic is already running; wait for it"
-            )
         from_time = None
         if body.get("from_time") not in (None, ""):
             if not isinstance(body["from_time"], str):
@@ -348,14 +340,22 @@ def create_api(ctx: Context) -> FastAPI:
             raise ParameterError("source", "kafka (replay the topic) or raw (the raw table)")
         if source == "raw" and (from_offset is not None or from_time is not None):
             raise ParameterError("source", "raw rebuilds from the whole raw table; no from_*")
+        # one backfill per topic in any process: its lease (streams/backfill.claim),
+        # held before the answer, so of two requests at once one is refused here
+        claimed = await asyncio.to_thread(backfill.claim, store, spec.full(settings))
+        if claimed is None:
+            raise ParameterError(
+                "topic", "a backfill of this topic is already running; wait for it"
+            )
         job = backfill.Progress(spec.full(settings))
         jobs[job.id] = job
 
         async def go() -> None:
             try:
                 await backfill.run(
-                    settings, store, job.topic, job, from_offset, from_time, source, declared
-                )
+                    settings, store, job.topic, job, from_offset, from_time, source, declared,
+                    claimed,
+                )  # fmt: skip
             except Exception:  # noqa: BLE001 - the job records why; the API stays up
                 log.exception("backfill failed", extra={"topic": job.topic})
 

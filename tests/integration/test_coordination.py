@@ -10,6 +10,7 @@ import datetime as dt
 import threading
 import time
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -59,11 +60,18 @@ def test_backfill_through_the_api_while_two_workers_ingest(cluster: Cluster) -> 
     api.wait_for(lambda: _counted(api) == want_by_operation(first) or "not yet", 180,
                  f"the first calls ingested\n{cluster.logs()}")  # fmt: skip
 
-    r = HTTP.post(api.url + "/api/v1/backfill", json={"topic": "ntjp.calls.v1"},
-                   headers=OPERATOR, timeout=60)  # fmt: skip
-    assert r.status_code == 202, r.text
-    job = r.json()["id"]
-    # a second backfill of the topic is refused while the first holds its lease
+    # Three requests at once: one is accepted, the others refused while it holds
+    # the topic's lease (taken before the answer, so they cannot all pass).
+    with ThreadPoolExecutor(3) as pool:
+        answers = list(pool.map(lambda _: HTTP.post(
+            api.url + "/api/v1/backfill", json={"topic": "ntjp.calls.v1"}, headers=OPERATOR,
+            timeout=60), range(3)))  # fmt: skip
+    accepted = [a for a in answers if a.status_code == 202]
+    assert len(accepted) == 1, [a.text for a in answers]
+    job = accepted[0].json()["id"]
+    for refused in (a for a in answers if a is not accepted[0]):
+        assert refused.status_code == 400 and "already running" in refused.json()["error"]
+    # and a second backfill later too, while the first holds its lease
     again = HTTP.post(api.url + "/api/v1/backfill", json={"topic": "ntjp.calls.v1"},
                        headers=OPERATOR, timeout=60)  # fmt: skip
     assert again.status_code == 400 and "already running" in again.json()["error"]
