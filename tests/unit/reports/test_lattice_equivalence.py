@@ -58,15 +58,23 @@ def cases(
     return out
 
 
+def published_of(
+    values: dict[new_lattice.Cell, int], family: list[tuple[str, ...]], opted: set[str] | None
+) -> set[new_lattice.Cell]:
+    """The cells an answer shows: those of a published table, of providers
+    that opted in."""
+    published_dims = {frozenset(t) for t in family if t}
+    return {
+        c
+        for c in values
+        if frozenset(dict(c)) in published_dims
+        and (opted is None or P not in dict(c) or dict(c)[P] in opted)
+    }
+
+
 def test_linked_suppression_is_identical_to_the_reference() -> None:
     for values, family, opted in cases(300):
-        published_dims = {frozenset(t) for t in family if t}
-        published = {
-            c
-            for c in values
-            if frozenset(dict(c)) in published_dims
-            and (opted is None or P not in dict(c) or dict(c)[P] in opted)
-        }
+        published = published_of(values, family, opted)
         want = old.linked_suppression(values, published)
         got = new.linked_suppression(values, published)
         assert got.primary == want.primary
@@ -169,13 +177,7 @@ def test_a_decision_asked_again_is_the_same_and_a_changed_count_is_decided_anew(
     """decide's memo: every case twice (the second from the memo), in another
     order of cells, and with one count changed, always equal to the reference."""
     for values, family, opted in cases(120):
-        published_dims = {frozenset(t) for t in family if t}
-        published = {
-            c
-            for c in values
-            if frozenset(dict(c)) in published_dims
-            and (opted is None or P not in dict(c) or dict(c)[P] in opted)
-        }
+        published = published_of(values, family, opted)
         changed = dict(values)
         first = next(iter(changed))
         changed[first] = changed[first] % 9 + 1 if changed[first] > 9 else changed[first] + 10
