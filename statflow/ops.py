@@ -115,8 +115,10 @@ def cmd_reconcile(args: argparse.Namespace, settings: Settings) -> int:
             days = httpx.get(f"{url}/api/v1/reconciliation", params={"rows": bool(args.rows)},
                              timeout=60).json()["days"]  # fmt: skip
         else:
-            r = httpx.post(f"{url}/api/v1/reconciliation/run", json={"dir": str(Path(args.dir).resolve())},
-                           headers=auth, timeout=600)  # fmt: skip
+            # the API applies only its own drop directory (STATFLOW_DROP_DIR) or a folder in it
+            body = {"dir": str(Path(args.dir).resolve())} if args.dir else {}
+            r = httpx.post(f"{url}/api/v1/reconciliation/run", json=body, headers=auth,
+                           timeout=600)  # fmt: skip
             if r.status_code != 200:
                 print(f"statflow: {r.json().get('error', r.text)}", file=sys.stderr)
                 return 2
@@ -131,7 +133,10 @@ def cmd_reconcile(args: argparse.Namespace, settings: Settings) -> int:
         if args.report:
             days = discrepancies(store, with_rows=bool(args.rows))
         else:
-            files = [o.__dict__ for o in apply_dir(store, Path(args.dir))]
+            folder = Path(args.dir) if args.dir else settings.drop_dir
+            if folder is None:
+                raise ConfigError("name the drop directory, or set STATFLOW_DROP_DIR")
+            files = [o.__dict__ for o in apply_dir(store, folder)]
     if args.report:
         print(f"{'day':10}  {'stream':>9} {'file':>9} {'correction':>10}  file")
         for d in days:

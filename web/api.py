@@ -7,7 +7,6 @@ import datetime as dt
 import json
 import logging
 import time
-from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -28,6 +27,7 @@ from agents.events import EVENT_TOPICS, replayable
 from core import auth, metrics
 from core.errors import AccessDenied, AnswerTooLarge, ParameterError, SinkError, UnknownReportError
 from reconcile import apply as reconcile_apply
+from reconcile.confine import drop_folder
 from reports import audit, catalogue, engine, formats, limits, quality
 from reports import dead_letters as dlq
 from reports.exports import ExportRequest, Exports
@@ -293,16 +293,8 @@ def create_api(ctx: Context) -> FastAPI:
     @app.post("/api/v1/reconciliation/run")
     async def reconcile_now(request: Request) -> dict[str, Any]:
         with_role(request, auth.OPERATOR, "applying file drops")
-        raw = (await json_object(request)).get("dir")
-        if not isinstance(raw, str) or not raw or "\x00" in raw or len(raw) > 4096:
-            raise ParameterError("dir", "a drop directory on the server")
-        try:
-            found = Path(raw).is_dir()
-        except (OSError, ValueError):  # e.g. a name too long for the file system
-            found = False
-        if not found:
-            raise ParameterError("dir", "a drop directory on the server")
-        folder = Path(raw)
+        # only the configured drop directory: an operator names files, not the server's disk
+        folder = drop_folder((await json_object(request)).get("dir"), settings.drop_dir)
         done = await asyncio.to_thread(reconcile_apply.apply_dir, store, folder)
         return {"files": [o.__dict__ for o in done]}
 

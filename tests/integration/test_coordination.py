@@ -118,6 +118,8 @@ def test_files_applied_through_the_api_while_workers_watch_are_applied_once(
     drop = tmp_path / "drop"
     drop.mkdir()
     cluster.base = cluster.base.with_(drop_dir=drop, drop_poll_seconds=1)
+    # the API applies files of its own drop directory only (reconcile/confine.py)
+    cluster.api.settings = cluster.api.settings.with_(drop_dir=drop)
     s = cluster.base
     world = make_world(seed=192, n_units=30)
     calls = make_calls(world, dt.datetime(2024, 3, 1, tzinfo=dt.UTC),
@@ -138,13 +140,18 @@ def test_files_applied_through_the_api_while_workers_watch_are_applied_once(
 
     outcomes: list[list[dict[str, Any]]] = []
 
-    def run() -> None:
-        r = HTTP.post(api.url + "/api/v1/reconciliation/run", json={"dir": str(drop)},
-                       headers=OPERATOR, timeout=300)  # fmt: skip
+    def run(body: dict[str, str]) -> None:
+        r = HTTP.post(api.url + "/api/v1/reconciliation/run", json=body, headers=OPERATOR,
+                      timeout=300)  # fmt: skip
         assert r.status_code == 200, r.text
         outcomes.append(r.json()["files"])
 
-    runs = [threading.Thread(target=run) for _ in range(3)]
+    # the API's own drop directory, named or not; any other folder is refused unseen
+    r = HTTP.post(api.url + "/api/v1/reconciliation/run", json={"dir": str(drop.parent)},
+                  headers=OPERATOR, timeout=30)  # fmt: skip
+    assert r.status_code == 400 and str(drop.parent) not in r.text, r.text
+    bodies = [{"dir": str(drop)}, {}, {"dir": "."}]
+    runs = [threading.Thread(target=run, args=(b,)) for b in bodies]
     for t in runs:
         t.start()
     for t in runs:
