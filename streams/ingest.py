@@ -285,7 +285,8 @@ class BatchLoop:
             # at the checkpoint, and a batch of them would skip the records in
             # between for good. The seek makes Kafka deliver all of them again.
             return None
-        records = [r for r in records if r.offset >= start]
+        if records and records[0].offset < start:  # a partition's records come in offset order
+            records = [r for r in records if r.offset >= start]
         if not records:
             return None
         # aiokafka's records as they are (schemas.pipeline.Record): no copy per message

@@ -64,6 +64,18 @@ POISON: dict[str, bytes | None] = {
     "naive instant": orjson.dumps({**CALL, "occurred_at": "2024-03-04T09:15:00"}),
     "before 2000": orjson.dumps({**CALL, "occurred_at": "1999-12-31T23:59:59Z"}),
     "after 2100": orjson.dumps({**CALL, "occurred_at": "2100-01-01T00:00:00Z"}),
+    # the range's edges, in UTC and across offsets (the batch compares POSIX times)
+    "last microsecond of 1999": orjson.dumps(
+        {**CALL, "occurred_at": "1999-12-31T23:59:59.999999Z"}
+    ),
+    "2000 by an offset": orjson.dumps({**CALL, "occurred_at": "2000-01-01T01:00:00+01:00"}),
+    "1999 by an offset": orjson.dumps({**CALL, "occurred_at": "2000-01-01T00:59:59.999+01:00"}),
+    "last microsecond of 2099": orjson.dumps(
+        {**CALL, "occurred_at": "2099-12-31T23:59:59.999999Z"}
+    ),
+    "2100 by an offset": orjson.dumps({**CALL, "occurred_at": "2099-12-31T23:30:00-01:00"}),
+    "year 1": orjson.dumps({**CALL, "occurred_at": "0001-01-01T00:00:00+01:00"}),
+    "year 9999": orjson.dumps({**CALL, "occurred_at": "9999-12-31T23:59:59-23:59"}),
     "space in id": orjson.dumps({**CALL, "event_id": "a b"}),
     "em space in address": orjson.dumps({**CALL, "logical_address": "SE\u2003x"}),
     "control char in consumer": orjson.dumps({**CALL, "consumer_id": "SE\x01"}),
