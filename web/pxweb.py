@@ -26,6 +26,7 @@ from core.errors import AccessDenied, AnswerTooLarge, ParameterError, SinkError,
 from core.settings import Settings
 from reports import engine
 from reports.labels import Lang
+from reports.presentation import as_lang
 from reports.pxweb import bodies, files, run, saved, tables
 from reports.pxweb.saved import Store
 from reports.pxweb.selection import Selection, from_body, from_query
@@ -87,7 +88,7 @@ def _lang(params: dict[str, str]) -> Lang:
     lang = params.get("lang", "sv").lower()
     if lang not in ("sv", "en"):
         raise ParameterError("lang", "one of sv, en")
-    return bodies.lang_of(lang)
+    return as_lang(lang)
 
 
 def _int(params: dict[str, str], name: str, default: int, low: int, high: int) -> int:

@@ -48,10 +48,6 @@ DISCLOSURE = Label(
 )
 
 
-def lang_of(raw: str | None) -> Lang:
-    return "en" if raw == "en" else "sv"
-
-
 def config(max_cells: int, calls: int, window: int) -> dict[str, Any]:
     """What bounds every answer. pxwebpy reads maxDataCells to split a large
     request, so "no limit" is announced as the largest count (as is "no rate

@@ -1,4 +1,4 @@
-"""Really starts Kafka and Redis (deploy/stack/) on unusual ports under a tmp home.
+"""Really starts Kafka and Redis (deploy/stack/) on free ports under a tmp home.
 
 Cold (no deploy/kafka/libs, no redis-server) this downloads ~43 MB of jars with
 Maven and apt-installs redis-server first; warm it takes a few seconds.
@@ -27,7 +27,21 @@ pytestmark = [
     ),
 ]
 
-KAFKA_PORT, CONTROLLER_PORT, REDIS_PORT = 19192, 19193, 16479
+
+def _free_ports(n: int) -> list[int]:
+    """`n` distinct ports free right now: held together while chosen, so that
+    two pytest workers (or a stack already running) never get the same."""
+    socks = [socket.socket() for _ in range(n)]
+    try:
+        for s in socks:
+            s.bind(("127.0.0.1", 0))
+        return [int(s.getsockname()[1]) for s in socks]
+    finally:
+        for s in socks:
+            s.close()
+
+
+KAFKA_PORT, CONTROLLER_PORT, REDIS_PORT = _free_ports(3)
 
 
 def _port_open(port: int) -> bool:
