@@ -26,6 +26,7 @@ from sinks.ntjp import CALLS_TABLE
 from sinks.sob import SOB_TABLE
 from streams.backfill import Replayable
 from streams.context import Context
+from streams.pause import PauseWatch
 
 
 def call_counties(ctx: Context) -> Lookup:
@@ -58,7 +59,10 @@ def replayable(ctx: Context, topic: str) -> Replayable | None:
 
 
 def register(app: faust.App, ctx: Context) -> None:
+    # one heartbeat and one look at the pause leases for all the loops
+    watch = PauseWatch(ctx.store, ctx.worker_id)
     for spec, table, lookup in EVENT_TOPICS:
         # the contract as this deployment enforces it (released + extensions)
         decode = decoder_for(spec, ctx.settings)
-        register_batched(app, ctx, spec, decode, table, lookup(ctx) if lookup else no_lookup)
+        found = lookup(ctx) if lookup else no_lookup
+        register_batched(app, ctx, spec, decode, table, found, watch)

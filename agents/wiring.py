@@ -16,7 +16,7 @@ from sinks.events import EventSink, EventTable
 from sinks.fencing import Fence
 from streams.context import Context
 from streams.ingest import BatchLoop, DeadLetters, Pipeline, make_producer
-from streams.pause import PausePoint
+from streams.pause import PausePoint, PauseWatch
 
 log = logging.getLogger("statflow.agents")
 
@@ -40,8 +40,10 @@ def register_batched(
     spec: TopicSpec,
     decode: Callable[[bytes | None], HasEventId],
     table: EventTable[Any],
-    lookup: Lookup = no_lookup,
+    lookup: Lookup,
+    watch: PauseWatch,
 ) -> None:
+    """`watch` is the process's, shared by every topic's loop (streams/pause.py)."""
     s = ctx.settings
     sink: EventSink[Any] = EventSink(ctx.store, table)
     # this process's claims on the topic's partitions (sinks/fencing.py)
@@ -72,7 +74,7 @@ def register_batched(
         write=write,
         resume=resume,
         checkpoint=fence.checkpoint,
-        pause=PausePoint(ctx.store, spec.full(s), ctx.worker_id),
+        pause=PausePoint(watch, spec.full(s)),
     )
 
     async def ingest() -> None:

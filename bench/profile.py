@@ -33,7 +33,7 @@ STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
         "columnar insert (chDB + views)",
         ("ClickHouseStore.insert_columns", "ClickHouseStore.insert_arrow"),
     ),
-    ("pause point (lease, heartbeat)", ("PausePoint",)),
+    ("pause point (lease, heartbeat)", ("PausePoint", "PauseWatch")),
     ("build columns", ("call_columns", "arrow_table", "month_blocks", "EventSink.write")),
     ("decode + validate", ("decode_events",)),
     ("county lookup (redis)", ("LookupCache.county_of", "counties (agents/events.py")),
