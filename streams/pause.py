@@ -96,11 +96,11 @@ class PauseWatch:
     """Every ingest loop of a process, watched together: one heartbeat insert
     for all its topics every HEARTBEAT_EVERY, one look at all their pause
     leases every LOOK_EVERY, in a task beside the loops, so that their round
-    trips to ClickHouse never sit between two writes. Each loop alone cost a
-    query a second and a part every two seconds; three idle topics' loops
-    took a ninth of an ingesting worker's CPU. Batching the rows is all this
-    shares: what counts is still what ClickHouse holds, and each loop still
-    stops and acknowledges a pause itself (`PausePoint`)."""
+    trips to ClickHouse never sit between two writes. Each loop alone cost
+    two queries a second and a part (files, a later merge) every two seconds,
+    idle or not. Batching the rows is all this shares: what counts is still
+    what ClickHouse holds, and each loop still stops and acknowledges a pause
+    itself (`PausePoint`)."""
 
     def __init__(self, store: ClickHouseStore, worker: str) -> None:
         self.store, self.worker = store, worker
