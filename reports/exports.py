@@ -219,6 +219,15 @@ class Exports:
             raise Gone("this export has expired and its file is deleted; start a new export")
         if job["status"] != "done":
             raise AccessDenied(f"the export is {job['status']}, not ready yet", 409)
+        if not self._path(job).is_file():
+            # Its job is in Redis, which every API process shares; its file is
+            # on the disk of the process that made it.
+            raise AccessDenied(
+                "this export's file is not on this server: an export is kept under the "
+                "STATFLOW_HOME of the API process that made it, so give every API process "
+                "the same shared home",
+                409,
+            )
         await asyncio.to_thread(
             audit.record, self.store, caller, "export_download", job["service"], job["report"],
             {"kind": job["kind"]}, "ok", job_id,

@@ -191,6 +191,12 @@ def test_tiers_exports_and_audit(settings: Any, statflow: StatflowProcess, tmp_p
                                   auth(exporter), **SOB_PERIOD).json()["rows"]  # fmt: skip
     assert [[int(x) if x.isdigit() else x for x in r] for r in rows[1:]] == json_rows
 
+    # Another API process (its own home) has the job, from Redis, but not the
+    # file: a clear answer, never a 5xx.
+    (settings.home / "exports" / f"{job4}.csv").unlink()
+    r = statflow.get_with(f"/api/v1/exports/{job4}/download", auth(other))
+    assert r.status_code == 409 and "STATFLOW_HOME" in r.json()["error"], r.text
+
     # A job whose Redis key is lost (Redis runs as a cache: flushed, evicted)
     # must not leave its file behind: the sweep judges files by their own age.
     lost = redis.Redis.from_url(settings.redis_url)
