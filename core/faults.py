@@ -28,6 +28,7 @@ POINTS = (
     "backfill.mid-swap",  # a backfill exchanged its raw table, not yet the rollups
     "sink.before-derive",  # a batch's rows written, the tables the sink keeps not yet
     "dlq.replay-mid-produce",  # half of a replay's messages produced, none recorded as done
+    "export.mid-run",  # an export job started (its run lease held), its file not yet written
 )
 WINDOWS = ("sink.writes-fail",)  # name:seconds
 STOPS = (

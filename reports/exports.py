@@ -36,6 +36,7 @@ import orjson
 import redis.asyncio as aioredis
 import xlsxwriter
 
+from core import faults
 from core.auth import (
     ADMIN_ROLES,
     EXPORT_AGGREGATED,
@@ -74,6 +75,9 @@ DETAIL_SQL = (
 PSEUDONYMISED = {f: DETAIL_COLUMNS.index(f) for f in ("patient", "case_id", "practitioner_id")}
 # Kept this long after expiry so an expired link answers 410, not 404.
 TOMBSTONE_SECONDS = 30 * 24 * 3600
+# A running job's lease in Redis, renewed by the process that runs it: once it
+# lapses (that process died), the next API process asked about the job runs it.
+RUN_LEASE_MS = 10_000
 
 
 @dataclass(frozen=True)
@@ -108,6 +112,18 @@ class ExportRequest:
         if kind == "aggregated" and not (service and report):
             raise ParameterError("report", "an aggregated export names service and report")
         return cls(kind, fmt, service, report, pairs, date_from, date_to)
+
+    def stored(self) -> dict[str, Any]:
+        """As kept with the job, so that another process can run it again."""
+        return {"kind": self.kind, "format": self.format, "service": self.service,
+                "report": self.report, "params": [list(p) for p in self.params],
+                "from": self.date_from.isoformat(), "to": self.date_to.isoformat()}  # fmt: skip
+
+    @classmethod
+    def from_stored(cls, raw: Mapping[str, Any]) -> ExportRequest:
+        return cls(str(raw["kind"]), str(raw["format"]), str(raw["service"]), str(raw["report"]),
+                   [(str(k), str(v)) for k, v in raw["params"]],
+                   dt.date.fromisoformat(raw["from"]), dt.date.fromisoformat(raw["to"]))  # fmt: skip
 
 
 def owner_of(caller: Caller) -> dict[str, Any]:
@@ -166,6 +182,7 @@ class Exports:
         self._prefix = f"statflow:{settings.clickhouse_database}:export:"
         self._secret = secret
         self._tasks: set[asyncio.Task[None]] = set()
+        self._me = uuid.uuid4().hex  # this process, as the holder of run leases
 
     async def create(self, caller: Caller, req: ExportRequest) -> dict[str, Any]:
         await self.sweep()
@@ -192,16 +209,37 @@ class Exports:
             "progress": 0, "owner": owner_of(caller),
             "created_at": now.isoformat(), "expires_at": expires.isoformat(),
             "service": req.service, "report": req.report, "rows": 0, "error": "",
+            "request": req.stored(),
         }  # fmt: skip
+        # the run lease before the job is visible: no other process may take it over
+        await self._redis.set(self._run_key(job_id), self._me, px=RUN_LEASE_MS)
         await self._save(job)
         await asyncio.to_thread(
             audit.record, self.store, caller, "export_create", req.service, req.report,
             {"kind": req.kind, "params": req.params}, "ok", job_id,
         )  # fmt: skip
+        self._start(job, caller, req)
+        return self.public(job)
+
+    def _start(self, job: dict[str, Any], caller: Caller, req: ExportRequest) -> None:
         task = asyncio.create_task(self._run(job, caller, req))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
-        return self.public(job)
+
+    async def _take_over(self, job: dict[str, Any], caller: Caller) -> dict[str, Any]:
+        """Run a job whose process died (its run lease lapsed) here, as its
+        creator asked it: `caller` has just been checked to be that creator,
+        under the same scope, so the rows are the ones the job was made for."""
+        if job["status"] not in ("queued", "running") or "request" not in job:
+            return job
+        if not await self._redis.set(self._run_key(job["id"]), self._me, nx=True,
+                                     px=RUN_LEASE_MS):  # fmt: skip
+            return job  # its process (or another taker) holds it
+        log.warning("export taken over from a process that stopped", extra={"export_id": job["id"]})
+        job.update(status="queued", progress=0)
+        await self._save(job)
+        self._start(job, caller, ExportRequest.from_stored(job["request"]))
+        return job
 
     async def get(self, caller: Caller, job_id: str) -> dict[str, Any]:
         job = await self._load(job_id)
@@ -209,6 +247,8 @@ class Exports:
         if self._expired(job):
             await self._purge(job)
             job["status"] = "expired"
+        else:
+            job = await self._take_over(job, caller)
         return self.public(job)
 
     async def download(self, caller: Caller, job_id: str) -> tuple[Path, dict[str, Any]]:
@@ -271,8 +311,23 @@ class Exports:
     # -- internals ----------------------------------------------------------
 
     async def _run(self, job: dict[str, Any], caller: Caller, req: ExportRequest) -> None:
+        renewing = asyncio.create_task(self._renew(job["id"]))
+        try:
+            await self._run_held(job, caller, req)
+        finally:
+            renewing.cancel()
+            await self._redis.delete(self._run_key(job["id"]))
+
+    async def _renew(self, job_id: str) -> None:
+        while True:
+            await asyncio.sleep(RUN_LEASE_MS / 3000)
+            with contextlib.suppress(Exception):  # Redis away: the lease may lapse, a taker runs it
+                await self._redis.set(self._run_key(job_id), self._me, px=RUN_LEASE_MS)
+
+    async def _run_held(self, job: dict[str, Any], caller: Caller, req: ExportRequest) -> None:
         job["status"] = "running"
         await self._save(job)
+        faults.point("export.mid-run")
         try:
             columns, rows = await asyncio.to_thread(self._rows, caller, req)
             job["progress"] = 80
@@ -319,6 +374,10 @@ class Exports:
     @staticmethod
     def _expired(job: dict[str, Any]) -> bool:
         return dt.datetime.fromisoformat(job["expires_at"]) <= dt.datetime.now(dt.UTC)
+
+    def _run_key(self, job_id: str) -> str:
+        # beside the jobs' keys, not under their prefix: `sweep` reads those as jobs
+        return f"statflow:{self.settings.clickhouse_database}:export-run:{job_id}"
 
     def _path(self, job: dict[str, Any]) -> Path:
         return self.folder / f"{job['id']}.{job['format']}"

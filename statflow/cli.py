@@ -76,8 +76,10 @@ def _api(args: argparse.Namespace, settings: Settings) -> int:
             file=sys.stderr,
         )
         return 2
+    from core import faults
     from statflow.heap import freeze_startup_heap
 
+    faults.arm(settings.faults)  # fault tests stop or kill an API process too
     api = create_api(Context.open(settings))
     freeze_startup_heap()
     uvicorn.run(
