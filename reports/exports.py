@@ -316,7 +316,8 @@ class Exports:
             await self._run_held(job, caller, req)
         finally:
             renewing.cancel()
-            await self._redis.delete(self._run_key(job["id"]))
+            with contextlib.suppress(Exception):  # Redis away: the lease lapses by itself
+                await self._redis.delete(self._run_key(job["id"]))
 
     async def _renew(self, job_id: str) -> None:
         while True:
