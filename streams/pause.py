@@ -72,23 +72,20 @@ def beats(store: ClickHouseStore, topic: str, epoch: int) -> list[Beat]:
 
 def heartbeat(store: ClickHouseStore, worker: str, topic: str, partitions: Sequence[int],
               paused_epoch: int = 0) -> None:  # fmt: skip
-    store.command(
-        "INSERT INTO worker_heartbeats (worker, topic, at, partitions, paused_epoch) "
-        "SELECT {w:String}, {t:String}, now64(3), {p:Array(Int32)}, {e:UInt64}",
-        {"w": worker, "t": topic, "p": list(partitions), "e": paused_epoch},
-    )
+    heartbeats(store, worker, {topic: partitions}, paused_epoch)
 
 
-def heartbeats(store: ClickHouseStore, worker: str, held: Mapping[str, Sequence[int]]) -> None:
+def heartbeats(store: ClickHouseStore, worker: str, held: Mapping[str, Sequence[int]],
+               paused_epoch: int = 0) -> None:  # fmt: skip
     """One heartbeat row per topic of `held` (topic -> partitions), in one insert."""
     if not held:
         return
     topics = sorted(held)
     store.command(
         "INSERT INTO worker_heartbeats (worker, topic, at, partitions, paused_epoch) "
-        "SELECT {w:String}, tupleElement(x, 1), now64(3), tupleElement(x, 2), 0 "
+        "SELECT {w:String}, tupleElement(x, 1), now64(3), tupleElement(x, 2), {e:UInt64} "
         "FROM (SELECT arrayJoin(arrayZip({ts:Array(String)}, {ps:Array(Array(Int32))})) AS x)",
-        {"w": worker, "ts": topics, "ps": [list(held[t]) for t in topics]},
+        {"w": worker, "ts": topics, "ps": [list(held[t]) for t in topics], "e": paused_epoch},
     )
 
 
