@@ -23,10 +23,10 @@ claimed for any of the write's partitions (`refusals`, pure):
   block once the last check is older than FRESH seconds (a stall long enough
   for a takeover is far longer: the monotonic clock keeps running while a
   process is stopped);
-- the checkpoint: checked before, and inserted by a check-and-set in the
-  server (`CHECKPOINT`: the row is inserted only where its epoch is still the
-  newest), so a claim landing between the check and the insert still
-  wins.
+- the checkpoint: checked before unless the write's last check is fresher
+  than FRESH, and inserted by a check-and-set in the server (`CHECKPOINT`:
+  the row is inserted only where its epoch is still the newest), so a claim
+  landing between the check and the insert still wins.
 
 A refusal is logged (`write refused: partition fenced`) and counted
 (`statflow_fenced_writes_total`), and raises PartitionFenced: the loop drops
@@ -162,6 +162,7 @@ class Fence:
         if not refused:
             self._checked = started
             return
+        self._checked = float("-inf")  # once refused, no earlier pass stands
         for r in refused:
             log.warning(
                 "write refused: partition fenced",
@@ -181,7 +182,9 @@ class Fence:
         partition's epoch (`CHECKPOINT`); refused, and raising
         PartitionFenced, where another worker claimed a partition since."""
         parts = sorted(next_offsets)
-        self.check(parts, "checkpoint")
+        # The rows' check of the same write usually passed well within FRESH:
+        # a takeover since then is what the check-and-set below refuses.
+        self.check(parts, "checkpoint", stale_only=True)
         self.store.command(
             CHECKPOINT,
             {

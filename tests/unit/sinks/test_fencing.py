@@ -3,7 +3,12 @@ write may no longer touch, and how the next epoch is chosen."""
 
 from __future__ import annotations
 
-from sinks.fencing import Refusal, fence_name, next_epoch, refusals
+from collections.abc import Sequence
+
+import pytest
+
+from core.errors import PartitionFenced
+from sinks.fencing import Fence, Refusal, fence_name, next_epoch, refusals
 
 
 def test_a_newer_claim_refuses_the_older_claimer() -> None:
@@ -38,3 +43,29 @@ def test_next_epoch_grows_past_the_top_and_the_clock() -> None:
 
 def test_names_per_topic_and_partition() -> None:
     assert fence_name("ntjp.calls.v1", 3) == "checkpoint/ntjp.calls.v1/3"
+
+
+class _Fence(Fence):
+    """A fence whose ClickHouse answer is given: counts the questions."""
+
+    def __init__(self, newest: dict[int, int]) -> None:
+        super().__init__(None, "t", "me")  # type: ignore[arg-type]  # never queried
+        self.newest, self.asked = newest, 0
+
+    def current(self, partitions: Sequence[int]) -> dict[int, int]:
+        self.asked += 1
+        return self.newest
+
+
+def test_a_fresh_pass_stands_for_the_next_stage_but_a_refusal_never_does() -> None:
+    f = _Fence({0: 1})
+    f.epochs = {0: 1}
+    f.check([0], "rows")
+    f.check([0], "checkpoint", stale_only=True)  # just passed: not asked again
+    assert f.asked == 1
+    f.newest = {0: 2}  # another worker claims
+    with pytest.raises(PartitionFenced):
+        f.check([0], "rows")
+    with pytest.raises(PartitionFenced):
+        f.check([0], "checkpoint", stale_only=True)  # the earlier pass no longer stands
+    assert f.asked == 3
