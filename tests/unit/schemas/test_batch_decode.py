@@ -12,6 +12,7 @@ import msgspec
 import orjson
 import pytest
 
+from schemas import pipeline
 from schemas.events import Decoder, NtjpCall, call_decoder
 from schemas.pipeline import Decoded, RawMessage, decode_events
 from schemas.topics import ALL_TOPICS, EXAMPLES
@@ -141,3 +142,24 @@ def test_every_contract_batch_decodes_its_example_as_one_by_one(spec: Any) -> No
     assert fast is not None
     assert [msgspec.structs.asdict(e) for e in fast] == [msgspec.structs.asdict(d(value))] * 2
     assert all(isinstance(e, d.kind) for e in fast)
+
+
+def test_a_poison_message_sends_only_its_chunk_one_by_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(pipeline, "DECODE_CHUNK", 5)
+    d = call_decoder(1024)
+    values: list[bytes | None] = list(calls(12))
+    values.insert(7, POISON["wrong type"])  # in the second chunk of five
+    values.append(values[2])  # an id of the first chunk again, in the last
+    alone: list[bytes | None] = []
+
+    def counted(v: bytes | None) -> Any:
+        alone.append(v)
+        return d(v)
+
+    counted.batch = d.batch  # type: ignore[attr-defined]
+    got = decode_events("t", 0, messages(values), counted)
+    assert alone == values[5:10]  # the poison's chunk, and nothing else, one by one
+    assert shape(got) == shape(decode_events("t", 0, messages(values), one_by_one(d)))
+    assert got.duplicates == 1 and len(got.rejected) == 1
