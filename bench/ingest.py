@@ -215,9 +215,15 @@ def run_statflow(
     }
 
 
-def run_baseline(ds: Dataset, views: bool = False) -> dict[str, Any]:
+def run_baseline(ds: Dataset, views: bool = False, exactly_once: bool = False) -> dict[str, Any]:
     s = ds.settings
-    chdb_dir = s.home / ("baseline-views-chdb" if views else "baseline-chdb")
+    chdb_dir = s.home / (
+        "baseline-once-chdb"
+        if exactly_once
+        else "baseline-views-chdb"
+        if views
+        else "baseline-chdb"
+    )
     t_spawn = time.monotonic()
     proc = subprocess.run(
         [
@@ -237,6 +243,7 @@ def run_baseline(ds: Dataset, views: bool = False) -> dict[str, Any]:
             "--max-records",
             str(s.batch_max_records),
             *(["--views"] if views else []),
+            *(["--exactly-once"] if exactly_once else []),
         ],
         cwd=ROOT,
         capture_output=True,
@@ -264,6 +271,20 @@ def run_baseline(ds: Dataset, views: bool = False) -> dict[str, Any]:
     }
 
 
+# (figures key, --views, --exactly-once): the bare loop, with statflow's views,
+# and with the least an exactly-once loop adds (bench/baseline.py)
+BASELINES = (
+    ("baseline", False, False),
+    ("baseline_views", True, False),
+    ("baseline_once", True, True),
+)
+LOOPS = (
+    ("bare loop", "baseline"),
+    ("bare loop + views", "baseline_views"),
+    ("exactly-once loop", "baseline_once"),
+)
+
+
 def run(ds: Dataset, baseline: bool = True) -> dict[str, Any]:
     """Measure statflow, stop it (so it does not compete), then the baseline."""
     statflow = run_statflow(ds)
@@ -276,8 +297,8 @@ def run(ds: Dataset, baseline: bool = True) -> dict[str, Any]:
         "statflow": statflow,
     }
     if baseline:
-        for key, views in (("baseline", False), ("baseline_views", True)):
-            base = run_baseline(ds, views)
+        for key, views, once in BASELINES:
+            base = run_baseline(ds, views, once)
             figures[key] = base
             figures[f"statflow_over_{key}"] = ratio(statflow["events_per_s"], base["events_per_s"])
     return figures
@@ -285,17 +306,23 @@ def run(ds: Dataset, baseline: bool = True) -> dict[str, Any]:
 
 def rows(figures: dict[str, Any]) -> list[list[Any]]:
     sf = figures["statflow"]
-    loops = [("statflow", sf)] + [
-        (name, figures[key])
-        for name, key in (("bare loop", "baseline"), ("bare loop + views", "baseline_views"))
-        if key in figures
-    ]
+    loops = [("statflow", sf)] + [(name, figures[key]) for name, key in LOOPS if key in figures]
     out = [[f"{n} events/s", f["events_per_s"], ""] for n, f in loops]
     if "baseline" in figures:
         out.append(["statflow / bare loop", figures["statflow_over_baseline"], ">= 1.0 (aim)"])
     if "baseline_views" in figures:
         out.append(
             ["statflow / bare loop + views", figures["statflow_over_baseline_views"], ">= 1.0"]
+        )
+    if "baseline_once" in figures:
+        out.append(["statflow / exactly-once loop", figures["statflow_over_baseline_once"], ""])
+        once, views = figures["baseline_once"], figures["baseline_views"]
+        out.append(
+            [
+                "exactly-once loop / bare loop + views",
+                ratio(once["events_per_s"], views["events_per_s"]),
+                "",
+            ]
         )
     out += [[f"{n} CPU us/event", f.get("cpu_us_per_event"), ""] for n, f in loops]
     out += [[f"{n} cores used", f.get("cores_used"), ""] for n, f in loops]
