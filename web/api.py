@@ -40,6 +40,7 @@ from streams import backfill, replay
 from streams.context import Context
 from streams.offsets import end_offsets
 from web import openapi
+from web.cached import Shared
 
 
 def _error(status: int, message: str, **extra: Any) -> JSONResponse:
@@ -49,6 +50,8 @@ def _error(status: int, message: str, **extra: Any) -> JSONResponse:
 log = logging.getLogger("statflow.api")
 background: set[asyncio.Task[None]] = set()  # keeps running jobs referenced
 MAX_BODY_BYTES = 1 << 20  # the JSON bodies of this API are a few hundred bytes
+# Seconds one computation of the live figures serves the live view and /metrics.
+LIVE_MAX_AGE = 1.0
 
 
 async def json_object(request: Request) -> dict[str, Any]:
@@ -396,9 +399,12 @@ def create_api(ctx: Context) -> FastAPI:
 
     raw_tables = {spec.full(settings): table.table for spec, table, _ in EVENT_TOPICS}
 
-    async def live_figures() -> dict[str, Any]:
+    async def compute_live() -> dict[str, Any]:
         ends = await end_offsets(settings, sorted(raw_tables))
         return await asyncio.to_thread(live_view, store, raw_tables, ends)
+
+    # one computation per second for every live page and scrape (web/cached.py)
+    live_figures = Shared(compute_live, LIVE_MAX_AGE).get
 
     @app.get("/api/v1/live")
     async def live(request: Request) -> dict[str, Any]:
